@@ -1,0 +1,321 @@
+/** The write-ahead log: gapless seqs, group commit (one write + fdatasync per batch), replay, truncation; host-only. */
+
+import { join } from 'node:path'
+import { WalError, WalFullError } from './errors.ts'
+import { decodeFrames, encodeFrames, FRAME_HEADER_BYTES, MAX_RECORD_BYTES, type WalRecord } from './frame.ts'
+import { resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './options.ts'
+import { recoverSegments, type SegmentState, type WalRecovery } from './recovery.ts'
+import { deleteSegment, ensureDirectory, readSegment, SegmentWriter, segmentFileName, syncDirectory } from './segment.ts'
+
+export type { WalOptions } from './options.ts'
+export type { WalRecovery } from './recovery.ts'
+
+export interface WalStats {
+  /** fsync/fdatasync calls on segments and the directory since open returned. */
+  fsyncs: number
+  /** Group-commit writes since open (each one write + one fdatasync). */
+  writes: number
+  /** append() calls that resolved. */
+  appends: number
+  /** Records written. */
+  records: number
+}
+
+export interface AppendResult {
+  firstSeq: bigint
+  lastSeq: bigint
+}
+
+interface PendingAppend {
+  firstSeq: bigint
+  payloads: Uint8Array[]
+  bytes: number
+  resolve: (result: AppendResult) => void
+  reject: (error: unknown) => void
+}
+
+export class Wal {
+  readonly stats: WalStats = { fsyncs: 0, writes: 0, appends: 0, records: 0 }
+  readonly #segmentBytes: number
+  readonly #maxBytes: number
+  readonly #sync: boolean
+  readonly #log: (line: string) => void
+  #pending: PendingAppend[] = []
+  /** Framed bytes accepted but not yet durable (queued or being written): they count against maxBytes. */
+  #queuedBytes = 0
+  #flushScheduled = false
+  /** Serializes writes, rolls and truncation. */
+  #chain: Promise<void> = Promise.resolve()
+  #failure: WalError | undefined
+  #closed = false
+
+  private constructor(
+    readonly dir: string,
+    options: ResolvedWalOptions,
+    readonly recovery: WalRecovery,
+    private readonly segments: SegmentState[],
+    private writer: SegmentWriter,
+    /** Next seq to hand out. */
+    private nextSeq: bigint,
+    /** Highest seq durably written (or lost in a recovery cut): the next segment starts after it. */
+    private writtenSeq: bigint,
+    private totalBytes: number,
+  ) {
+    this.#segmentBytes = options.segmentBytes
+    this.#maxBytes = options.maxBytes
+    this.#sync = options.fsync
+    this.#log = options.log
+  }
+
+  /**
+   * Opens (creating when missing) the log in `dir`: validates every segment, cuts torn or corrupt tails
+   * (see recovery.ts), and continues seq numbering after the highest seq ever written.
+   * @throws ConfigError on invalid options; WalError `WAL_CORRUPT` on overlapping segments, `WAL_IO` on file errors.
+   */
+  static async open(dir: string, options: WalOptions = {}): Promise<Wal> {
+    const resolved = resolveWalOptions(options)
+    await ensureDirectory(dir)
+    const found = await recoverSegments(dir, resolved.fsync, resolved.log)
+    const segments = found.segments
+    let active = segments.at(-1)
+    let writer: SegmentWriter
+    if (active && active.lastSeq + 1n === found.nextSeq) {
+      writer = await SegmentWriter.open(active.path, active.bytes, false)
+    } else {
+      // No segment yet, or seqs were lost in a cut of the last one: start a segment named after the next seq,
+      // so the name keeps the seq floor even before a record lands in it.
+      const path = join(dir, segmentFileName(found.nextSeq))
+      active = { firstSeq: found.nextSeq, lastSeq: found.nextSeq - 1n, bytes: 0, path }
+      writer = await SegmentWriter.open(active.path, 0, true)
+      segments.push(active)
+      // Make the new name durable before any record is acknowledged in it.
+      if (resolved.fsync) await syncDirectory(dir)
+    }
+    const totalBytes = segments.reduce((sum, s) => sum + s.bytes, 0)
+    return new Wal(dir, resolved, found.recovery, segments, writer, found.nextSeq, found.nextSeq - 1n, totalBytes)
+  }
+
+  /** Bytes held in segment files (durable records only). */
+  get bytes(): number {
+    return this.totalBytes
+  }
+
+  get segmentCount(): number {
+    return this.segments.length
+  }
+
+  /** Highest seq durably written; 0 when nothing was ever written. */
+  get lastSeq(): bigint {
+    return this.writtenSeq
+  }
+
+  /** Lowest seq still held (what replay(firstSeq - 1n) starts with); lastSeq + 1 when the log holds no record. */
+  get firstSeq(): bigint {
+    const held = this.segments.find((s) => s.lastSeq >= s.firstSeq)
+    return held ? held.firstSeq : this.writtenSeq + 1n
+  }
+
+  /**
+   * Appends records and resolves once they are durable (written and fdatasync'd). Concurrent calls are
+   * group-committed: calls arriving while a write is in flight share the next write + fdatasync.
+   * Seqs are assigned at call time, in call order, without gaps.
+   * @throws WalFullError `WAL_FULL` (retryable) when held + queued + incoming bytes would exceed maxBytes;
+   *   WalError `WAL_RECORD_SIZE` (no records, an empty or oversized payload, or more than maxBytes in one call),
+   *   `WAL_CLOSED`, `WAL_FAILED` (an earlier write failed: reopen), `WAL_IO` (this write failed — its records
+   *   may still have reached disk, so a retry can duplicate them; downstream dedup is by seq, not by content).
+   */
+  async append(payloads: Uint8Array[]): Promise<AppendResult> {
+    if (this.#closed) throw new WalError('WAL_CLOSED', `wal ${this.dir}: append after close`)
+    if (this.#failure) throw this.#failedError()
+    if (payloads.length === 0) throw new WalError('WAL_RECORD_SIZE', `wal ${this.dir}: append of no records`)
+    let bytes = 0
+    for (const p of payloads) {
+      if (p.length === 0 || p.length > MAX_RECORD_BYTES) {
+        const message = `wal ${this.dir}: payload of ${p.length} bytes outside 1..${MAX_RECORD_BYTES}`
+        throw new WalError('WAL_RECORD_SIZE', message)
+      }
+      bytes += FRAME_HEADER_BYTES + p.length
+    }
+    if (bytes > this.#maxBytes) {
+      const message = `wal ${this.dir}: append of ${bytes} bytes can never fit maxBytes ${this.#maxBytes}`
+      throw new WalError('WAL_RECORD_SIZE', message)
+    }
+    if (this.totalBytes + this.#queuedBytes + bytes > this.#maxBytes) {
+      throw new WalFullError(this.totalBytes + this.#queuedBytes, bytes, this.#maxBytes)
+    }
+    const firstSeq = this.nextSeq
+    this.nextSeq += BigInt(payloads.length)
+    this.#queuedBytes += bytes
+    const done = new Promise<AppendResult>((resolve, reject) => {
+      this.#pending.push({ firstSeq, payloads, bytes, resolve, reject })
+    })
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      void this.#exclusive(() => this.#flush())
+    }
+    return done
+  }
+
+  /**
+   * Records with seq > afterSeq, in order, from the segments held when each is reached. Reads a whole
+   * segment at a time (memory up to segmentBytes). Do not truncate past afterSeq while replaying.
+   * @throws WalError `WAL_CORRUPT` when a segment no longer matches what open validated, `WAL_IO` on read errors.
+   */
+  async *replay(afterSeq: bigint): AsyncIterable<WalRecord> {
+    for (const segment of [...this.segments]) {
+      if (segment.lastSeq <= afterSeq) continue
+      const bytes = await readSegment(segment.path, segment.bytes)
+      const decoded = decodeFrames(bytes, 0, { expectSeq: segment.firstSeq })
+      if (decoded.tail !== 'clean') {
+        const message = `wal ${this.dir}: segment ${segment.path} changed on disk since open: ${decoded.detail}`
+        throw new WalError('WAL_CORRUPT', message, { context: { path: segment.path } })
+      }
+      for (const record of decoded.records) if (record.seq > afterSeq) yield record
+    }
+  }
+
+  /**
+   * Deletes, oldest first, every segment whose records all have seq ≤ `seq` (committed to Iceberg).
+   * The active segment is rolled first when fully committed, so it can go too; the newest segment file is
+   * always kept, even empty, because its name is what carries the next seq across a restart.
+   * Returns the bytes freed.
+   * @throws WalError `WAL_CLOSED`, `WAL_IO` when a roll, unlink or directory fsync fails.
+   */
+  truncateThrough(seq: bigint): Promise<number> {
+    if (this.#closed) return Promise.reject(new WalError('WAL_CLOSED', `wal ${this.dir}: truncate after close`))
+    return this.#exclusive(async () => {
+      const active = this.segments.at(-1)!
+      if (!this.#failure && active.bytes > 0 && active.lastSeq <= seq) await this.#roll(this.writtenSeq + 1n)
+      let freed = 0
+      const deleted: string[] = []
+      // Oldest first, so a crash part-way leaves a suffix of segments, never a hole in the seqs.
+      while (this.segments.length > 1 && this.segments[0]!.lastSeq <= seq) {
+        const segment = this.segments[0]!
+        await deleteSegment(segment.path)
+        this.segments.shift()
+        this.totalBytes -= segment.bytes
+        freed += segment.bytes
+        deleted.push(segmentFileName(segment.firstSeq))
+      }
+      if (deleted.length === 0) return 0
+      // Make the unlinks durable; until then a crash may bring segments back, which replay would
+      // yield again — harmless (the batcher skips seqs it committed) but wasteful.
+      await this.#syncDirectory()
+      this.#log(`wal ${this.dir}: truncated through seq ${seq}: deleted ${deleted.join(', ')} (${freed} bytes)`)
+      return freed
+    })
+  }
+
+  /**
+   * Writes every append already accepted, fsyncs and closes the active segment. Later appends fail with WAL_CLOSED.
+   * @throws WalError `WAL_IO` when the final fsync or close fails.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#exclusive(() => this.writer.close(this.#sync && !this.#failure))
+    if (this.#sync && !this.#failure) this.stats.fsyncs++
+  }
+
+  /** One group commit: everything queued so far goes out in a single write + fdatasync. Never rejects. */
+  async #flush(): Promise<void> {
+    // Reset first: appends arriving while this write is in flight schedule the next flush behind it.
+    this.#flushScheduled = false
+    const batch = this.#pending
+    this.#pending = []
+    if (batch.length === 0) return
+    const bytes = batch.reduce((sum, a) => sum + a.bytes, 0)
+    try {
+      if (this.#failure) throw this.#failedError()
+      const records: WalRecord[] = []
+      for (const a of batch) {
+        a.payloads.forEach((payload, i) => records.push({ seq: a.firstSeq + BigInt(i), payload }))
+      }
+      // Usually one write. A batch that would take the segment past segmentBytes is split at a record
+      // boundary and the rest goes to a new segment, so segments stay small enough to truncate promptly.
+      let next = 0
+      while (next < records.length) {
+        let end = next
+        let room = this.#segmentBytes - this.segments.at(-1)!.bytes
+        while (end < records.length && FRAME_HEADER_BYTES + records[end]!.payload.length <= room) {
+          room -= FRAME_HEADER_BYTES + records[end]!.payload.length
+          end++
+        }
+        if (end === next) {
+          if (this.segments.at(-1)!.bytes > 0) {
+            await this.#roll(this.writtenSeq + 1n)
+            continue
+          }
+          end = next + 1 // a single record larger than segmentBytes gets a segment of its own
+        }
+        await this.#write(records.slice(next, end))
+        next = end
+      }
+      this.#queuedBytes -= bytes
+      this.stats.appends += batch.length
+      this.stats.records += records.length
+      for (const a of batch) {
+        a.resolve({ firstSeq: a.firstSeq, lastSeq: a.firstSeq + BigInt(a.payloads.length - 1) })
+      }
+    } catch (error) {
+      // After a failed write or fdatasync the file's state is unknown (the kernel may have dropped the dirty
+      // pages): retrying could acknowledge records that are not on disk. Fail every later append; reopen recovers.
+      this.#failure ??= this.#asWalError(error, 'write failed')
+      this.#queuedBytes -= bytes
+      for (const a of batch) a.reject(error)
+    }
+  }
+
+  /** One write + fdatasync of `records` at the end of the active segment. */
+  async #write(records: WalRecord[]): Promise<void> {
+    const frames = encodeFrames(records)
+    await this.writer.append(frames, this.#sync)
+    if (this.#sync) this.stats.fsyncs++
+    this.stats.writes++
+    const active = this.segments.at(-1)!
+    active.bytes += frames.length
+    active.lastSeq = records.at(-1)!.seq
+    this.writtenSeq = active.lastSeq
+    this.totalBytes += frames.length
+  }
+
+  /** Seals the active segment and starts `<firstSeq>.wal`. A failure leaves no usable writer: the log fails. */
+  async #roll(firstSeq: bigint): Promise<void> {
+    try {
+      await this.writer.close(this.#sync)
+      if (this.#sync) this.stats.fsyncs++
+      const path = join(this.dir, segmentFileName(firstSeq))
+      this.writer = await SegmentWriter.open(path, 0, true)
+      this.segments.push({ firstSeq, lastSeq: firstSeq - 1n, bytes: 0, path })
+      // The new name must be durable before records go in: fdatasync of the file alone does not persist
+      // its directory entry, and after a crash the acknowledged records would sit in a file nobody can find.
+      await this.#syncDirectory()
+    } catch (error) {
+      this.#failure ??= this.#asWalError(error, 'roll failed')
+      throw error
+    }
+  }
+
+  #failedError(): WalError {
+    return new WalError('WAL_FAILED', `wal ${this.dir}: an earlier write failed, reopen the log`, { cause: this.#failure })
+  }
+
+  #asWalError(error: unknown, what: string): WalError {
+    return error instanceof WalError ? error : new WalError('WAL_IO', `wal ${this.dir}: ${what}`, { cause: error })
+  }
+
+  async #syncDirectory(): Promise<void> {
+    if (!this.#sync) return
+    await syncDirectory(this.dir)
+    this.stats.fsyncs++
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn)
+    this.#chain = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+}
