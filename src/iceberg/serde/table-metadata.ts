@@ -1,0 +1,133 @@
+/** Table metadata <-> JSON as Java, PyIceberg and REST catalogs write it (spec: "Table Metadata Fields", Appendix C). */
+import { ValidationError } from '../../errors.ts'
+import type { MetadataLogEntry, SnapshotLogEntry, SnapshotRef, TableMetadata } from '../types.ts'
+import { asArray, asObject, invalid, reqInt, reqLong, reqString, stringMap, toLong } from './read-json.ts'
+import { partitionSpecFromJson, partitionSpecToJson, schemaFromJson, schemaToJson, sortOrderFromJson, sortOrderToJson } from './schema.ts'
+import { snapshotFromJson, snapshotRefFromJson, snapshotRefToJson, snapshotToJson } from './snapshot.ts'
+
+export { snapshotFromJson, snapshotRefFromJson, snapshotRefToJson, snapshotToJson } from './snapshot.ts'
+export { tableRequirementFromJson, tableRequirementToJson, tableUpdateFromJson, tableUpdateToJson } from './table-update.ts'
+
+const PATH = 'metadata'
+
+function list(obj: Record<string, unknown>, key: string): unknown[] {
+  // Optional lists may be missing or null in what other writers produce; both read as empty.
+  const value = obj[key]
+  return value === undefined || value === null ? [] : asArray(value, `${PATH}.${key}`)
+}
+
+function checkFormatVersion(value: unknown): void {
+  if (value === 2) return
+  if (value === 1) {
+    throw new ValidationError('format-version 1 table metadata is not supported: upgrade the table to v2 (table property format-version=2) first', {
+      field: 'format-version',
+      value,
+    })
+  }
+  throw invalid(`${PATH}.format-version`, '2 (the only version this toolkit reads and writes)', value)
+}
+
+/**
+ * Reads table metadata JSON (after parseJson) into the model. 64-bit ids arrive as number or bigint
+ * and become bigint; `current-snapshot-id` of -1 or null means none; missing optional lists read as
+ * empty; a missing `main` ref gets the branch at the current snapshot, as Java does.
+ * Unknown fields (statistics, partition-statistics) are not kept.
+ * Throws ValidationError (code VALIDATION) naming the missing or malformed field, or for format-version != 2,
+ * or when current schema / default spec / default sort order / current snapshot are not in their lists.
+ */
+export function tableMetadataFromJson(json: unknown): TableMetadata {
+  const obj = asObject(json, PATH)
+  checkFormatVersion(obj['format-version'])
+  const currentRaw = obj['current-snapshot-id']
+  const current = currentRaw === undefined || currentRaw === null ? undefined : toLong(currentRaw, `${PATH}.current-snapshot-id`)
+  const metadata: TableMetadata = {
+    'format-version': 2,
+    'table-uuid': reqString(obj, 'table-uuid', PATH),
+    location: reqString(obj, 'location', PATH),
+    'last-sequence-number': reqInt(obj, 'last-sequence-number', PATH),
+    'last-updated-ms': reqInt(obj, 'last-updated-ms', PATH),
+    'last-column-id': reqInt(obj, 'last-column-id', PATH),
+    schemas: asArray(obj.schemas, `${PATH}.schemas`).map((s, i) => schemaFromJson(s, `${PATH}.schemas[${i}]`)),
+    'current-schema-id': reqInt(obj, 'current-schema-id', PATH),
+    'partition-specs': asArray(obj['partition-specs'], `${PATH}.partition-specs`).map((s, i) => partitionSpecFromJson(s, `${PATH}.partition-specs[${i}]`)),
+    'default-spec-id': reqInt(obj, 'default-spec-id', PATH),
+    'last-partition-id': reqInt(obj, 'last-partition-id', PATH),
+    properties: obj.properties === undefined || obj.properties === null ? {} : stringMap(obj.properties, `${PATH}.properties`),
+    snapshots: list(obj, 'snapshots').map((s, i) => snapshotFromJson(s, `${PATH}.snapshots[${i}]`)),
+    'snapshot-log': list(obj, 'snapshot-log').map((e, i): SnapshotLogEntry => {
+      const at = `${PATH}.snapshot-log[${i}]`
+      const entry = asObject(e, at)
+      return { 'snapshot-id': reqLong(entry, 'snapshot-id', at), 'timestamp-ms': reqInt(entry, 'timestamp-ms', at) }
+    }),
+    'metadata-log': list(obj, 'metadata-log').map((e, i): MetadataLogEntry => {
+      const at = `${PATH}.metadata-log[${i}]`
+      const entry = asObject(e, at)
+      return { 'metadata-file': reqString(entry, 'metadata-file', at), 'timestamp-ms': reqInt(entry, 'timestamp-ms', at) }
+    }),
+    'sort-orders': asArray(obj['sort-orders'], `${PATH}.sort-orders`).map((s, i) => sortOrderFromJson(s, `${PATH}.sort-orders[${i}]`)),
+    'default-sort-order-id': reqInt(obj, 'default-sort-order-id', PATH),
+    refs: {},
+  }
+  // Java wrote -1 for "no current snapshot" in v1/v2 metadata; treat it as absent.
+  if (current !== undefined && current !== -1n) metadata['current-snapshot-id'] = current
+  if (obj.refs !== undefined && obj.refs !== null) {
+    for (const [name, ref] of Object.entries(asObject(obj.refs, `${PATH}.refs`))) metadata.refs[name] = snapshotRefFromJson(ref, `${PATH}.refs.${name}`)
+  }
+  if (metadata.refs.main === undefined && metadata['current-snapshot-id'] !== undefined) {
+    metadata.refs.main = { 'snapshot-id': metadata['current-snapshot-id'], type: 'branch' }
+  }
+  checkReferences(metadata)
+  return metadata
+}
+
+function checkReferences(m: TableMetadata): void {
+  const missing = (what: string, id: number | bigint): ValidationError =>
+    new ValidationError(`invalid table metadata: ${what} ${id} is not in the metadata`, { field: what, value: String(id) })
+  if (!m.schemas.some((s) => s['schema-id'] === m['current-schema-id'])) throw missing('current-schema-id', m['current-schema-id'])
+  if (!m['partition-specs'].some((s) => s['spec-id'] === m['default-spec-id'])) throw missing('default-spec-id', m['default-spec-id'])
+  if (!m['sort-orders'].some((o) => o['order-id'] === m['default-sort-order-id'])) throw missing('default-sort-order-id', m['default-sort-order-id'])
+  const current = m['current-snapshot-id']
+  if (current !== undefined && !m.snapshots.some((s) => s['snapshot-id'] === current)) throw missing('current-snapshot-id', current)
+  const main = m.refs.main
+  if (main !== undefined && main['snapshot-id'] !== current) {
+    throw new ValidationError(`invalid table metadata: refs.main is at snapshot ${main['snapshot-id']} but current-snapshot-id is ${current ?? 'none'}`, {
+      field: 'refs.main',
+    })
+  }
+}
+
+function refsToJson(refs: Record<string, SnapshotRef>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, ref] of Object.entries(refs)) out[name] = snapshotRefToJson(ref)
+  return out
+}
+
+/**
+ * The JSON object of table metadata, in Java's key order, ready for stringifyJson (ids stay bigint).
+ * No current snapshot is written as `-1`, as Java does for v2 tables (PyIceberg reads it as none).
+ */
+export function tableMetadataToJson(m: TableMetadata): unknown {
+  return {
+    'format-version': m['format-version'],
+    'table-uuid': m['table-uuid'],
+    location: m.location,
+    'last-sequence-number': m['last-sequence-number'],
+    'last-updated-ms': m['last-updated-ms'],
+    'last-column-id': m['last-column-id'],
+    'current-schema-id': m['current-schema-id'],
+    schemas: m.schemas.map(schemaToJson),
+    'default-spec-id': m['default-spec-id'],
+    'partition-specs': m['partition-specs'].map(partitionSpecToJson),
+    'last-partition-id': m['last-partition-id'],
+    'default-sort-order-id': m['default-sort-order-id'],
+    'sort-orders': m['sort-orders'].map(sortOrderToJson),
+    properties: { ...m.properties },
+    'current-snapshot-id': m['current-snapshot-id'] ?? -1,
+    refs: refsToJson(m.refs),
+    snapshots: m.snapshots.map(snapshotToJson),
+    statistics: [],
+    'partition-statistics': [],
+    'snapshot-log': m['snapshot-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'snapshot-id': e['snapshot-id'] })),
+    'metadata-log': m['metadata-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'metadata-file': e['metadata-file'] })),
+  }
+}
