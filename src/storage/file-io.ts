@@ -25,12 +25,22 @@ export function normalizeLocation(location: string): string {
   return location.replace(/^s3[an]:\/\//, 's3://')
 }
 
-export function createFileIO(stores: ObjectStore[]): FileIO {
+/**
+ * Routes locations to `stores` by root. `storeFor` may create a store for a location no store
+ * serves yet (e.g. one S3 store per bucket, made on first use); it is kept for later calls.
+ */
+export function createFileIO(initialStores: ObjectStore[], storeFor?: (location: string) => ObjectStore | undefined): FileIO {
+  const stores = [...initialStores]
   const resolve = (location: string): { store: ObjectStore; key: string } => {
     const normalized = normalizeLocation(location)
     for (const store of stores) {
       const root = store.root.endsWith('/') ? store.root : `${store.root}/`
       if (normalized.startsWith(root)) return { store, key: normalized.slice(root.length) }
+    }
+    const created = storeFor?.(normalized)
+    if (created) {
+      stores.push(created)
+      return resolve(normalized)
     }
     throw new StorageError(`no object store serves location ${location} (roots: ${stores.map((s) => s.root).join(', ')})`, {
       code: 'NO_STORE_FOR_LOCATION',
