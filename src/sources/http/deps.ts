@@ -1,0 +1,102 @@
+/**
+ * What the HTTP ingest app needs from the worker: ports (tables, accept, dead letters, health, metrics) and a few
+ * options. The worker builds concrete ones (WAL, catalog, DLQ); tests pass fakes. Edge-safe: types and valibot only.
+ */
+import * as v from 'valibot'
+import type { Row, TableIdentifier } from '../../iceberg/types.ts'
+import type { RecordCoercer } from '../../records/coerce.ts'
+
+/** A table the app may write to. */
+export interface IngestTable {
+  /** Built once per schema with createRecordCoercer. */
+  coerce: RecordCoercer
+  /** Bearer tokens that may write to this table, in addition to the global `auth.tokens`. */
+  tokens?: readonly string[]
+}
+
+/** A record that was refused, as the client sees it. `index`: position in the JSON array, or NDJSON line number (from 0). */
+export interface RejectedRecord {
+  index: number
+  reason: string
+}
+
+/** The 200 body of `POST …/records`. */
+export interface IngestResponse {
+  accepted: number
+  rejected: RejectedRecord[]
+}
+
+export interface AcceptInput {
+  table: TableIdentifier
+  rows: Row[]
+  /** The request's `Idempotency-Key` header, when sent. */
+  idempotencyKey?: string
+  /**
+   * The body the client will get if this call succeeds. A dep that implements idempotency stores it with the key
+   * (atomically with the rows) and returns it as `{duplicate: true, response}` when the key comes again.
+   */
+  response: IngestResponse
+}
+
+export type AcceptResult = { duplicate?: false; walSeq?: bigint } | { duplicate: true; response: unknown }
+
+export interface DeadLetter extends RejectedRecord {
+  /** The record's original JSON text (an NDJSON line, or the array element's text as sent). */
+  raw: string
+}
+
+export interface DeadLetterInput {
+  table: TableIdentifier
+  records: DeadLetter[]
+  source: 'http'
+  idempotencyKey?: string
+}
+
+export interface HealthReport {
+  ready: boolean
+  /** Shown as `status` when not ready; `degraded` when absent. */
+  state?: 'starting' | 'degraded'
+  reasons: string[]
+}
+
+/** One finished `POST …/records` request, for the worker's metrics and its one-line log. */
+export interface IngestRequestEvent {
+  /** `namespace.table` as addressed in the path (not necessarily an existing table). */
+  table: string
+  status: number
+  accepted: number
+  rejected: number
+  durationMs: number
+  /** The error behind a 4xx/5xx, for the log; never sent to the client beyond its code and (for 4xx) message. */
+  error?: unknown
+}
+
+/** Options checked once by createIngestApp (valibot schema → type, one source of truth). */
+export const IngestAppOptionsSchema = v.object({
+  /** Tokens accepted for every table. With none here and none on a table, requests need no Authorization. */
+  auth: v.optional(v.object({ tokens: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))) })),
+  /** Largest request body in bytes (default 16 MiB); larger bodies get 413. */
+  maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 16 * 1024 * 1024),
+  /** `Retry-After` seconds sent with 503 when the WAL is full (default 1). */
+  retryAfterSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 1),
+})
+export type IngestAppOptions = v.InferInput<typeof IngestAppOptionsSchema>
+
+export interface IngestAppDeps extends IngestAppOptions {
+  /**
+   * The table for an address, or undefined when there is none (→ 404). May throw NoSuchEntityError (→ 404) or any
+   * other error (→ 500).
+   */
+  tables(namespace: string[], name: string): IngestTable | undefined | Promise<IngestTable | undefined>
+  /**
+   * Appends the rows durably (resolves after the WAL fsync) and decides idempotent replay. Throws IngestError with
+   * code WAL_FULL or BACKPRESSURE to shed load (→ 503 + Retry-After). Not called when no record was accepted.
+   */
+  accept(input: AcceptInput): Promise<AcceptResult>
+  /** Stores rejected records with their reasons; awaited before `accept` and before the response. */
+  deadLetter(input: DeadLetterInput): Promise<void>
+  health(): HealthReport | Promise<HealthReport>
+  /** Prometheus text exposition (see metrics.ts). */
+  metrics(): string | Promise<string>
+  onRequest?: (event: IngestRequestEvent) => void
+}
