@@ -1,0 +1,192 @@
+/**
+ * Iceberg REST catalog client (open-api/rest-catalog-open-api.yaml): config, namespaces, tables,
+ * commits. Only `fetch`; auth is a fetch wrapper (auth.ts); statuses map to typed errors in errors.ts.
+ */
+import { CatalogError, CommitStateUnknownError } from '../../errors.ts'
+import { parseJson, stringifyJson } from '../../iceberg/serde/json.ts'
+import { tableMetadataFromJson } from '../../iceberg/serde/table-metadata.ts'
+import type { TableIdentifier } from '../../iceberg/types.ts'
+import type { Catalog, CommitTableRequest, CreateTableRequest, LoadedTable, Namespace } from '../catalog.ts'
+import { authenticatedFetch, type RestAuth } from './auth.ts'
+import { restError, type RestOperation } from './errors.ts'
+
+export interface RestCatalogOptions {
+  /** Base URI, e.g. `http://127.0.0.1:8181` (the `/v1/...` paths are appended). */
+  uri: string
+  /** Sent as `?warehouse=` to `GET /v1/config`; Glue wants the account id, S3 Tables the bucket ARN. */
+  warehouse?: string
+  auth?: RestAuth
+  fetch?: typeof fetch
+  /** Extra headers on every request, e.g. `X-Iceberg-Access-Delegation: vended-credentials`. */
+  headers?: Record<string, string>
+  requestTimeoutMs?: number
+  /** Attempts for idempotent reads (GET/HEAD) on 5xx, 429 and network errors. */
+  maxReadAttempts?: number
+}
+
+interface LoadTableResult {
+  'metadata-location': string
+  metadata: unknown
+  config?: Record<string, string>
+}
+
+const NAMESPACE_SEPARATOR = '\u001f'
+
+/** Multi-level namespaces are joined with the unit separator (%1F) in paths, per the REST spec. */
+export function namespacePath(namespace: Namespace): string {
+  return encodeURIComponent(namespace.join(NAMESPACE_SEPARATOR))
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Creates a REST catalog. Fetches `/v1/config` once (lazily) to learn the `prefix` and defaults.
+ * Throws CatalogError (code CATALOG) when the config endpoint is unreachable or refuses.
+ */
+export function createRestCatalog(options: RestCatalogOptions): Catalog {
+  const base = options.uri.replace(/\/+$/, '')
+  const send = authenticatedFetch(options.auth ?? { type: 'none' }, base, options.fetch ?? fetch)
+  const timeoutMs = options.requestTimeoutMs ?? 30_000
+  const maxReadAttempts = options.maxReadAttempts ?? 4
+  let prefixPromise: Promise<string> | undefined
+
+  async function call(method: string, path: string, operation: RestOperation, subject: string, body?: unknown) {
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const idempotent = method === 'GET' || method === 'HEAD'
+    for (let attempt = 1; ; attempt++) {
+      let response: Response
+      try {
+        response = await send(`${base}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : stringifyJson(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        })
+      } catch (cause) {
+        // A commit whose request may have reached the server has an unknown outcome.
+        if (operation === 'commit') throw new CommitStateUnknownError(`REST commit ${subject}: ${String(cause)}`, { cause })
+        if (idempotent && attempt < maxReadAttempts) {
+          await sleep(Math.random() * 100 * 2 ** attempt)
+          continue
+        }
+        throw new CatalogError(`REST catalog ${method} ${path} failed: ${String(cause)}`, { cause, retryable: true })
+      }
+      const text = await response.text()
+      if (response.ok) return { status: response.status, text }
+      if (idempotent && attempt < maxReadAttempts && (response.status >= 500 || response.status === 429)) {
+        await sleep(Math.random() * 100 * 2 ** attempt)
+        continue
+      }
+      if (method === 'HEAD' && response.status === 404) return { status: 404, text }
+      throw restError(operation, subject, response.status, text)
+    }
+  }
+
+  const prefix = (): Promise<string> => {
+    prefixPromise ??= (async () => {
+      const query = options.warehouse ? `?warehouse=${encodeURIComponent(options.warehouse)}` : ''
+      const { text } = await call('GET', `/v1/config${query}`, 'other', 'config')
+      const config = JSON.parse(text) as { defaults?: Record<string, string>; overrides?: Record<string, string> }
+      const value = config.overrides?.prefix ?? config.defaults?.prefix
+      return value ? `/${value.replace(/^\/+|\/+$/g, '')}` : ''
+    })().catch((error) => {
+      prefixPromise = undefined
+      throw error
+    })
+    return prefixPromise
+  }
+  const tablePath = async (id: TableIdentifier) =>
+    `/v1${await prefix()}/namespaces/${namespacePath(id.namespace)}/tables/${encodeURIComponent(id.name)}`
+  const fullName = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
+  const loaded = (identifier: TableIdentifier, text: string): LoadedTable => {
+    const result = parseJson(text) as LoadTableResult
+    return {
+      identifier,
+      metadataLocation: result['metadata-location'],
+      metadata: tableMetadataFromJson(result.metadata),
+      config: result.config ?? {},
+    }
+  }
+
+  return {
+    name: `rest:${base}`,
+
+    async listNamespaces(parent) {
+      const namespaces: Namespace[] = []
+      let pageToken: string | undefined
+      do {
+        const query = new URLSearchParams()
+        if (parent?.length) query.set('parent', parent.join(NAMESPACE_SEPARATOR))
+        if (pageToken) query.set('pageToken', pageToken)
+        const qs = query.size ? `?${query}` : ''
+        const { text } = await call('GET', `/v1${await prefix()}/namespaces${qs}`, 'namespace', parent?.join('.') ?? '(root)')
+        const page = JSON.parse(text) as { namespaces: Namespace[]; 'next-page-token'?: string | null }
+        namespaces.push(...page.namespaces)
+        pageToken = page['next-page-token'] ?? undefined
+      } while (pageToken)
+      return namespaces
+    },
+
+    async createNamespace(namespace, properties = {}) {
+      await call('POST', `/v1${await prefix()}/namespaces`, 'namespace', namespace.join('.'), { namespace, properties })
+    },
+
+    async loadNamespaceProperties(namespace) {
+      const { text } = await call('GET', `/v1${await prefix()}/namespaces/${namespacePath(namespace)}`, 'namespace', namespace.join('.'))
+      return (JSON.parse(text) as { properties?: Record<string, string> }).properties ?? {}
+    },
+
+    async dropNamespace(namespace) {
+      await call('DELETE', `/v1${await prefix()}/namespaces/${namespacePath(namespace)}`, 'namespace', namespace.join('.'))
+    },
+
+    async listTables(namespace) {
+      const tables: TableIdentifier[] = []
+      let pageToken: string | undefined
+      do {
+        const qs = pageToken ? `?pageToken=${encodeURIComponent(pageToken)}` : ''
+        const path = `/v1${await prefix()}/namespaces/${namespacePath(namespace)}/tables${qs}`
+        const { text } = await call('GET', path, 'namespace', namespace.join('.'))
+        const page = JSON.parse(text) as { identifiers: TableIdentifier[]; 'next-page-token'?: string | null }
+        tables.push(...page.identifiers)
+        pageToken = page['next-page-token'] ?? undefined
+      } while (pageToken)
+      return tables
+    },
+
+    async createTable(namespace, request: CreateTableRequest) {
+      const identifier = { namespace, name: request.name }
+      const path = `/v1${await prefix()}/namespaces/${namespacePath(namespace)}/tables`
+      const { text } = await call('POST', path, 'table', fullName(identifier), { ...request, 'stage-create': false })
+      return loaded(identifier, text)
+    },
+
+    async loadTable(identifier) {
+      const { text } = await call('GET', await tablePath(identifier), 'table', fullName(identifier))
+      return loaded(identifier, text)
+    },
+
+    async tableExists(identifier) {
+      const { status } = await call('HEAD', await tablePath(identifier), 'table', fullName(identifier))
+      return status !== 404
+    },
+
+    async commitTable(identifier, request: CommitTableRequest) {
+      const body = { identifier, requirements: request.requirements, updates: request.updates }
+      const { text } = await call('POST', await tablePath(identifier), 'commit', fullName(identifier), body)
+      const result = parseJson(text) as LoadTableResult
+      return {
+        identifier,
+        metadataLocation: result['metadata-location'],
+        metadata: tableMetadataFromJson(result.metadata),
+        config: {},
+      }
+    },
+
+    async dropTable(identifier, dropOptions = {}) {
+      const qs = dropOptions.purge ? '?purgeRequested=true' : ''
+      await call('DELETE', `${await tablePath(identifier)}${qs}`, 'table', fullName(identifier))
+    },
+  }
+}
