@@ -145,6 +145,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
     const { identifier, table, format, idempotencyKey } = c.get('admitted')
     const body = parseBody(decodeUtf8(await c.req.arrayBuffer()), format)
     const rows: Row[] = []
+    const records: unknown[] = []
     const rejected: RejectedRecord[] = []
     for (const entry of body.entries) {
       if (entry.parseError !== undefined) {
@@ -152,19 +153,21 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
         continue
       }
       const result = table.coerce(entry.value)
-      if (result.ok) rows.push(result.row)
-      else rejected.push({ index: entry.index, reason: result.reason })
+      if (result.ok) {
+        rows.push(result.row)
+        records.push(entry.value)
+      } else rejected.push({ index: entry.index, reason: result.reason })
     }
     const response: IngestResponse = { accepted: rows.length, rejected }
     c.set('outcome', response)
     // Dead letters first: if accept then fails (WAL full), the client's retry may dead-letter the same records
     // again, which is better than accepted rows whose rejected siblings were never recorded.
     if (rejected.length > 0) {
-      const records = rejected.map((record) => ({ ...record, raw: body.rawText(record.index) }))
-      await deps.deadLetter({ table: identifier, records, source: 'http', ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
+      const letters = rejected.map((record) => ({ ...record, raw: body.rawText(record.index) }))
+      await deps.deadLetter({ table: identifier, records: letters, source: 'http', ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
     }
     if (rows.length > 0) {
-      const result = await deps.accept({ table: identifier, rows, response, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
+      const result = await deps.accept({ table: identifier, rows, records, response, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
       if (result.duplicate === true) {
         c.set('outcome', { accepted: 0, rejected })
         return c.json(result.response, 200, { 'Idempotent-Replayed': 'true' })

@@ -29,6 +29,8 @@ export interface IngestResponse {
 export interface AcceptInput {
   table: TableIdentifier
   rows: Row[]
+  /** The accepted records as parsed from the body, parallel to `rows` (what a WAL stores and re-coerces on replay). */
+  records: unknown[]
   /** The request's `Idempotency-Key` header, when sent. */
   idempotencyKey?: string
   /**

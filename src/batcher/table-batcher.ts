@@ -1,0 +1,302 @@
+/**
+ * One table's buffer and committer. Intake appends rows; a roll (policy.ts) swaps the buffer for
+ * an empty one and queues it as a batch, so intake never waits for Parquet or the catalog. Batches
+ * commit one at a time, in order, each as one snapshot whose summary carries the merged markers
+ * (markers.ts). A failed commit keeps its batch and retries with backoff — nothing is dropped, and
+ * the snapshot id is fixed per batch so a retry after an unknown outcome cannot duplicate it.
+ */
+import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
+import { newSnapshotId } from '../iceberg/snapshot.ts'
+import { currentSchema, currentSnapshot } from '../iceberg/table-metadata.ts'
+import type { Row, TableIdentifier } from '../iceberg/types.ts'
+import { estimateRowBytes, type ParquetCompression, type ParquetCompressors } from '../parquet/data-file.ts'
+import type { FileIO } from '../storage/file-io.ts'
+import { writeDataFiles } from '../table/write-data-files.ts'
+import { fastAppend } from '../transaction/fast-append.ts'
+import { emptyOrigins, pushOrigin, trimCommitted, type RowOrigins } from './kafka-rows.ts'
+import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, mergedMarkers, OffsetFenceError, type OffsetRange } from './markers.ts'
+import { rollReason, type BufferState, type RollReason, type RollTriggers } from './policy.ts'
+
+export interface TableBatcherOptions {
+  catalog: Catalog
+  io: FileIO
+  table: LoadedTable
+  triggers: RollTriggers
+  walId: string
+  compression?: ParquetCompression
+  compressors?: ParquetCompressors
+  /** Runs before each commit of this table, e.g. committing its dead-letter table first. */
+  beforeCommit?: () => Promise<void>
+  onCommitted?: (event: CommittedEvent) => void
+  log?: (line: string) => void
+  now?: () => number
+}
+
+export interface CommittedEvent {
+  table: TableIdentifier
+  snapshotId: bigint
+  rows: number
+  files: number
+  reason: RollReason
+  markers: BatchMarkers
+  durationMs: number
+}
+
+interface Batch {
+  rows: Row[]
+  origins: RowOrigins
+  bytes: number
+  markers: BatchMarkers
+  snapshotId: bigint
+  reason: RollReason
+}
+
+export interface BatcherStats {
+  commits: number
+  commitFailures: number
+  commitRetries: number
+  lastCommitAtMs: number | undefined
+  consecutiveFailures: number
+  lastError: string | undefined
+}
+
+const fullName = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
+
+export class TableBatcher {
+  readonly identifier: TableIdentifier
+  readonly stats: BatcherStats = {
+    commits: 0,
+    commitFailures: 0,
+    commitRetries: 0,
+    lastCommitAtMs: undefined,
+    consecutiveFailures: 0,
+    lastError: undefined,
+  }
+  #options: TableBatcherOptions
+  #table: LoadedTable
+  #buffer: Batch
+  #queue: Batch[] = []
+  #committing: Promise<void> | undefined
+  #oldestAtMs: number | undefined
+  #now: () => number
+  #log: (line: string) => void
+
+  constructor(options: TableBatcherOptions) {
+    this.#options = options
+    this.#table = options.table
+    this.identifier = options.table.identifier
+    this.#now = options.now ?? Date.now
+    this.#log = options.log ?? (() => {})
+    this.#buffer = this.#emptyBatch()
+  }
+
+  /** Highest WAL sequence number this table holds, per its newest snapshot. */
+  committedWalSeq(): bigint | undefined {
+    return committedWalSeq(currentSnapshot(this.#table.metadata), this.#options.walId)
+  }
+
+  /** Next offset per partition this table holds for `topic`, per its newest snapshot. */
+  committedKafkaOffsets(topic: string): Map<number, bigint> {
+    return committedKafkaOffsets(currentSnapshot(this.#table.metadata), topic)
+  }
+
+  get table(): LoadedTable {
+    return this.#table
+  }
+
+  /** Rows and estimated bytes buffered plus queued for commit (what memory holds). */
+  pending(): { rows: number; bytes: number; batches: number } {
+    let rows = this.#buffer.rows.length
+    let bytes = this.#buffer.bytes
+    for (const batch of this.#queue) {
+      rows += batch.rows.length
+      bytes += batch.bytes
+    }
+    return { rows, bytes, batches: this.#queue.length }
+  }
+
+  /** Lowest WAL sequence number not yet committed here, or undefined when none is pending. */
+  lowestPendingWalSeq(): bigint | undefined {
+    return this.#lowestWalSeq
+  }
+  #lowestWalSeq: bigint | undefined
+  #lowestWalSeqByBatch = new Map<Batch, bigint>()
+
+  /** Adds coerced rows. `walSeq` or `kafka` says where they came from, for the markers. */
+  add(rows: Row[], source: { walSeq: bigint } | { kafka: { topic: string; partition: number; offset: bigint } } | { none: true }): void {
+    const schema = currentSchema(this.#table.metadata)
+    const kafka = 'kafka' in source ? source.kafka : undefined
+    for (const row of rows) {
+      this.#buffer.rows.push(row)
+      pushOrigin(this.#buffer.origins, kafka)
+      this.#buffer.bytes += estimateRowBytes(schema, row)
+    }
+    this.#oldestAtMs ??= this.#now()
+    if ('walSeq' in source) {
+      const markers = this.#buffer.markers
+      if (markers.walSeqMax === undefined || source.walSeq > markers.walSeqMax) markers.walSeqMax = source.walSeq
+      if (!this.#lowestWalSeqByBatch.has(this.#buffer)) this.#lowestWalSeqByBatch.set(this.#buffer, source.walSeq)
+      if (this.#lowestWalSeq === undefined || source.walSeq < this.#lowestWalSeq) this.#lowestWalSeq = source.walSeq
+    } else if ('kafka' in source) {
+      this.trackOffset(source.kafka.topic, source.kafka.partition, source.kafka.offset)
+    }
+  }
+
+  /** Records that an offset was consumed for this table even when it produced no row here. */
+  trackOffset(topic: string, partition: number, offset: bigint): void {
+    let partitions = this.#buffer.markers.kafka.get(topic)
+    if (!partitions) this.#buffer.markers.kafka.set(topic, (partitions = new Map<number, OffsetRange>()))
+    const range = partitions.get(partition)
+    if (!range) partitions.set(partition, { first: offset, next: offset + 1n })
+    else if (offset + 1n > range.next) range.next = offset + 1n
+    this.#oldestAtMs ??= this.#now()
+  }
+
+  bufferState(): BufferState {
+    return { rows: this.#buffer.rows.length, bytes: this.#buffer.bytes, oldestAtMs: this.#oldestAtMs }
+  }
+
+  /** Rolls when a trigger fired; returns the reason or undefined. Never waits for the commit. */
+  maybeRoll(triggersOverride?: RollTriggers): RollReason | undefined {
+    const state = this.bufferState()
+    // Offsets-only progress (all records went to dead letters) still needs a commit eventually.
+    const reason =
+      rollReason({ ...state, rows: Math.max(state.rows, this.#buffer.markers.kafka.size ? 1 : 0) }, triggersOverride ?? this.#options.triggers, this.#now())
+    if (reason) this.roll(reason)
+    return reason
+  }
+
+  /** Queues the current buffer as a batch and starts committing if idle. */
+  roll(reason: RollReason): void {
+    const batch = this.#buffer
+    if (batch.rows.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined) return
+    batch.reason = reason
+    this.#buffer = this.#emptyBatch()
+    this.#oldestAtMs = undefined
+    this.#queue.push(batch)
+    this.#committing ??= this.#drain().finally(() => {
+      this.#committing = undefined
+    })
+  }
+
+  /** Rolls whatever is buffered and waits until every queued batch is committed (or `signal` aborts). */
+  async flush(reason: RollReason = 'shutdown', signal?: AbortSignal): Promise<void> {
+    this.roll(reason)
+    while (this.#committing && !signal?.aborted) await this.#committing
+  }
+
+  #emptyBatch(): Batch {
+    return { rows: [], origins: emptyOrigins(), bytes: 0, markers: { kafka: new Map() }, snapshotId: newSnapshotId(), reason: 'interval' }
+  }
+
+  async #drain(): Promise<void> {
+    let delayMs = 250
+    while (this.#queue.length) {
+      const batch = this.#queue[0]!
+      try {
+        await this.#commit(batch)
+        this.#queue.shift()
+        this.#lowestWalSeqByBatch.delete(batch)
+        this.#recomputeLowestWalSeq()
+        delayMs = 250
+      } catch (error) {
+        this.stats.commitFailures++
+        this.stats.consecutiveFailures++
+        this.stats.lastError = (error as Error).message
+        this.#log(
+          `commit failed for table ${fullName(this.identifier)} (${batch.rows.length} rows, snapshot ${batch.snapshotId}); retrying in ${delayMs} ms: ${(error as Error).message}`,
+        )
+        await new Promise((resolve) => setTimeout(resolve, delayMs))
+        delayMs = Math.min(delayMs * 2, 30_000)
+        this.stats.commitRetries++
+        await this.#reload().catch(() => {})
+      }
+    }
+  }
+
+  #recomputeLowestWalSeq(): void {
+    let lowest: bigint | undefined
+    for (const seq of this.#lowestWalSeqByBatch.values()) if (lowest === undefined || seq < lowest) lowest = seq
+    this.#lowestWalSeq = lowest
+  }
+
+  /** Reloads the table, e.g. after a rebalance, to see what other writers committed. */
+  async reload(): Promise<void> {
+    await this.#reload()
+  }
+
+  async #reload(): Promise<void> {
+    this.#table = await this.#options.catalog.loadTable(this.identifier)
+  }
+
+  async #commit(batch: Batch): Promise<void> {
+    const started = this.#now()
+    await this.#options.beforeCommit?.()
+    for (let attempt = 0; ; attempt++) {
+      // A retry after an unknown outcome: the snapshot may have landed already.
+      if (this.#table.metadata.snapshots.some((s) => s['snapshot-id'] === batch.snapshotId)) return this.#committed(batch, 0, started)
+      this.#trim(batch)
+      if (batch.rows.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined) return
+      const dataFiles = batch.rows.length
+        ? await writeDataFiles({
+            io: this.#options.io,
+            metadata: this.#table.metadata,
+            rows: batch.rows,
+            fileStem: `${String(started).padStart(13, '0')}-${batch.snapshotId}-${attempt}`,
+            compression: this.#options.compression,
+            compressors: this.#options.compressors,
+          })
+        : []
+      try {
+        const result = await fastAppend(
+          { catalog: this.#options.catalog, io: this.#options.io, table: this.#table, log: this.#log },
+          { dataFiles, snapshotId: batch.snapshotId, summary: (parent) => mergedMarkers(parent, this.#options.walId, batch.markers) },
+        )
+        this.#table = result.table
+        this.stats.commitRetries += result.attempts - 1
+        return this.#committed(batch, dataFiles.length, started)
+      } catch (error) {
+        if (!(error instanceof OffsetFenceError)) throw error
+        // Raised before the commit request was sent, so these files are referenced by nothing.
+        this.#log(`table ${fullName(this.identifier)}: ${error.message}; trimming the batch to what the table lacks`)
+        await Promise.allSettled(dataFiles.map((f) => this.#options.io.delete(f['file-path'])))
+        await this.#reload()
+      }
+    }
+  }
+
+  /** Drops rows whose Kafka offsets the table already holds (another worker committed them). */
+  #trim(batch: Batch): void {
+    const kept = trimCommitted(batch.origins, batch.markers, (topic) => this.committedKafkaOffsets(topic))
+    if (!kept) return
+    const dropped = batch.rows.length - kept.length
+    batch.rows = kept.map((i) => batch.rows[i]!)
+    const origins = batch.origins
+    batch.origins = {
+      topics: origins.topics,
+      topic: kept.map((i) => origins.topic[i]!),
+      partition: kept.map((i) => origins.partition[i]!),
+      offset: kept.map((i) => origins.offset[i]!),
+    }
+    if (dropped) this.#log(`table ${fullName(this.identifier)}: dropped ${dropped} rows another writer already committed`)
+  }
+
+  #committed(batch: Batch, files: number, started: number): void {
+    this.stats.commits++
+    this.stats.consecutiveFailures = 0
+    this.stats.lastError = undefined
+    this.stats.lastCommitAtMs = this.#now()
+    const event: CommittedEvent = {
+      table: this.identifier,
+      snapshotId: batch.snapshotId,
+      rows: batch.rows.length,
+      files,
+      reason: batch.reason,
+      markers: batch.markers,
+      durationMs: this.#now() - started,
+    }
+    this.#log(`committed table ${fullName(this.identifier)} snapshot ${batch.snapshotId}: ${event.rows} rows in ${files} files (${event.reason}, ${event.durationMs} ms)`)
+    this.#options.onCommitted?.(event)
+  }
+}
+

@@ -1,0 +1,130 @@
+/**
+ * The worker's configuration: one valibot schema, the single source of truth for its type and
+ * defaults. Parsed once at start-up (config.ts); docs/configuration.md describes every key.
+ */
+import * as v from 'valibot'
+
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1))
+const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535))
+
+const RestAuthSchema = v.variant('type', [
+  v.object({ type: v.literal('none') }),
+  v.object({ type: v.literal('bearer'), token: v.pipe(v.string(), v.minLength(1)) }),
+  v.object({
+    type: v.literal('oauth2'),
+    credential: v.pipe(v.string(), v.minLength(1)),
+    serverUri: v.optional(v.pipe(v.string(), v.url())),
+    scope: v.optional(v.string()),
+  }),
+  v.object({
+    type: v.literal('sigv4'),
+    region: v.string(),
+    signingName: v.optional(v.string(), 'execute-api'),
+    accessKeyId: v.string(),
+    secretAccessKey: v.string(),
+    sessionToken: v.optional(v.string()),
+  }),
+])
+
+const CatalogSchema = v.variant('type', [
+  v.object({
+    type: v.literal('embedded'),
+    /** SQLite file; default `<dataDir>/catalog.db`. */
+    path: v.optional(v.string()),
+    /** Warehouse root: a directory, `file://` or `s3://` URI; default `<dataDir>/warehouse`. */
+    warehouse: v.optional(v.string()),
+    name: v.optional(v.string(), 'default'),
+  }),
+  v.object({
+    type: v.literal('rest'),
+    uri: v.pipe(v.string(), v.url()),
+    warehouse: v.optional(v.string()),
+    auth: v.optional(RestAuthSchema, { type: 'none' }),
+    headers: v.optional(v.record(v.string(), v.string()), {}),
+  }),
+])
+
+const StorageSchema = v.variant('type', [
+  v.object({ type: v.literal('fs') }),
+  v.object({
+    type: v.literal('s3'),
+    region: v.optional(v.string(), 'us-east-1'),
+    endpoint: v.optional(v.pipe(v.string(), v.url())),
+    pathStyle: v.optional(v.boolean()),
+    accessKeyId: v.optional(v.string()),
+    secretAccessKey: v.optional(v.string()),
+    sessionToken: v.optional(v.string()),
+  }),
+])
+
+const RollSchema = v.object({
+  intervalMs: v.optional(positiveInt, 60_000),
+  maxRows: v.optional(positiveInt, 1_000_000),
+  maxBytes: v.optional(positiveInt, 128 * 1024 * 1024),
+})
+
+const KafkaTableSchema = v.object({
+  topics: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
+  groupId: v.optional(v.string(), 'iceberg-ingest'),
+  startFrom: v.optional(v.picklist(['earliest', 'latest']), 'earliest'),
+  columns: v.optional(
+    v.object({
+      key: v.optional(v.string()),
+      topic: v.optional(v.string()),
+      partition: v.optional(v.string()),
+      offset: v.optional(v.string()),
+      timestamp: v.optional(v.string()),
+      headers: v.optional(v.string()),
+    }),
+  ),
+})
+
+const TableSchema = v.object({
+  /** `namespace.table`; multi-level namespaces as `a.b.table`. */
+  name: v.pipe(v.string(), v.regex(/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$/, 'must be namespace.table')),
+  /** Column list, e.g. `sensor_id string, timestamp timestamp, reading double`. */
+  schema: v.pipe(v.string(), v.minLength(1)),
+  /** Partition fields, e.g. `sensor_id, day(timestamp)`. */
+  partitionBy: v.optional(v.string()),
+  properties: v.optional(v.record(v.string(), v.string()), {}),
+  roll: v.optional(RollSchema, {}),
+  http: v.optional(v.union([v.literal(false), v.object({ tokens: v.optional(v.array(v.string()), []) })]), {}),
+  kafka: v.optional(KafkaTableSchema),
+})
+
+export const ConfigSchema = v.object({
+  dataDir: v.optional(v.string(), './data'),
+  http: v.optional(
+    v.object({
+      enabled: v.optional(v.boolean(), true),
+      host: v.optional(v.string(), '127.0.0.1'),
+      port: v.optional(port, 8181),
+      tokens: v.optional(v.array(v.string()), []),
+      maxBodyBytes: v.optional(positiveInt, 16 * 1024 * 1024),
+    }),
+    {},
+  ),
+  catalog: v.optional(CatalogSchema, { type: 'embedded' }),
+  storage: v.optional(StorageSchema, { type: 'fs' }),
+  wal: v.optional(
+    v.object({
+      dir: v.optional(v.string()),
+      maxBytes: v.optional(positiveInt, 1024 * 1024 * 1024),
+      segmentBytes: v.optional(positiveInt, 64 * 1024 * 1024),
+      fsync: v.optional(v.boolean(), true),
+    }),
+    {},
+  ),
+  kafka: v.optional(
+    v.object({
+      brokers: v.pipe(v.array(v.string()), v.minLength(1)),
+      clientId: v.optional(v.string()),
+    }),
+  ),
+  compression: v.optional(v.picklist(['zstd', 'snappy', 'uncompressed']), 'zstd'),
+  maxPendingBytes: v.optional(positiveInt, 512 * 1024 * 1024),
+  tables: v.pipe(v.array(TableSchema), v.minLength(1, 'declare at least one table')),
+})
+
+export type Config = v.InferOutput<typeof ConfigSchema>
+export type TableConfig = Config['tables'][number]

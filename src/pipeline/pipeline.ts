@@ -1,0 +1,304 @@
+/**
+ * The ingest pipeline: one durable record log, one batcher per table (and per dead-letter table),
+ * sources in front. HTTP records are logged before they are acknowledged and replayed after a
+ * crash, filtered by the WAL marker each table's newest snapshot carries; Kafka records are not
+ * logged (the broker keeps them) and are filtered by the offsets in the table.
+ */
+import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
+import { IngestError, NoSuchEntityError } from '../errors.ts'
+import { currentSchema } from '../iceberg/table-metadata.ts'
+import type { PartitionSpec, Row, Schema, TableIdentifier } from '../iceberg/types.ts'
+import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
+import { createRecordCoercer, type CoerceResult } from '../records/coerce.ts'
+import type { FileIO } from '../storage/file-io.ts'
+import { createTable } from '../table/table.ts'
+import type { RollTriggers } from '../batcher/policy.ts'
+import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
+import { DEAD_LETTER_SUFFIX, deadLetterRow, deadLetterSchema } from './dead-letters.ts'
+import type { RecordLog } from './record-log.ts'
+
+export interface PipelineTableConfig {
+  identifier: TableIdentifier
+  /** Used to create the table when it does not exist; an existing table keeps its own schema. */
+  schema: Schema
+  partitionSpec?: PartitionSpec
+  properties?: Record<string, string>
+  triggers: RollTriggers
+  /** Bearer tokens accepted for this table's HTTP endpoint (in addition to global ones). */
+  tokens?: string[]
+}
+
+export interface PipelineOptions {
+  catalog: Catalog
+  io: FileIO
+  log: RecordLog
+  tables: PipelineTableConfig[]
+  compression?: ParquetCompression
+  compressors?: ParquetCompressors
+  /** Cap on rows held in memory across tables (buffers + queued batches); intake gets BACKPRESSURE above it. */
+  maxPendingBytes?: number
+  logLine?: (line: string) => void
+  onCommitted?: (event: CommittedEvent) => void
+}
+
+/** One WAL frame: what an HTTP request contributed to one table. */
+interface LogEntry {
+  /** table, dotted */
+  t: string
+  /** idempotency key */
+  k?: string
+  /** accepted records as received (re-coerced on replay; coercion is deterministic) */
+  r: unknown[]
+  /** dead letters */
+  d: { e: string; raw: string | null; i?: number; at: number }[]
+}
+
+export interface PipelineTable {
+  config: PipelineTableConfig
+  coerce: (input: unknown) => CoerceResult
+  batcher: TableBatcher
+  deadLetters: TableBatcher
+}
+
+const httpDeadLetterRow = (d: LogEntry['d'][number]): Row =>
+  deadLetterRow({ source: 'http', receivedAtMs: d.at, error: d.e, raw: d.raw, ...(d.i === undefined ? {} : { recordIndex: d.i }) })
+const dotted = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+export class BackpressureError extends IngestError {
+  constructor(pendingBytes: number, capBytes: number) {
+    super('BACKPRESSURE', `ingest buffers hold ${pendingBytes} bytes, over the cap of ${capBytes}; retry shortly`, { retryable: true })
+  }
+}
+
+export class Pipeline {
+  readonly tables = new Map<string, PipelineTable>()
+  #options: PipelineOptions
+  #idempotency = new Map<string, unknown>()
+  #deadLettered = new Set<string>()
+  #ready = false
+  #timer: ReturnType<typeof setInterval> | undefined
+  #truncating = false
+  readonly counters = { httpAccepted: 0, httpRejected: 0, kafkaAccepted: 0, kafkaRejected: 0, bytesIn: 0, replayed: 0 }
+
+  private constructor(options: PipelineOptions) {
+    this.#options = options
+  }
+
+  /** Loads or creates every table and its dead-letter table, then replays the log. */
+  static async start(options: PipelineOptions): Promise<Pipeline> {
+    const pipeline = new Pipeline(options)
+    for (const config of options.tables) {
+      const loaded = await pipeline.#ensureTable(config.identifier, config.schema, config.partitionSpec, config.properties)
+      const dlqId = { namespace: config.identifier.namespace, name: `${config.identifier.name}${DEAD_LETTER_SUFFIX}` }
+      const dlqLoaded = await pipeline.#ensureTable(dlqId, deadLetterSchema, undefined, {})
+      const deadLetters = pipeline.#batcher(dlqLoaded, config.triggers)
+      const batcher = pipeline.#batcher(loaded, config.triggers, () => deadLetters.flush('interval'))
+      pipeline.tables.set(dotted(config.identifier), {
+        config,
+        coerce: createRecordCoercer(currentSchema(loaded.metadata)),
+        batcher,
+        deadLetters,
+      })
+    }
+    await pipeline.#replay()
+    pipeline.#ready = true
+    pipeline.#timer = setInterval(() => pipeline.tick(), 200)
+    return pipeline
+  }
+
+  get ready(): boolean {
+    return this.#ready
+  }
+
+  table(namespace: string[], name: string): PipelineTable | undefined {
+    return this.tables.get([...namespace, name].join('.'))
+  }
+
+  /**
+   * Logs the accepted records of one HTTP request durably (WAL fsync), then buffers them.
+   * A repeated Idempotency-Key returns the first response instead. Throws BackpressureError
+   * (BACKPRESSURE) or the log's WAL_FULL error; both mean "retry later".
+   */
+  async acceptHttp(input: {
+    table: PipelineTable
+    records: unknown[]
+    rows: Row[]
+    idempotencyKey?: string
+    response: unknown
+  }): Promise<{ duplicate: true; response: unknown } | { duplicate: false; walSeq: bigint }> {
+    const key = input.idempotencyKey
+    if (key !== undefined && this.#idempotency.has(key)) return { duplicate: true, response: this.#idempotency.get(key) }
+    this.#checkPressure()
+    const entry: LogEntry = { t: dotted(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
+    const walSeq = await this.#logEntry(entry)
+    this.counters.httpAccepted += input.rows.length
+    input.table.batcher.add(input.rows, { walSeq })
+    input.table.batcher.maybeRoll()
+    if (key !== undefined) this.#remember(key, input.response)
+    return { duplicate: false, walSeq }
+  }
+
+  /** Logs the rejected records of one HTTP request durably, then buffers them for the dead-letter table. */
+  async deadLetterHttp(input: { table: PipelineTable; letters: { index: number; raw: string; reason: string }[]; idempotencyKey?: string }): Promise<void> {
+    const key = input.idempotencyKey
+    // A retried request (same key) already has its dead letters logged.
+    if (key !== undefined && (this.#idempotency.has(key) || this.#deadLettered.has(key))) return
+    const at = Date.now()
+    const entry: LogEntry = {
+      t: dotted(input.table.config.identifier),
+      r: [],
+      d: input.letters.map((d) => ({ e: d.reason, raw: d.raw, i: d.index, at })),
+    }
+    const walSeq = await this.#logEntry(entry)
+    this.counters.httpRejected += input.letters.length
+    input.table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq })
+    if (key !== undefined) {
+      this.#deadLettered.add(key)
+      if (this.#deadLettered.size > 100_000) this.#deadLettered.delete(this.#deadLettered.values().next().value as string)
+    }
+  }
+
+  async #logEntry(entry: LogEntry): Promise<bigint> {
+    const payload = encoder.encode(JSON.stringify(entry))
+    const { lastSeq } = await this.#options.log.append([payload])
+    this.counters.bytesIn += payload.length
+    return lastSeq
+  }
+
+  /** Remembers the response sent for an idempotency key (bounded; oldest forgotten first). */
+  #remember(key: string, response: unknown): void {
+    this.#idempotency.set(key, response)
+    if (this.#idempotency.size > 100_000) this.#idempotency.delete(this.#idempotency.keys().next().value as string)
+  }
+
+
+  /** Throws BackpressureError when buffered bytes exceed the cap. */
+  #checkPressure(): void {
+    const cap = this.#options.maxPendingBytes ?? 512 * 1024 * 1024
+    const pending = this.pendingBytes()
+    if (pending > cap) throw new BackpressureError(pending, cap)
+  }
+
+  pendingBytes(): number {
+    let bytes = 0
+    for (const table of this.tables.values()) bytes += table.batcher.pending().bytes + table.deadLetters.pending().bytes
+    return bytes
+  }
+
+  /** Whether Kafka fetching should pause. */
+  overloaded(): boolean {
+    return this.pendingBytes() > (this.#options.maxPendingBytes ?? 512 * 1024 * 1024)
+  }
+
+  async #replay(): Promise<void> {
+    let floor: bigint | undefined
+    for (const table of this.tables.values()) {
+      for (const batcher of [table.batcher, table.deadLetters]) {
+        const seq = batcher.committedWalSeq() ?? -1n
+        if (floor === undefined || seq < floor) floor = seq
+      }
+    }
+    let replayed = 0
+    for await (const { seq, payload } of this.#options.log.replay(floor ?? -1n)) {
+      const entry = JSON.parse(decoder.decode(payload)) as LogEntry
+      const table = this.tables.get(entry.t)
+      if (!table) {
+        this.#logLine(`WAL record ${seq} is for table ${entry.t}, which is no longer configured; kept in the WAL, not replayed`)
+        continue
+      }
+      const rows: Row[] = []
+      if (seq > (table.batcher.committedWalSeq() ?? -1n)) {
+        for (const record of entry.r) {
+          const result = table.coerce(record)
+          if (result.ok) rows.push(result.row)
+          else entry.d.push({ e: result.reason, raw: JSON.stringify(record), at: Date.now() })
+        }
+        if (rows.length) table.batcher.add(rows, { walSeq: seq })
+      }
+      if (entry.d.length && seq > (table.deadLetters.committedWalSeq() ?? -1n)) {
+        table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq })
+      }
+      if (entry.k !== undefined) this.#remember(entry.k, { replayed: true, walSeq: String(seq) })
+      replayed++
+    }
+    this.counters.replayed = replayed
+    if (replayed) this.#logLine(`replayed ${replayed} WAL records above sequence ${floor}`)
+  }
+
+  /** Rolls due buffers and frees WAL segments every table has committed. */
+  tick(): void {
+    for (const table of this.tables.values()) {
+      table.deadLetters.maybeRoll()
+      table.batcher.maybeRoll()
+    }
+    void this.#truncateLog()
+  }
+
+  async #truncateLog(): Promise<void> {
+    if (this.#truncating) return
+    this.#truncating = true
+    try {
+      // Everything below the lowest sequence number still pending anywhere is committed everywhere.
+      let lowest: bigint | undefined
+      for (const table of this.tables.values()) {
+        for (const batcher of [table.batcher, table.deadLetters]) {
+          const seq = batcher.lowestPendingWalSeq()
+          if (seq !== undefined && (lowest === undefined || seq < lowest)) lowest = seq
+        }
+      }
+      const through = lowest === undefined ? this.#options.log.lastSeq : lowest - 1n
+      if (through >= 0n) await this.#options.log.truncateThrough(through)
+    } catch (error) {
+      this.#logLine(`WAL truncation failed: ${(error as Error).message}`)
+    } finally {
+      this.#truncating = false
+    }
+  }
+
+  /** Stops the timer, commits everything buffered, and frees the log. A signal cuts the wait short. */
+  async stop(signal?: AbortSignal): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#ready = false
+    for (const table of this.tables.values()) {
+      await table.deadLetters.flush('shutdown', signal)
+      await table.batcher.flush('shutdown', signal)
+    }
+    await this.#truncateLog()
+  }
+
+  #batcher(table: LoadedTable, triggers: RollTriggers, beforeCommit?: () => Promise<void>): TableBatcher {
+    return new TableBatcher({
+      catalog: this.#options.catalog,
+      io: this.#options.io,
+      table,
+      triggers,
+      walId: this.#options.log.id,
+      compression: this.#options.compression,
+      compressors: this.#options.compressors,
+      beforeCommit,
+      onCommitted: this.#options.onCommitted,
+      log: (line) => this.#logLine(line),
+    })
+  }
+
+  async #ensureTable(identifier: TableIdentifier, schema: Schema, spec: PartitionSpec | undefined, properties: Record<string, string> | undefined): Promise<LoadedTable> {
+    try {
+      return await this.#options.catalog.loadTable(identifier)
+    } catch (error) {
+      if (!(error instanceof NoSuchEntityError)) throw error
+    }
+    this.#logLine(`creating table ${dotted(identifier)}`)
+    const table = await createTable(
+      { catalog: this.#options.catalog, io: this.#options.io },
+      identifier,
+      { schema, partitionSpec: spec, properties, createNamespace: true },
+    )
+    return table.current()
+  }
+
+  #logLine(line: string): void {
+    this.#options.logLine?.(line)
+  }
+}

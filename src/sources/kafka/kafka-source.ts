@@ -1,0 +1,228 @@
+/**
+ * Kafka → pipeline, through a consumer group (@platformatic/kafka). The TABLE decides where each
+ * partition resumes, not the group: a message at an offset the destination table already holds is
+ * skipped, so neither a restart, a rebalance, nor a lost group-offset commit can duplicate a row.
+ * Group offsets are committed after each Iceberg commit only so that lag tools see progress.
+ */
+import { Consumer, ListOffsetTimestamps, MessagesStreamFallbackModes, MessagesStreamModes, type Message, type MessagesStream } from '@platformatic/kafka'
+import type { CommittedEvent } from '../../batcher/table-batcher.ts'
+import { deadLetterRow } from '../../pipeline/dead-letters.ts'
+import type { Pipeline, PipelineTable } from '../../pipeline/pipeline.ts'
+
+/** Message metadata copied into columns of the row before coercion. */
+export interface KafkaColumns {
+  key?: string
+  topic?: string
+  partition?: string
+  offset?: string
+  /** Epoch milliseconds (the record timestamp). */
+  timestamp?: string
+  /** Headers as a map<string,string> column. */
+  headers?: string
+}
+
+export interface KafkaTopicRoute {
+  topic: string
+  table: PipelineTable
+  columns?: KafkaColumns
+}
+
+export interface KafkaSourceOptions {
+  bootstrapBrokers: string[]
+  groupId: string
+  clientId?: string
+  routes: KafkaTopicRoute[]
+  /** Where a partition starts when neither the table nor the group has an offset for it. */
+  startFrom?: 'earliest' | 'latest'
+  pipeline: Pipeline
+  log?: (line: string) => void
+  sessionTimeoutMs?: number
+  heartbeatIntervalMs?: number
+  maxWaitTimeMs?: number
+}
+
+type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>
+
+const decoder = new TextDecoder()
+const key = (topic: string, partition: number) => `${topic}:${partition}`
+
+export class KafkaSource {
+  readonly consumed = { messages: 0, skipped: 0, deadLetters: 0 }
+  /** topic:partition → next offset we expect (what is buffered or committed), to skip redeliveries. */
+  readonly #next = new Map<string, bigint>()
+  readonly #highWatermarks = new Map<string, bigint>()
+  #options: KafkaSourceOptions
+  #routes: Map<string, KafkaTopicRoute>
+  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined
+  #pauseTimer: ReturnType<typeof setInterval> | undefined
+  #lagTimer: ReturnType<typeof setInterval> | undefined
+  #log: (line: string) => void
+
+  constructor(options: KafkaSourceOptions) {
+    this.#options = options
+    this.#routes = new Map(options.routes.map((route) => [route.topic, route]))
+    this.#log = options.log ?? (() => {})
+    this.#consumer = new Consumer({
+      clientId: options.clientId ?? `iceberg-ingest-${options.groupId}`,
+      groupId: options.groupId,
+      bootstrapBrokers: options.bootstrapBrokers,
+      autocommit: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+      maxWaitTime: options.maxWaitTimeMs ?? 500,
+      retries: 10,
+      retryDelay: 1_000,
+    })
+  }
+
+  async start(): Promise<void> {
+    // On every (re)join, learn what the tables hold now: another worker may have committed
+    // partitions that just moved to us.
+    this.#consumer.on('consumer:group:join', () => {
+      void this.#refreshFloors().catch((error) => this.#log(`kafka: reloading table offsets after a rebalance failed: ${(error as Error).message}`))
+    })
+    await this.#refreshFloors()
+    this.#stream = await this.#consumer.consume({
+      topics: [...this.#routes.keys()],
+      autocommit: false,
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: this.#options.startFrom === 'latest' ? MessagesStreamFallbackModes.LATEST : MessagesStreamFallbackModes.EARLIEST,
+    })
+    this.#stream.on('data', (message: RawMessage) => this.#onMessage(message))
+    this.#stream.on('error', (error: Error) => this.#log(`kafka: stream error: ${error.message}`))
+    // Backpressure: stop fetching while the pipeline holds more than its cap in memory.
+    this.#pauseTimer = setInterval(() => {
+      const stream = this.#stream
+      if (!stream) return
+      const overloaded = this.#options.pipeline.overloaded()
+      if (overloaded && !stream.isPaused()) stream.pause()
+      else if (!overloaded && stream.isPaused()) stream.resume()
+    }, 100)
+    this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), 10_000)
+    this.#log(`kafka: consuming ${[...this.#routes.keys()].join(', ')} as group ${this.#options.groupId}`)
+  }
+
+  /** Called after a table commit: tell the group (for lag tools) what the table now holds. */
+  onCommitted(event: CommittedEvent): void {
+    const offsets = []
+    for (const [topic, partitions] of event.markers.kafka) {
+      if (!this.#routes.has(topic)) continue
+      for (const [partition, range] of partitions) offsets.push({ topic, partition, offset: range.next, leaderEpoch: -1 })
+    }
+    if (!offsets.length) return
+    void Promise.resolve(this.#consumer.commit({ offsets })).catch((error: Error) =>
+      // Harmless: the table, not the group, decides where consumption resumes.
+      this.#log(`kafka: committing group offsets failed (table already holds them): ${error.message}`),
+    )
+  }
+
+  /** Lag per topic:partition: high watermark minus what we have consumed. */
+  lag(): Map<string, bigint> {
+    const lag = new Map<string, bigint>()
+    for (const [tp, high] of this.#highWatermarks) {
+      const next = this.#next.get(tp)
+      if (next !== undefined) lag.set(tp, high > next ? high - next : 0n)
+    }
+    return lag
+  }
+
+  async stop(): Promise<void> {
+    if (this.#pauseTimer) clearInterval(this.#pauseTimer)
+    if (this.#lagTimer) clearInterval(this.#lagTimer)
+    await this.#stream?.close().catch(() => {})
+    await this.#consumer.close(true).catch(() => {})
+  }
+
+  async #refreshFloors(): Promise<void> {
+    for (const route of this.#routes.values()) {
+      for (const batcher of [route.table.batcher, route.table.deadLetters]) await batcher.reload()
+      for (const [partition, next] of route.table.batcher.committedKafkaOffsets(route.topic)) {
+        const k = key(route.topic, partition)
+        const current = this.#next.get(k)
+        if (current === undefined || next > current) this.#next.set(k, next)
+      }
+    }
+  }
+
+  async #refreshHighWatermarks(): Promise<void> {
+    try {
+      const offsets = await this.#consumer.listOffsets({ topics: [...this.#routes.keys()], timestamp: ListOffsetTimestamps.LATEST })
+      for (const [topic, partitions] of offsets) partitions.forEach((high, partition) => this.#highWatermarks.set(key(topic, partition), high))
+    } catch (error) {
+      this.#log(`kafka: listing offsets for lag failed: ${(error as Error).message}`)
+    }
+  }
+
+  #onMessage(message: RawMessage): void {
+    const route = this.#routes.get(message.topic)
+    if (!route) return
+    const tp = key(message.topic, message.partition)
+    const expected = this.#next.get(tp)
+    // Already buffered or committed: a redelivery after a rebalance or restart.
+    if (expected !== undefined && message.offset < expected) {
+      this.consumed.skipped++
+      return
+    }
+    this.#next.set(tp, message.offset + 1n)
+    this.consumed.messages++
+    const source = { topic: message.topic, partition: message.partition, offset: message.offset }
+    const table = route.table
+    const text = message.value ? decoder.decode(message.value) : ''
+    let reason: string | undefined
+    let record: unknown
+    try {
+      record = JSON.parse(text)
+    } catch (error) {
+      reason = `value is not JSON: ${(error as Error).message}`
+    }
+    if (reason === undefined) {
+      if (record === null || typeof record !== 'object' || Array.isArray(record)) reason = 'value is not a JSON object'
+      else {
+        const result = table.coerce(withColumns(record as Record<string, unknown>, message, route.columns))
+        if (result.ok) {
+          table.batcher.add([result.row], { kafka: source })
+          this.#options.pipeline.counters.kafkaAccepted++
+          table.batcher.maybeRoll()
+          return
+        }
+        reason = result.reason
+      }
+    }
+    this.consumed.deadLetters++
+    this.#options.pipeline.counters.kafkaRejected++
+    // The main table's range covers this offset too, so its marker moves past the bad message.
+    table.batcher.trackOffset(source.topic, source.partition, source.offset)
+    table.deadLetters.add(
+      [
+        deadLetterRow({
+          source: 'kafka',
+          receivedAtMs: Date.now(),
+          error: reason,
+          raw: text,
+          topic: source.topic,
+          partition: source.partition,
+          offset: source.offset,
+          key: message.key ? decoder.decode(message.key) : null,
+        }),
+      ],
+      { kafka: source },
+    )
+  }
+}
+
+function withColumns(record: Record<string, unknown>, message: RawMessage, columns: KafkaColumns | undefined): Record<string, unknown> {
+  if (!columns) return record
+  const out = { ...record }
+  if (columns.key) out[columns.key] = message.key ? decoder.decode(message.key) : null
+  if (columns.topic) out[columns.topic] = message.topic
+  if (columns.partition) out[columns.partition] = message.partition
+  if (columns.offset) out[columns.offset] = message.offset.toString()
+  if (columns.timestamp) out[columns.timestamp] = Number(message.timestamp)
+  if (columns.headers) {
+    const headers: Record<string, string> = {}
+    for (const [k, v] of message.headers) headers[decoder.decode(k)] = decoder.decode(v)
+    out[columns.headers] = headers
+  }
+  return out
+}

@@ -1,0 +1,61 @@
+/** The worker's /metrics: pipeline, batcher, WAL and Kafka figures rendered as Prometheus text at scrape time. */
+import type { Pipeline } from '../pipeline/pipeline.ts'
+import type { RecordLog } from '../pipeline/record-log.ts'
+import { createMetricsRegistry, type Counter, type Labels } from '../sources/http/metrics.ts'
+import type { KafkaSource } from '../sources/kafka/kafka-source.ts'
+
+/** Counters fed from cumulative figures: each scrape adds what changed since the last one. */
+function cumulative(counter: Counter) {
+  const seen = new Map<string, number>()
+  return (labels: Labels, total: number) => {
+    const key = JSON.stringify(labels)
+    const delta = total - (seen.get(key) ?? 0)
+    if (delta > 0) counter.inc(labels, delta)
+    seen.set(key, total)
+  }
+}
+
+export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: () => KafkaSource[], now: () => number = Date.now): () => string {
+  const registry = createMetricsRegistry()
+  const accepted = cumulative(registry.counter({ name: 'ingest_records_accepted_total', help: 'Records accepted (logged or buffered)', labelNames: ['source'] }))
+  const rejected = cumulative(registry.counter({ name: 'ingest_records_rejected_total', help: 'Records sent to dead letters', labelNames: ['source'] }))
+  const bytes = cumulative(registry.counter({ name: 'ingest_wal_bytes_written_total', help: 'Bytes appended to the WAL' }))
+  const commits = cumulative(registry.counter({ name: 'ingest_commits_total', help: 'Iceberg commits', labelNames: ['table'] }))
+  const failures = cumulative(registry.counter({ name: 'ingest_commit_failures_total', help: 'Failed Iceberg commit attempts (retried)', labelNames: ['table'] }))
+  const retries = cumulative(registry.counter({ name: 'ingest_commit_retries_total', help: 'Commit retries after conflicts or failures', labelNames: ['table'] }))
+  const walBytes = registry.gauge({ name: 'ingest_wal_bytes', help: 'Bytes in WAL segments' })
+  const walSegments = registry.gauge({ name: 'ingest_wal_segments', help: 'WAL segment files' })
+  const pendingRows = registry.gauge({ name: 'ingest_rows_pending', help: 'Rows buffered or queued, not yet committed', labelNames: ['table'] })
+  const sinceCommit = registry.gauge({ name: 'ingest_seconds_since_last_commit', help: 'Seconds since the last successful commit (-1: none yet)', labelNames: ['table'] })
+  const failing = registry.gauge({ name: 'ingest_commit_consecutive_failures', help: 'Commit failures since the last success', labelNames: ['table'] })
+  const lag = registry.gauge({ name: 'ingest_kafka_lag', help: 'Messages behind the partition high watermark', labelNames: ['topic', 'partition'] })
+
+  return () => {
+    accepted({ source: 'http' }, pipeline.counters.httpAccepted)
+    accepted({ source: 'kafka' }, pipeline.counters.kafkaAccepted)
+    rejected({ source: 'http' }, pipeline.counters.httpRejected)
+    rejected({ source: 'kafka' }, pipeline.counters.kafkaRejected)
+    bytes({}, pipeline.counters.bytesIn)
+    walBytes.set(log.bytes)
+    walSegments.set(log.segmentCount)
+    for (const table of pipeline.tables.values()) {
+      for (const batcher of [table.batcher, table.deadLetters]) {
+        const labels = { table: [...batcher.identifier.namespace, batcher.identifier.name].join('.') }
+        commits(labels, batcher.stats.commits)
+        failures(labels, batcher.stats.commitFailures)
+        retries(labels, batcher.stats.commitRetries)
+        pendingRows.set(labels, batcher.pending().rows)
+        const last = batcher.stats.lastCommitAtMs
+        sinceCommit.set(labels, last === undefined ? -1 : (now() - last) / 1000)
+        failing.set(labels, batcher.stats.consecutiveFailures)
+      }
+    }
+    for (const source of kafka()) {
+      for (const [tp, behind] of source.lag()) {
+        const split = tp.lastIndexOf(':')
+        lag.set({ topic: tp.slice(0, split), partition: tp.slice(split + 1) }, Number(behind))
+      }
+    }
+    return registry.render()
+  }
+}

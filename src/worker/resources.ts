@@ -1,0 +1,117 @@
+/**
+ * Config → the concrete catalog, FileIO and WAL the worker runs on (HOST-ONLY: local disk,
+ * bun:sqlite). The embedded default needs no services: SQLite catalog + warehouse under dataDir.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { Catalog } from '../catalog/catalog.ts'
+import { createSqliteCatalog } from '../catalog/embedded/sqlite-catalog.ts'
+import { createRestCatalog } from '../catalog/rest/client.ts'
+import type { RestAuth } from '../catalog/rest/auth.ts'
+import type { Config } from '../config/schema.ts'
+import type { Env } from '../config/config.ts'
+import { createFileIO, type FileIO } from '../storage/file-io.ts'
+import { createFsStore } from '../storage/fs.ts'
+import { createS3Store } from '../storage/s3/index.ts'
+import type { RecordLog } from '../pipeline/record-log.ts'
+import { Wal } from '../wal/wal.ts'
+
+export interface WorkerResources {
+  catalog: Catalog
+  io: FileIO
+  log: RecordLog & { close(): Promise<void> }
+  close(): Promise<void>
+}
+
+/** `file:///abs/dir` for a directory, the URI itself for `file://` and `s3://` warehouses. */
+export function warehouseUri(warehouse: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(warehouse)) return warehouse.replace(/\/+$/, '')
+  return pathToFileURL(resolve(warehouse)).href.replace(/\/+$/, '')
+}
+
+export function createFileIOFor(config: Config, env: Env, localRoots: string[]): FileIO {
+  const stores = localRoots.map((dir) => {
+    mkdirSync(dir, { recursive: true })
+    return createFsStore(dir)
+  })
+  const storage = config.storage
+  if (storage.type !== 's3') return createFileIO(stores)
+  const credentials = {
+    accessKeyId: storage.accessKeyId ?? env.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: storage.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY ?? '',
+    ...(storage.sessionToken ?? env.AWS_SESSION_TOKEN ? { sessionToken: storage.sessionToken ?? env.AWS_SESSION_TOKEN } : {}),
+  }
+  // One store per bucket, made when a table first names it.
+  return createFileIO(stores, (location) => {
+    const bucket = /^s3:\/\/([^/]+)/.exec(location)?.[1]
+    if (!bucket) return undefined
+    return createS3Store({ bucket, region: storage.region, endpoint: storage.endpoint, pathStyle: storage.pathStyle, credentials })
+  })
+}
+
+function restAuth(config: Extract<Config['catalog'], { type: 'rest' }>): RestAuth {
+  const auth = config.auth
+  if (auth.type !== 'sigv4') return auth
+  const { accessKeyId, secretAccessKey, sessionToken, region, signingName } = auth
+  return { type: 'sigv4', region, signingName, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+}
+
+/** A WAL id that survives restarts but not a wiped directory (so a new WAL never looks committed). */
+function walId(dir: string): string {
+  const file = join(dir, 'wal.id')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  const id = crypto.randomUUID().replaceAll('-', '').slice(0, 16)
+  writeFileSync(file, `${id}\n`)
+  return id
+}
+
+export async function openResources(config: Config, env: Env, log: (line: string) => void): Promise<WorkerResources> {
+  const dataDir = resolve(config.dataDir)
+  mkdirSync(dataDir, { recursive: true })
+  let catalog: Catalog & { close?(): void }
+  let io: FileIO
+  if (config.catalog.type === 'embedded') {
+    const warehouse = warehouseUri(config.catalog.warehouse ?? join(dataDir, 'warehouse'))
+    const localRoots = warehouse.startsWith('file://') ? [new URL(warehouse).pathname] : []
+    io = createFileIOFor(config, env, localRoots)
+    catalog = createSqliteCatalog({
+      path: resolve(config.catalog.path ?? join(dataDir, 'catalog.db')),
+      catalogName: config.catalog.name,
+      warehouse,
+      io,
+    })
+  } else {
+    io = createFileIOFor(config, env, [])
+    catalog = createRestCatalog({ uri: config.catalog.uri, warehouse: config.catalog.warehouse, auth: restAuth(config.catalog), headers: config.catalog.headers })
+  }
+  const walDir = resolve(config.wal.dir ?? join(dataDir, 'wal'))
+  mkdirSync(walDir, { recursive: true })
+  const id = walId(walDir)
+  const wal = await Wal.open(walDir, { maxBytes: config.wal.maxBytes, segmentBytes: config.wal.segmentBytes, fsync: config.wal.fsync, log })
+  const recordLog: RecordLog & { close(): Promise<void> } = {
+    id,
+    append: (payloads) => wal.append(payloads),
+    replay: (afterSeq) => wal.replay(afterSeq),
+    truncateThrough: (seq) => wal.truncateThrough(seq),
+    get lastSeq() {
+      return wal.lastSeq
+    },
+    get bytes() {
+      return wal.bytes
+    },
+    get segmentCount() {
+      return wal.segmentCount
+    },
+    close: () => wal.close(),
+  }
+  return {
+    catalog,
+    io,
+    log: recordLog,
+    async close() {
+      await wal.close()
+      catalog.close?.()
+    },
+  }
+}

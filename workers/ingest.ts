@@ -1,0 +1,88 @@
+/**
+ * `bun run workers/ingest.ts [--config FILE]` — the ingest worker. With no config it runs the
+ * embedded default: SQLite catalog + local warehouse + WAL under ./data, HTTP on 127.0.0.1:8181.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { DEFAULT_CONFIG, parseConfig } from '../src/config/config.ts'
+import { ConfigError } from '../src/errors.ts'
+import { startWorker } from '../src/worker/ingest-worker.ts'
+
+const HELP = `Usage: bun run workers/ingest.ts [--config FILE]
+
+Lands records POSTed over HTTP and consumed from Kafka in Apache Iceberg tables.
+
+Options:
+  -c, --config FILE   JSON config (default: $INGEST_CONFIG, else the embedded default:
+                      table learning.sensor_readings on a local warehouse under ./data)
+  -h, --help          show this help
+
+Environment overrides (see docs/configuration.md): INGEST_DATA_DIR, INGEST_HTTP_HOST,
+INGEST_HTTP_PORT, INGEST_HTTP_TOKENS, ICEBERG_CATALOG_URI, ICEBERG_CATALOG_WAREHOUSE,
+ICEBERG_CATALOG_TOKEN, ICEBERG_CATALOG_CREDENTIAL, S3_ENDPOINT, S3_REGION,
+S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_SESSION_TOKEN, KAFKA_BOOTSTRAP.
+
+Send records:  curl -X POST http://127.0.0.1:8181/v1/tables/learning.sensor_readings/records \\
+                 -H 'content-type: application/json' \\
+                 -d '{"sensor_id":"s1","timestamp":"2026-01-01T00:00:00","reading":21.5}'
+Health, metrics: GET /health, GET /metrics. Stop: Ctrl-C (twice to exit at once; the WAL keeps the rest).`
+
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`)
+
+function fail(message: string): never {
+  console.error(message)
+  process.exit(2)
+}
+
+let args
+try {
+  args = parseArgs({ options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false })
+} catch (error) {
+  fail(`${(error as Error).message}\n\n${HELP}`)
+}
+if (args.values.help) {
+  console.log(HELP)
+  process.exit(0)
+}
+
+const configPath = args.values.config ?? process.env.INGEST_CONFIG
+let raw: unknown = DEFAULT_CONFIG
+if (configPath) {
+  if (!existsSync(configPath)) fail(`config file ${configPath} does not exist (from ${args.values.config ? '--config' : 'INGEST_CONFIG'})`)
+  try {
+    raw = JSON.parse(readFileSync(configPath, 'utf8'))
+  } catch (error) {
+    fail(`config file ${configPath} is not valid JSON: ${(error as Error).message}`)
+  }
+}
+
+let config
+try {
+  config = parseConfig(raw, process.env)
+} catch (error) {
+  if (error instanceof ConfigError) fail(`${configPath ?? 'default config'}: ${error.message}`)
+  throw error
+}
+
+log(configPath ? `config ${configPath}` : 'no config given: embedded default (catalog and warehouse under ' + config.dataDir + ')')
+const worker = await startWorker(config, process.env, log).catch((error: Error) => fail(`start-up failed: ${error.message}`))
+
+const graceful = new AbortController()
+let signals = 0
+const onSignal = (name: string) => {
+  signals++
+  if (signals > 1) {
+    log(`${name} again: exiting now; uncommitted HTTP records stay in the WAL and are replayed at the next start`)
+    process.exit(130)
+  }
+  log(`${name}: stopping (send again to exit at once)`)
+  worker.stop(graceful.signal).then(
+    () => process.exit(0),
+    (error: Error) => {
+      log(`stop failed: ${error.message}`)
+      process.exit(1)
+    },
+  )
+}
+process.on('SIGINT', () => onSignal('SIGINT'))
+process.on('SIGTERM', () => onSignal('SIGTERM'))
