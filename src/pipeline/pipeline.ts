@@ -77,6 +77,7 @@ export class Pipeline {
   #options: PipelineOptions
   #idempotency = new Map<string, unknown>()
   #deadLettered = new Set<string>()
+  #applyOrder: Promise<void> = Promise.resolve()
   #ready = false
   #timer: ReturnType<typeof setInterval> | undefined
   #truncating = false
@@ -132,10 +133,11 @@ export class Pipeline {
     if (key !== undefined && this.#idempotency.has(key)) return { duplicate: true, response: this.#idempotency.get(key) }
     this.#checkPressure()
     const entry: LogEntry = { t: dotted(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
-    const walSeq = await this.#logEntry(entry)
+    const walSeq = await this.#logEntry(entry, (seq) => {
+      input.table.batcher.add(input.rows, { walSeq: seq })
+      input.table.batcher.maybeRoll()
+    })
     this.counters.httpAccepted += input.rows.length
-    input.table.batcher.add(input.rows, { walSeq })
-    input.table.batcher.maybeRoll()
     if (key !== undefined) this.#remember(key, input.response)
     return { duplicate: false, walSeq }
   }
@@ -151,20 +153,35 @@ export class Pipeline {
       r: [],
       d: input.letters.map((d) => ({ e: d.reason, raw: d.raw, i: d.index, at })),
     }
-    const walSeq = await this.#logEntry(entry)
+    await this.#logEntry(entry, (seq) => input.table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq }))
     this.counters.httpRejected += input.letters.length
-    input.table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq })
     if (key !== undefined) {
       this.#deadLettered.add(key)
       if (this.#deadLettered.size > 100_000) this.#deadLettered.delete(this.#deadLettered.values().next().value as string)
     }
   }
 
-  async #logEntry(entry: LogEntry): Promise<bigint> {
+  /**
+   * Appends one entry and buffers it with `apply` strictly in sequence order. Why: a table's WAL
+   * marker says "every record up to seq S is committed", which only holds if a batch can never
+   * roll with seq S while a record below S is still on its way into the buffer.
+   */
+  async #logEntry(entry: LogEntry, apply: (seq: bigint) => void): Promise<bigint> {
     const payload = encoder.encode(JSON.stringify(entry))
-    const { lastSeq } = await this.#options.log.append([payload])
+    const appended = this.#options.log.append([payload])
+    const applied = this.#applyOrder.then(async () => {
+      const { lastSeq } = await appended
+      apply(lastSeq)
+      return lastSeq
+    })
+    // A failed append (WAL full) must not block later ones.
+    this.#applyOrder = applied.then(
+      () => {},
+      () => {},
+    )
+    const seq = await applied
     this.counters.bytesIn += payload.length
-    return lastSeq
+    return seq
   }
 
   /** Remembers the response sent for an idempotency key (bounded; oldest forgotten first). */
@@ -205,26 +222,29 @@ export class Pipeline {
       const entry = JSON.parse(decoder.decode(payload)) as LogEntry
       const table = this.tables.get(entry.t)
       if (!table) {
-        this.#logLine(`WAL record ${seq} is for table ${entry.t}, which is no longer configured; kept in the WAL, not replayed`)
+        this.#logLine(`WAL record ${seq} is for table ${entry.t}, which is no longer configured; skipped`)
         continue
       }
-      const rows: Row[] = []
+      let buffered = false
       if (seq > (table.batcher.committedWalSeq() ?? -1n)) {
+        const rows: Row[] = []
         for (const record of entry.r) {
           const result = table.coerce(record)
           if (result.ok) rows.push(result.row)
           else entry.d.push({ e: result.reason, raw: JSON.stringify(record), at: Date.now() })
         }
         if (rows.length) table.batcher.add(rows, { walSeq: seq })
+        buffered = rows.length > 0
       }
       if (entry.d.length && seq > (table.deadLetters.committedWalSeq() ?? -1n)) {
         table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq })
+        buffered = true
       }
       if (entry.k !== undefined) this.#remember(entry.k, { replayed: true, walSeq: String(seq) })
-      replayed++
+      if (buffered) replayed++
     }
     this.counters.replayed = replayed
-    if (replayed) this.#logLine(`replayed ${replayed} WAL records above sequence ${floor}`)
+    if (replayed) this.#logLine(`replayed ${replayed} WAL records the tables did not hold yet`)
   }
 
   /** Rolls due buffers and frees WAL segments every table has committed. */
