@@ -26,6 +26,18 @@ function partitionKey(values: IcebergValue[]): string {
   return JSON.stringify(values, (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Array.from(v) : v))
 }
 
+/**
+ * The table's `write.parquet.compression-codec` (Java's REST server sets zstd on every table).
+ * zstd needs a host compressor (Bun has one, edge runtimes do not); without it the file is
+ * written with snappy, which every reader handles — a table property is a preference, not a contract.
+ */
+function codecFromProperty(value: string | undefined, compressors: ParquetCompressors | undefined): ParquetCompression {
+  const codec = value?.toLowerCase()
+  if (codec === 'zstd') return compressors?.zstd ? 'zstd' : 'snappy'
+  if (codec === 'uncompressed' || codec === 'none') return 'uncompressed'
+  return 'snappy'
+}
+
 /** The data directory: `write.data.path` when set, else `<location>/data`. */
 export function dataLocation(metadata: TableMetadata): string {
   return (metadata.properties['write.data.path'] ?? `${metadata.location.replace(/\/+$/, '')}/data`).replace(/\/+$/, '')
@@ -38,7 +50,7 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
   const spec = defaultSpec(metadata)
   const targetBytes =
     input.targetFileBytes ?? (Number(metadata.properties['write.target-file-size-bytes']) || DEFAULT_TARGET_FILE_BYTES)
-  const compression = input.compression ?? (metadata.properties['write.parquet.compression-codec'] as ParquetCompression | undefined) ?? 'snappy'
+  const compression = input.compression ?? codecFromProperty(metadata.properties['write.parquet.compression-codec'], input.compressors)
 
   const groups = new Map<string, { partition: IcebergValue[]; rows: Row[] }>()
   for (const row of input.rows) {

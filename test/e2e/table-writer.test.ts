@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createSqliteCatalog } from '../../src/catalog/embedded/sqlite-catalog.ts'
 import { createRestCatalog } from '../../src/catalog/rest/client.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
+import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { createS3Store } from '../../src/storage/s3/index.ts'
@@ -37,6 +38,8 @@ function restOptions(): TableOptions {
   return {
     catalog: createRestCatalog({ uri: env.restUri }),
     io: createFileIO([createS3Store({ bucket: env.s3Bucket, region: env.s3Region, endpoint: env.s3Endpoint, credentials })]),
+    // The REST server sets write.parquet.compression-codec=zstd on new tables; exercise that path.
+    compressors: { zstd: zstdCompress },
   }
 }
 
