@@ -1,0 +1,25 @@
+/** Topic set-up and bulk production for end-to-end tests, through @platformatic/kafka against the stack's broker. */
+import { Admin, Producer, stringSerializers } from '@platformatic/kafka'
+
+export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
+  const admin = new Admin({ clientId: 'e2e-admin', bootstrapBrokers: brokers })
+  try {
+    await admin.createTopics({ topics: [topic], partitions, replicas: 1 })
+  } finally {
+    await admin.close()
+  }
+}
+
+/** Sends `values` (already serialized) in batches; keys spread them over partitions. */
+export async function produce(brokers: string[], topic: string, values: string[], batch = 2_000): Promise<void> {
+  const producer = new Producer({ clientId: 'e2e-producer', bootstrapBrokers: brokers, serializers: stringSerializers })
+  try {
+    for (let start = 0; start < values.length; start += batch) {
+      await producer.send({
+        messages: values.slice(start, start + batch).map((value, i) => ({ topic, key: String(start + i), value })),
+      })
+    }
+  } finally {
+    await producer.close()
+  }
+}
