@@ -3,14 +3,13 @@
  * SigV4 S3), read back by PyIceberg. The worker runs in this process; crash tests use processes.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { parseConfig } from '../../src/config/config.ts'
 import { startWorker, type RunningWorker } from '../../src/worker/ingest-worker.ts'
 import { createTopic, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
+import { stackWorkerConfig } from './worker-config.ts'
 
 interface Report {
   count: number
@@ -29,25 +28,9 @@ afterAll(async () => {
 })
 
 function workerConfig(tables: unknown[]) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ingest-kafka-'))
-  dirs.push(dataDir)
-  return parseConfig(
-    {
-      dataDir,
-      http: { enabled: false },
-      catalog: { type: 'rest', uri: env.restUri },
-      storage: {
-        type: 's3',
-        endpoint: env.s3Endpoint,
-        region: env.s3Region,
-        accessKeyId: env.s3AccessKeyId,
-        secretAccessKey: env.s3SecretAccessKey,
-      },
-      kafka: { brokers },
-      tables,
-    },
-    {},
-  )
+  const raw = stackWorkerConfig({ tables })
+  dirs.push(raw.dataDir as string)
+  return parseConfig(raw, {})
 }
 
 async function report(table: string, extra: Record<string, unknown> = {}): Promise<Report> {
