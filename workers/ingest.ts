@@ -65,10 +65,9 @@ try {
 }
 
 log(configPath ? `config ${configPath}` : 'no config given: embedded default (catalog and warehouse under ' + config.dataDir + ')')
-const worker = await startWorker(config, process.env, log).catch((error: Error) => fail(`start-up failed: ${error.message}`))
-
-const graceful = new AbortController()
+// Handlers go in before start-up, so a signal during WAL replay or the Kafka join still stops cleanly.
 let signals = 0
+const starting = startWorker(config, process.env, log)
 const onSignal = (name: string) => {
   signals++
   if (signals > 1) {
@@ -76,13 +75,16 @@ const onSignal = (name: string) => {
     process.exit(130)
   }
   log(`${name}: stopping (send again to exit at once)`)
-  worker.stop(graceful.signal).then(
-    () => process.exit(0),
-    (error: Error) => {
-      log(`stop failed: ${error.message}`)
-      process.exit(1)
-    },
-  )
+  starting
+    .then((worker) => worker.stop())
+    .then(
+      () => process.exit(0),
+      (error: Error) => {
+        log(`stop failed: ${error.message}`)
+        process.exit(1)
+      },
+    )
 }
 process.on('SIGINT', () => onSignal('SIGINT'))
 process.on('SIGTERM', () => onSignal('SIGTERM'))
+await starting.catch((error: Error) => fail(`start-up failed: ${error.message}`))

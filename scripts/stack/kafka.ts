@@ -122,6 +122,8 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 # Tests start consumers one after another; do not wait for more members to join.
 group.initial.rebalance.delay.ms=0
+# Lets tests use short consumer session timeouts, so a killed worker's partitions move within seconds.
+group.min.session.timeout.ms=1000
 # Few threads and a small cleaner buffer: 2 cores, 512 MiB heap.
 num.network.threads=2
 num.io.threads=2

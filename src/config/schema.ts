@@ -119,6 +119,9 @@ export const ConfigSchema = v.object({
     v.object({
       brokers: v.pipe(v.array(v.string()), v.minLength(1)),
       clientId: v.optional(v.string()),
+      /** How long the group waits for a silent (crashed) worker before moving its partitions. */
+      sessionTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 10_000),
+      heartbeatIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 1_000),
     }),
   ),
   compression: v.optional(v.picklist(['zstd', 'snappy', 'uncompressed']), 'zstd'),

@@ -113,6 +113,8 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
       groupId,
       ...(config.kafka!.clientId ? { clientId: config.kafka!.clientId } : {}),
       startFrom: routes[0]!.startFrom,
+      sessionTimeoutMs: config.kafka!.sessionTimeoutMs,
+      heartbeatIntervalMs: config.kafka!.heartbeatIntervalMs,
       routes: routes.map((route) => {
         const id = tableIdentifier(route.table)
         return { topic: route.topic, table: pipeline.table(id.namespace, id.name)!, ...(route.columns ? { columns: route.columns } : {}) }

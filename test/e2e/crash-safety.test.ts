@@ -1,0 +1,134 @@
+/**
+ * Issue 5 acceptance 4 and 5: kill -9 the worker at 20 random moments during a 200,000-message Kafka
+ * run with HTTP posts in flight; then two workers in one group on a 6-partition topic, one killed
+ * and restarted midway. The table must hold every Kafka message and every acknowledged HTTP record
+ * exactly once (checked by id with PyIceberg).
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createTopic, produce } from './kafka-topics.ts'
+import { runPython } from './pyiceberg.ts'
+import { freePort, spawnWorker, startPoster, type WorkerProcess } from './worker-process.ts'
+import { stackEnv } from './stack-env.ts'
+import { stackWorkerConfig } from './worker-config.ts'
+
+interface IdReport {
+  count: number
+  distinct: number
+  kafka_ids: number
+  kafka_min: number | null
+  kafka_max: number | null
+  missing_acknowledged: number
+  offsets: Record<string, number>
+}
+
+const brokers = [stackEnv().kafkaBootstrap]
+const dirs: string[] = []
+const running: WorkerProcess[] = []
+afterAll(() => {
+  for (const worker of running) worker.process.kill(9)
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+function config(table: string, topic: string, group: string, port: number, dataDir?: string) {
+  const raw = stackWorkerConfig({
+    http: { enabled: true, host: '127.0.0.1', port },
+    kafka: { brokers, sessionTimeoutMs: 2_000, heartbeatIntervalMs: 300 },
+    tables: [{ name: table, schema: 'id long not null, src string', roll: { intervalMs: 500, maxRows: 25_000 }, kafka: { topics: [topic], groupId: group } }],
+  })
+  if (dataDir) raw.dataDir = dataDir
+  dirs.push(raw.dataDir as string)
+  return raw
+}
+
+async function idReport(table: string, topic: string, acknowledged: number[]): Promise<IdReport> {
+  // Tens of thousands of ids exceed the argument list limit: hand them over in a file.
+  const file = join(tmpdir(), `acknowledged-${crypto.randomUUID()}.json`)
+  writeFileSync(file, JSON.stringify(acknowledged))
+  try {
+    return (await runPython('crash_report.py', [table, topic, file])) as IdReport
+  } finally {
+    rmSync(file, { force: true })
+  }
+}
+
+/** Waits until the table's newest snapshot says every message of the topic is committed. */
+async function waitForOffsets(table: string, topic: string, total: number, timeoutMs: number): Promise<IdReport> {
+  const deadline = Date.now() + timeoutMs
+  let report = await idReport(table, topic, [])
+  while (Date.now() < deadline) {
+    if (Object.values(report.offsets).reduce((a, b) => a + b, 0) >= total) return report
+    await Bun.sleep(1_000)
+    report = await idReport(table, topic, [])
+  }
+  return report
+}
+
+describe('crash safety', () => {
+  test('kill -9 at 20 random moments: every Kafka message and every acknowledged HTTP record exactly once', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8)
+    const topic = `crash_${suffix}`
+    const table = `crash_${suffix}.events`
+    const total = 200_000
+    await createTopic(brokers, topic, 3)
+    await produce(brokers, topic, Array.from({ length: total }, (_, id) => JSON.stringify({ id, src: 'kafka' })), 5_000)
+    const port = freePort()
+    const raw = config(table, topic, `g-${suffix}`, port)
+    const dataDir = raw.dataDir as string
+    let current: WorkerProcess | undefined
+    const poster = startPoster(() => `http://127.0.0.1:${port}`, table, 10_000_000)
+    for (let kill = 0; kill < 20; kill++) {
+      current = await spawnWorker(raw, join(dataDir, `worker-${kill}.log`))
+      running.push(current)
+      await Bun.sleep(300 + Math.random() * 2_500)
+      current.process.kill(9)
+      await current.exited
+    }
+    await poster.stop()
+    current = await spawnWorker(raw, join(dataDir, 'worker-final.log'))
+    running.push(current)
+    const drained = await waitForOffsets(table, topic, total, 120_000)
+    current.process.kill('SIGTERM')
+    expect(await current.exited).toBe(0)
+
+    const report = await idReport(table, topic, poster.acknowledged)
+    console.log(`crash test: ${report.count} rows (${report.kafka_ids} from Kafka, ${poster.acknowledged.length} acknowledged over HTTP) after 20 kills`)
+    expect(Object.values(drained.offsets).reduce((a, b) => a + b, 0)).toBe(total)
+    expect(report.distinct).toBe(report.count) // no id twice
+    expect(report.kafka_ids).toBe(total)
+    expect([report.kafka_min, report.kafka_max]).toEqual([0, total - 1])
+    expect(report.missing_acknowledged).toBe(0)
+    expect(poster.acknowledged.length).toBeGreaterThan(0)
+  }, 400_000)
+
+  test('two workers in one group on 6 partitions, one killed and restarted midway: exactly once', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8)
+    const topic = `scale_${suffix}`
+    const table = `scale_${suffix}.events`
+    const total = 60_000
+    await createTopic(brokers, topic, 6)
+    const producing = produce(brokers, topic, Array.from({ length: total }, (_, id) => JSON.stringify({ id, src: 'kafka' })), 1_000)
+    const a = config(table, topic, `g-${suffix}`, freePort())
+    const b = config(table, topic, `g-${suffix}`, freePort())
+    const workerA = await spawnWorker(a, join(a.dataDir as string, 'a.log'))
+    let workerB = await spawnWorker(b, join(b.dataDir as string, 'b-0.log'))
+    running.push(workerA, workerB)
+    await Bun.sleep(2_000)
+    workerB.process.kill(9)
+    await workerB.exited
+    await Bun.sleep(1_500)
+    workerB = await spawnWorker(b, join(b.dataDir as string, 'b-1.log'))
+    running.push(workerB)
+    await producing
+    const drained = await waitForOffsets(table, topic, total, 120_000)
+    for (const worker of [workerA, workerB]) worker.process.kill('SIGTERM')
+    expect(await workerA.exited).toBe(0)
+    expect(await workerB.exited).toBe(0)
+    const report = await idReport(table, topic, [])
+    expect(Object.values(drained.offsets).reduce((x, y) => x + y, 0)).toBe(total)
+    expect(report.distinct).toBe(report.count)
+    expect(report.kafka_ids).toBe(total)
+  }, 300_000)
+})

@@ -1,0 +1,80 @@
+/** The ingest worker as a real process (`bun run workers/ingest.ts`), for kill -9 and scale-out tests. */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+
+const ROOT = join(import.meta.dir, '..', '..')
+
+/** A free 127.0.0.1 port (bound and released at once). */
+export function freePort(): number {
+  const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
+  const port = server.port!
+  server.stop(true)
+  return port
+}
+
+export interface WorkerProcess {
+  process: Subprocess
+  url: string
+  exited: Promise<number>
+}
+
+/** Writes `config` next to the data dir and starts the worker; resolves once /health answers 200. */
+export async function spawnWorker(config: Record<string, unknown>, logFile: string, timeoutMs = 30_000): Promise<WorkerProcess> {
+  const http = config.http as { port: number }
+  const configFile = join(config.dataDir as string, 'worker.json')
+  writeFileSync(configFile, JSON.stringify(config))
+  const child = Bun.spawn(['bun', 'run', join(ROOT, 'workers/ingest.ts'), '--config', configFile], {
+    stdout: Bun.file(logFile),
+    stderr: Bun.file(`${logFile}.err`),
+    stdin: 'ignore',
+  })
+  const url = `http://127.0.0.1:${http.port}`
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode} during start-up; see ${logFile}.err`)
+    try {
+      if ((await fetch(`${url}/health`)).status === 200) return { process: child, url, exited: child.exited }
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(100)
+  }
+  child.kill(9)
+  throw new Error(`worker did not become healthy within ${timeoutMs} ms; see ${logFile}`)
+}
+
+/**
+ * Posts batches of new ids to `table` until `stop()` is called; ids are recorded only when the
+ * worker acknowledged them (200). Requests cut off by a crash count as unacknowledged.
+ */
+export function startPoster(url: () => string, table: string, firstId: number, concurrency = 4, batch = 20) {
+  const acknowledged: number[] = []
+  let next = firstId
+  let running = true
+  const loop = async () => {
+    while (running) {
+      const ids = Array.from({ length: batch }, () => next++)
+      try {
+        const response = await fetch(`${url()}/v1/tables/${table}/records`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ids.map((id) => ({ id, src: 'http' }))),
+        })
+        if (response.status === 200) acknowledged.push(...ids)
+        else await response.arrayBuffer()
+      } catch {
+        await Bun.sleep(50)
+      }
+      await Bun.sleep(10)
+    }
+  }
+  const loops = Array.from({ length: concurrency }, loop)
+  return {
+    acknowledged,
+    async stop() {
+      running = false
+      await Promise.all(loops)
+    },
+  }
+}
