@@ -1,6 +1,6 @@
 /** WAL segment files: naming, listing, validating and cutting on open, and the append handle with fdatasync; host-only. */
 
-import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { WalError } from './errors.ts'
 import { decodeFrames, surveyBeyond, type DecodedFrames, type FramesBeyond } from './frame.ts'
@@ -68,8 +68,11 @@ export async function scanSegment(entry: SegmentEntry, maxRecordBytes: number): 
  * @throws WalError `WAL_IO` when the file cannot be read.
  */
 export async function readSegment(path: string, length?: number): Promise<Uint8Array> {
-  const file = length === undefined ? Bun.file(path) : Bun.file(path).slice(0, length)
-  const bytes = await io('read', path, () => file.bytes())
+  // node:fs rather than Bun.file, so the WAL runs unchanged on Deno too.
+  const bytes = await io('read', path, async () => {
+    const all = new Uint8Array(await readFile(path))
+    return length === undefined ? all : all.subarray(0, length)
+  })
   if (length !== undefined && bytes.length !== length) {
     throw new WalError('WAL_IO', `read ${path}: expected ${length} bytes, got ${bytes.length}`, { context: { path } })
   }

@@ -1,0 +1,92 @@
+/**
+ * `deno run --allow-net --allow-env --allow-read --allow-write=DATA_DIR workers/ingest.deno.ts [--config FILE]` — the
+ * ingest worker on Deno: WAL-backed HTTP intake into Iceberg through a REST catalog and S3 (docs/runtimes.md).
+ */
+import { parseArgs } from 'node:util'
+import { DEFAULT_CONFIG, parseConfig } from '../src/config/config.ts'
+import type { Config } from '../src/config/schema.ts'
+import { ConfigError } from '../src/errors.ts'
+import type { DenoApi } from '../src/worker/deno/deno-api.ts'
+import { startDenoWorker } from '../src/worker/deno/ingest-worker.ts'
+import { openRemoteResources } from './edge/resources.ts'
+
+declare const Deno: DenoApi
+
+const HELP = `Usage: deno run --allow-net --allow-env --allow-read --allow-write=DATA_DIR workers/ingest.deno.ts [--config FILE]
+
+Lands records POSTed over HTTP in Apache Iceberg tables, through an Iceberg REST catalog and S3.
+
+Options:
+  -c, --config FILE   JSON config (default: $INGEST_CONFIG); the same file the Bun worker reads, with
+                      catalog.type "rest" and storage.type "s3" (the embedded SQLite catalog is Bun-only)
+  -h, --help          show this help
+
+Environment overrides as for the Bun worker (docs/configuration.md): ICEBERG_CATALOG_URI, S3_ENDPOINT, ...`
+
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`)
+
+function fail(message: string): never {
+  console.error(message)
+  Deno.exit(2)
+}
+
+let args
+try {
+  args = parseArgs({ args: Deno.args, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false })
+} catch (error) {
+  fail(`${(error as Error).message}\n\n${HELP}`)
+}
+if (args.values.help) {
+  console.log(HELP)
+  Deno.exit(0)
+}
+
+const env = Deno.env.toObject()
+const configPath = args.values.config ?? env.INGEST_CONFIG
+let raw: unknown = DEFAULT_CONFIG
+if (configPath) {
+  let text: string
+  try {
+    text = await Deno.readTextFile(configPath)
+  } catch (error) {
+    fail(`config file ${configPath} cannot be read (from ${args.values.config ? '--config' : 'INGEST_CONFIG'}): ${(error as Error).message}`)
+  }
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    fail(`config file ${configPath} is not valid JSON: ${(error as Error).message}`)
+  }
+}
+
+let config: Config
+let remote
+try {
+  config = parseConfig(raw, env)
+  remote = openRemoteResources(config, env, 'the Deno worker')
+} catch (error) {
+  if (error instanceof ConfigError) fail(`${configPath ?? 'default config'}: ${error.message}`)
+  throw error
+}
+
+log(`config ${configPath ?? '(default)'} on Deno`)
+const worker = await startDenoWorker(config, remote, log).catch((error: Error) => fail(`start-up failed: ${error.message}`))
+
+const graceful = new AbortController()
+let signals = 0
+const onSignal = (name: string) => {
+  signals++
+  if (signals > 1) {
+    log(`${name} again: exiting now; uncommitted HTTP records stay in the WAL and are replayed at the next start`)
+    Deno.exit(130)
+  }
+  log(`${name}: stopping (send again to exit at once)`)
+  worker.stop(graceful.signal).then(
+    () => Deno.exit(0),
+    (error: Error) => {
+      log(`stop failed: ${error.message}`)
+      Deno.exit(1)
+    },
+  )
+}
+Deno.addSignalListener('SIGINT', () => onSignal('SIGINT'))
+Deno.addSignalListener('SIGTERM', () => onSignal('SIGTERM'))
