@@ -104,15 +104,27 @@ export class TableBatcher {
     return this.#table
   }
 
-  /** Rows and estimated bytes buffered plus queued for commit (what memory holds). */
-  pending(): { rows: number; bytes: number; batches: number } {
+  /**
+   * Rows buffered plus queued for commit: `bytes` is the Parquet estimate (what roll triggers
+   * use), `memoryBytes` what they cost on the JS heap (what backpressure uses).
+   */
+  pending(): { rows: number; bytes: number; memoryBytes: number; batches: number } {
     let rows = this.#buffer.rows.length
     let bytes = this.#buffer.bytes
     for (const batch of this.#queue) {
       rows += batch.rows.length
       bytes += batch.bytes
     }
-    return { rows, bytes, batches: this.#queue.length }
+    return { rows, bytes, memoryBytes: bytes + rows * this.#rowOverheadBytes, batches: this.#queue.length }
+  }
+
+  /**
+   * Heap cost of a row beyond its values: the object, its property storage and one boxed value
+   * (bigint, string header) per field. Measured on Bun 1.4 with the sensor schema: ~250 bytes per
+   * row against a Parquet estimate of 28 — without this, backpressure fired 15x too late.
+   */
+  get #rowOverheadBytes(): number {
+    return 64 + 48 * currentSchema(this.#table.metadata).fields.length
   }
 
   /** Lowest WAL sequence number not yet committed here, or undefined when none is pending. */

@@ -1,0 +1,191 @@
+/**
+ * Ingest worker benchmark (needs `bun run stack up` for Kafka). One worker process on the embedded
+ * catalog + local disk, so the figures are the worker's own, not the catalog's:
+ *   1. Kafka → committed Iceberg rows/s, vs. a bare @platformatic/kafka consumer in this process;
+ *   2. HTTP rows/s in batched POSTs, vs. a bare Bun.serve that only parses the JSON;
+ *   3. HTTP ack latency p50/p99 at half the measured throughput;
+ *   4. the worker's peak RSS (VmHWM).
+ * Usage: bun run bench/ingest.bench.ts [--messages N] [--runs N]
+ */
+import { Consumer, MessagesStreamModes } from '@platformatic/kafka'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createSqliteCatalog } from '../src/catalog/embedded/sqlite-catalog.ts'
+import { committedKafkaOffsets } from '../src/batcher/markers.ts'
+import { currentSnapshot } from '../src/iceberg/table-metadata.ts'
+import { createFileIO } from '../src/storage/file-io.ts'
+import { createFsStore } from '../src/storage/fs.ts'
+import { createTopic, produce } from '../test/e2e/kafka-topics.ts'
+import { stackEnv } from '../test/e2e/stack-env.ts'
+import { freePort } from '../test/e2e/worker-process.ts'
+
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '300000' }, runs: { type: 'string', default: '3' } } })
+const MESSAGES = Number(values.messages)
+const RUNS = Number(values.runs)
+const env = stackEnv()
+const brokers = [env.kafkaBootstrap]
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+interface Worker {
+  pid: number
+  url: string
+  dataDir: string
+  stop(): Promise<void>
+  peakRssMb(): number
+}
+
+async function startWorker(tables: unknown[]): Promise<Worker> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'))
+  const port = freePort()
+  const config = { dataDir, http: { port }, kafka: { brokers, sessionTimeoutMs: 2000, heartbeatIntervalMs: 300 }, tables }
+  writeFileSync(join(dataDir, 'bench.json'), JSON.stringify(config))
+  const child = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', 'workers/ingest.ts'), '--config', join(dataDir, 'bench.json')], {
+    stdout: Bun.file(join(dataDir, 'worker.log')),
+    stderr: 'inherit',
+  })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break
+    } catch {}
+    await Bun.sleep(100)
+  }
+  return {
+    pid: child.pid,
+    url,
+    dataDir,
+    peakRssMb: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    async stop() {
+      child.kill('SIGTERM')
+      await child.exited
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Sum of committed offsets of `topic` in `table`'s newest snapshot, read from the worker's embedded catalog. */
+function committedOffsets(dataDir: string, table: string, topic: string): Promise<number> {
+  const io = createFileIO([createFsStore(join(dataDir, 'warehouse'))])
+  const catalog = createSqliteCatalog({ path: join(dataDir, 'catalog.db'), warehouse: `file://${dataDir}/warehouse`, io })
+  const [ns, name] = table.split('.') as [string, string]
+  return catalog
+    .loadTable({ namespace: [ns], name })
+    .then((t) => [...committedKafkaOffsets(currentSnapshot(t.metadata), topic).values()].reduce((a, b) => a + Number(b), 0))
+    .catch(() => 0)
+    .finally(() => catalog.close())
+}
+
+async function bareConsumerRate(topic: string): Promise<number> {
+  const consumer = new Consumer({ clientId: 'bench-bare', groupId: `bare-${crypto.randomUUID()}`, bootstrapBrokers: brokers, autocommit: false })
+  const started = performance.now()
+  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST })
+  let seen = 0
+  for await (const message of stream) {
+    JSON.parse(message.value.toString())
+    if (++seen >= MESSAGES) break
+  }
+  const seconds = (performance.now() - started) / 1000
+  await stream.close()
+  await consumer.close(true)
+  return MESSAGES / seconds
+}
+
+async function kafkaRun(topic: string): Promise<{ rate: number; rssMb: number }> {
+  const table = `bench.kafka_${crypto.randomUUID().slice(0, 8)}`
+  const started = performance.now()
+  const worker = await startWorker([
+    {
+      name: table,
+      schema: 'sensor_id string, timestamp timestamp, reading double',
+      partitionBy: 'sensor_id',
+      roll: { intervalMs: 1_000, maxRows: 100_000 },
+      http: false,
+      kafka: { topics: [topic], groupId: `bench-${crypto.randomUUID()}` },
+    },
+  ])
+  while ((await committedOffsets(worker.dataDir, table, topic)) < MESSAGES) await Bun.sleep(100)
+  const seconds = (performance.now() - started) / 1000
+  const rssMb = worker.peakRssMb()
+  await worker.stop()
+  return { rate: MESSAGES / seconds, rssMb }
+}
+
+function sensorBatch(start: number, size: number): string {
+  const rows = []
+  for (let i = start; i < start + size; i++) rows.push({ sensor_id: `sensor-${i % 10}`, timestamp: 1767225600000 + i, reading: (i % 4000) / 4 })
+  return JSON.stringify(rows)
+}
+
+/** POSTs `requests` batches with `concurrency` in flight, optionally paced to `rowsPerSecond`; returns rows/s and latencies. */
+async function postLoad(url: string, requests: number, batch: number, concurrency: number, rowsPerSecond?: number) {
+  const bodies = Array.from({ length: 8 }, (_, i) => sensorBatch(i * batch, batch))
+  const latencies: number[] = []
+  let next = 0
+  const started = performance.now()
+  const loop = async () => {
+    while (next < requests) {
+      const n = next++
+      if (rowsPerSecond) {
+        const due = started + ((n * batch) / rowsPerSecond) * 1000
+        const wait = due - performance.now()
+        if (wait > 0) await Bun.sleep(wait)
+      }
+      const t0 = performance.now()
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[n % bodies.length] })
+      await response.arrayBuffer()
+      if (!response.ok) throw new Error(`HTTP ${response.status}`)
+      latencies.push(performance.now() - t0)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, loop))
+  return { rate: (requests * batch) / ((performance.now() - started) / 1000), latencies }
+}
+
+async function baselineHttpRate(batch: number): Promise<number> {
+  const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: async (req) => Response.json({ accepted: (JSON.parse(await req.text()) as unknown[]).length }) })
+  const { rate } = await postLoad(`http://127.0.0.1:${server.port}/`, 400, batch, 16)
+  server.stop(true)
+  return rate
+}
+
+console.log(`ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores`)
+const topic = `bench_${crypto.randomUUID().slice(0, 8)}`
+await createTopic(brokers, topic, 6)
+const payloads = Array.from({ length: MESSAGES }, (_, i) => JSON.stringify({ sensor_id: `sensor-${i % 10}`, timestamp: 1767225600000 + i, reading: (i % 4000) / 4 }))
+await produce(brokers, topic, payloads, 10_000)
+
+const bare: number[] = []
+const kafka: number[] = []
+const rss: number[] = []
+for (let run = 0; run < RUNS; run++) {
+  bare.push(await bareConsumerRate(topic))
+  const result = await kafkaRun(topic)
+  kafka.push(result.rate)
+  rss.push(result.rssMb)
+}
+console.log(`kafka → committed iceberg: ${fmt(median(kafka))} rows/s (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(kafka) / median(bare)).toFixed(2)}); worker peak RSS ${median(rss).toFixed(0)} MB`)
+
+const BATCH = 1_000
+const httpRates: number[] = []
+const baseRates: number[] = []
+const p50: number[] = []
+const p99: number[] = []
+const httpRss: number[] = []
+for (let run = 0; run < RUNS; run++) {
+  baseRates.push(await baselineHttpRate(BATCH))
+  const worker = await startWorker([{ name: 'bench.http', schema: 'sensor_id string, timestamp timestamp, reading double', partitionBy: 'sensor_id', roll: { intervalMs: 2_000 } }])
+  const url = `${worker.url}/v1/tables/bench.http/records`
+  const full = await postLoad(url, 400, BATCH, 16)
+  httpRates.push(full.rate)
+  const half = await postLoad(url, 300, BATCH, 16, full.rate / 2)
+  p50.push(percentile(half.latencies, 0.5))
+  p99.push(percentile(half.latencies, 0.99))
+  httpRss.push(worker.peakRssMb())
+  await worker.stop()
+}
+console.log(`http (${BATCH} rows per POST, 16 in flight): ${fmt(median(httpRates))} rows/s (bare Bun.serve + JSON.parse: ${fmt(median(baseRates))} rows/s, ratio ${(median(httpRates) / median(baseRates)).toFixed(2)}); worker peak RSS ${median(httpRss).toFixed(0)} MB`)
+console.log(`http ack latency at half load (${fmt(median(httpRates) / 2)} rows/s): p50 ${median(p50).toFixed(1)} ms, p99 ${median(p99).toFixed(1)} ms`)
