@@ -48,7 +48,6 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
   const send = authenticatedFetch(options.auth ?? { type: 'none' }, base, options.fetch ?? fetch)
   const timeoutMs = options.requestTimeoutMs ?? 30_000
   const maxReadAttempts = options.maxReadAttempts ?? 4
-  let prefixPromise: Promise<string> | undefined
 
   async function call(method: string, path: string, operation: RestOperation, subject: string, body?: unknown) {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
@@ -83,18 +82,17 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
     }
   }
 
-  const prefix = (): Promise<string> => {
-    prefixPromise ??= (async () => {
-      const query = options.warehouse ? `?warehouse=${encodeURIComponent(options.warehouse)}` : ''
-      const { text } = await call('GET', `/v1/config${query}`, 'other', 'config')
-      const config = JSON.parse(text) as { defaults?: Record<string, string>; overrides?: Record<string, string> }
-      const value = config.overrides?.prefix ?? config.defaults?.prefix
-      return value ? `/${value.replace(/^\/+|\/+$/g, '')}` : ''
-    })().catch((error) => {
-      prefixPromise = undefined
-      throw error
-    })
-    return prefixPromise
+  // Cache the settled value, never a shared promise: on workerd a promise made during one request
+  // cannot be awaited by another, and a cancelled first request would strand every later one.
+  let prefixValue: string | undefined
+  const prefix = async (): Promise<string> => {
+    if (prefixValue !== undefined) return prefixValue
+    const query = options.warehouse ? `?warehouse=${encodeURIComponent(options.warehouse)}` : ''
+    const { text } = await call('GET', `/v1/config${query}`, 'other', 'config')
+    const config = JSON.parse(text) as { defaults?: Record<string, string>; overrides?: Record<string, string> }
+    const value = config.overrides?.prefix ?? config.defaults?.prefix
+    prefixValue = value ? `/${value.replace(/^\/+|\/+$/g, '')}` : ''
+    return prefixValue
   }
   const tablePath = async (id: TableIdentifier) =>
     `/v1${await prefix()}/namespaces/${namespacePath(id.namespace)}/tables/${encodeURIComponent(id.name)}`

@@ -28,8 +28,8 @@ export function createOAuth2TokenSource(options: OAuth2Options): { token(): Prom
   const separator = options.credential.indexOf(':')
   const clientId = separator < 0 ? '' : options.credential.slice(0, separator)
   const clientSecret = separator < 0 ? options.credential : options.credential.slice(separator + 1)
+  // Only settled tokens are shared (see client.ts: no promise crosses requests on workerd).
   let cached: { token: string; refreshAt: number } | undefined
-  let pending: Promise<string> | undefined
 
   const fetchToken = async (): Promise<string> => {
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_secret: clientSecret, scope: options.scope ?? 'catalog' })
@@ -59,10 +59,7 @@ export function createOAuth2TokenSource(options: OAuth2Options): { token(): Prom
   return {
     token() {
       if (cached && now() < cached.refreshAt) return Promise.resolve(cached.token)
-      pending ??= fetchToken().finally(() => {
-        pending = undefined
-      })
-      return pending
+      return fetchToken()
     },
     invalidate() {
       cached = undefined
