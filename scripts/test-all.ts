@@ -27,6 +27,32 @@ async function run(argv: string[], detached = false): Promise<number> {
   }
 }
 
+/**
+ * Runs bun test, passing its output through, and ends with the plain `N passed, N failed` line
+ * that CI systems read (bun's own summary says ` N pass` / ` N fail`).
+ */
+async function runTests(argv: string[]): Promise<number> {
+  const child = Bun.spawn(argv, { stdin: 'inherit', stdout: 'inherit', stderr: 'pipe' })
+  current = child
+  const counts = { pass: 0, fail: 0, skip: 0 }
+  const decoder = new TextDecoder()
+  let pending = ''
+  for await (const chunk of child.stderr) {
+    process.stderr.write(chunk)
+    pending += decoder.decode(chunk, { stream: true })
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      const match = /^\s*(\d+) (pass|fail|skip)\s*$/.exec(line)
+      if (match) counts[match[2] as keyof typeof counts] = Number(match[1])
+    }
+  }
+  const code = await child.exited
+  current = undefined
+  console.log(`\ntests: ${counts.pass} passed, ${counts.fail} failed${counts.skip ? `, ${counts.skip} skipped` : ''}`)
+  return code
+}
+
 let exitCode = 1
 try {
   const up = await run([BUN, STACK, 'up'])
@@ -36,7 +62,7 @@ try {
   } else if (interrupted) {
     exitCode = 128 + (SIGNAL_NUMBERS[interrupted] ?? 0)
   } else {
-    exitCode = await run([BUN, 'test', ...Bun.argv.slice(2)])
+    exitCode = await runTests([BUN, 'test', ...Bun.argv.slice(2)])
   }
 } finally {
   const down = await run([BUN, STACK, 'down'], true)
