@@ -64,7 +64,7 @@ const httpDeadLetterRow = (d: LogEntry['d'][number]): Row =>
   deadLetterRow({ source: 'http', receivedAtMs: d.at, error: d.e, raw: d.raw, ...(d.i === undefined ? {} : { recordIndex: d.i }) })
 const dotted = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
 /** Keeps a worker near 256 MB RSS with the default roll triggers (bench/ingest.bench.ts). */
-export const DEFAULT_MAX_PENDING_BYTES = 128 * 1024 * 1024
+export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
