@@ -2,10 +2,9 @@
  * `bun run workers/ingest.ts [--config FILE]` — the ingest worker. With no config it runs the
  * embedded default: SQLite catalog + local warehouse + WAL under ./data, HTTP on 127.0.0.1:8181.
  */
-import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { DEFAULT_CONFIG, parseConfig } from '../src/config/config.ts'
 import { ConfigError } from '../src/errors.ts'
+import { loadWorkerConfig } from '../src/worker/config-file.ts'
 import { startWorker } from '../src/worker/ingest-worker.ts'
 
 const HELP = `Usage: bun run workers/ingest.ts [--config FILE]
@@ -45,26 +44,16 @@ if (args.values.help) {
   process.exit(0)
 }
 
-const configPath = args.values.config ?? process.env.INGEST_CONFIG
-let raw: unknown = DEFAULT_CONFIG
-if (configPath) {
-  if (!existsSync(configPath)) fail(`config file ${configPath} does not exist (from ${args.values.config ? '--config' : 'INGEST_CONFIG'})`)
-  try {
-    raw = JSON.parse(readFileSync(configPath, 'utf8'))
-  } catch (error) {
-    fail(`config file ${configPath} is not valid JSON: ${(error as Error).message}`)
-  }
-}
-
-let config
+let loaded
 try {
-  config = parseConfig(raw, process.env)
+  loaded = loadWorkerConfig(args.values.config, process.env)
 } catch (error) {
-  if (error instanceof ConfigError) fail(`${configPath ?? 'default config'}: ${error.message}`)
+  if (error instanceof ConfigError) fail(error.issues.length === 1 ? error.issues[0]! : error.message)
   throw error
 }
+const { config, source } = loaded
 
-log(configPath ? `config ${configPath}` : 'no config given: embedded default (catalog and warehouse under ' + config.dataDir + ')')
+log(source === 'embedded default' ? `no config given: embedded default (catalog and warehouse under ${config.dataDir})` : `config ${source}`)
 // Handlers go in before start-up, so a signal during WAL replay or the Kafka join still stops cleanly.
 let signals = 0
 const starting = startWorker(config, process.env, log)

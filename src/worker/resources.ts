@@ -2,7 +2,7 @@
  * Config → the concrete catalog, FileIO and WAL the worker runs on (HOST-ONLY: local disk,
  * bun:sqlite). The embedded default needs no services: SQLite catalog + warehouse under dataDir.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Catalog } from '../catalog/catalog.ts'
@@ -15,7 +15,7 @@ import { createFileIO, type FileIO } from '../storage/file-io.ts'
 import { createFsStore } from '../storage/fs.ts'
 import { createS3Store } from '../storage/s3/index.ts'
 import type { RecordLog } from '../pipeline/record-log.ts'
-import { Wal } from '../wal/wal.ts'
+import { openWalLog } from './wal-log.ts'
 
 export interface WorkerResources {
   catalog: Catalog
@@ -57,61 +57,44 @@ function restAuth(config: Extract<Config['catalog'], { type: 'rest' }>): RestAut
   return { type: 'sigv4', region, signingName, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
 }
 
-/** A WAL id that survives restarts but not a wiped directory (so a new WAL never looks committed). */
-function walId(dir: string): string {
-  const file = join(dir, 'wal.id')
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
-  const id = crypto.randomUUID().replaceAll('-', '').slice(0, 16)
-  writeFileSync(file, `${id}\n`)
-  return id
+export interface CatalogAccess {
+  catalog: Catalog
+  io: FileIO
+  close(): void
+}
+
+/**
+ * The catalog and FileIO for `config`, without the WAL — what the worker writes through, and what
+ * commands (tables, query, maintain) open beside a running worker. Embedded: SQLite file +
+ * warehouse under dataDir; REST: the URI with its auth.
+ */
+export function openCatalog(config: Config, env: Env): CatalogAccess {
+  if (config.catalog.type === 'rest') {
+    const rest = config.catalog
+    return {
+      catalog: createRestCatalog({ uri: rest.uri, warehouse: rest.warehouse, auth: restAuth(rest), headers: rest.headers }),
+      io: createFileIOFor(config, env, []),
+      close() {},
+    }
+  }
+  const dataDir = resolve(config.dataDir)
+  mkdirSync(dataDir, { recursive: true })
+  const warehouse = warehouseUri(config.catalog.warehouse ?? join(dataDir, 'warehouse'))
+  const io = createFileIOFor(config, env, warehouse.startsWith('file://') ? [new URL(warehouse).pathname] : [])
+  const catalog = createSqliteCatalog({ path: resolve(config.catalog.path ?? join(dataDir, 'catalog.db')), catalogName: config.catalog.name, warehouse, io })
+  return { catalog, io, close: () => catalog.close() }
 }
 
 export async function openResources(config: Config, env: Env, log: (line: string) => void): Promise<WorkerResources> {
-  const dataDir = resolve(config.dataDir)
-  mkdirSync(dataDir, { recursive: true })
-  let catalog: Catalog & { close?(): void }
-  let io: FileIO
-  if (config.catalog.type === 'embedded') {
-    const warehouse = warehouseUri(config.catalog.warehouse ?? join(dataDir, 'warehouse'))
-    const localRoots = warehouse.startsWith('file://') ? [new URL(warehouse).pathname] : []
-    io = createFileIOFor(config, env, localRoots)
-    catalog = createSqliteCatalog({
-      path: resolve(config.catalog.path ?? join(dataDir, 'catalog.db')),
-      catalogName: config.catalog.name,
-      warehouse,
-      io,
-    })
-  } else {
-    io = createFileIOFor(config, env, [])
-    catalog = createRestCatalog({ uri: config.catalog.uri, warehouse: config.catalog.warehouse, auth: restAuth(config.catalog), headers: config.catalog.headers })
-  }
-  const walDir = resolve(config.wal.dir ?? join(dataDir, 'wal'))
-  mkdirSync(walDir, { recursive: true })
-  const id = walId(walDir)
-  const wal = await Wal.open(walDir, { maxBytes: config.wal.maxBytes, segmentBytes: config.wal.segmentBytes, fsync: config.wal.fsync, log })
-  const recordLog: RecordLog & { close(): Promise<void> } = {
-    id,
-    append: (payloads) => wal.append(payloads),
-    replay: (afterSeq) => wal.replay(afterSeq),
-    truncateThrough: (seq) => wal.truncateThrough(seq),
-    get lastSeq() {
-      return wal.lastSeq
-    },
-    get bytes() {
-      return wal.bytes
-    },
-    get segmentCount() {
-      return wal.segmentCount
-    },
-    close: () => wal.close(),
-  }
+  const { catalog, io, close } = openCatalog(config, env)
+  const recordLog = await openWalLog(config, resolve(config.dataDir), log)
   return {
     catalog,
     io,
     log: recordLog,
     async close() {
-      await wal.close()
-      catalog.close?.()
+      await recordLog.close()
+      close()
     },
   }
 }

@@ -1,12 +1,9 @@
-/**
- * The WAL (src/wal, node:fs) as the pipeline's RecordLog on Deno. Host-only. Mirrors the Bun worker's resources.ts,
- * which cannot be imported here because it also opens the embedded catalog (bun:sqlite).
- */
+/** The WAL (src/wal, node:fs) as the pipeline's RecordLog, for the Bun and the Deno worker alike (host-only). */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import type { Config } from '../../config/schema.ts'
-import type { RecordLog } from '../../pipeline/record-log.ts'
-import { Wal } from '../../wal/wal.ts'
+import { join, resolve } from 'node:path'
+import type { Config } from '../config/schema.ts'
+import type { RecordLog } from '../pipeline/record-log.ts'
+import { Wal } from '../wal/wal.ts'
 
 /** A WAL id that survives restarts but not a wiped directory (so a new WAL never looks committed). */
 function walId(dir: string): string {
@@ -19,7 +16,7 @@ function walId(dir: string): string {
 
 /** Opens (and recovers) the WAL under `config.wal.dir`, default `<dataDir>/wal`. Throws WalError (WAL_IO, WAL_CORRUPT). */
 export async function openWalLog(config: Config, dataDir: string, log: (line: string) => void): Promise<RecordLog & { close(): Promise<void> }> {
-  const dir = config.wal.dir ?? join(dataDir, 'wal')
+  const dir = resolve(config.wal.dir ?? join(dataDir, 'wal'))
   mkdirSync(dir, { recursive: true })
   const id = walId(dir)
   const wal = await Wal.open(dir, { maxBytes: config.wal.maxBytes, segmentBytes: config.wal.segmentBytes, fsync: config.wal.fsync, log })

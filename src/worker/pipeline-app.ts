@@ -1,0 +1,68 @@
+/**
+ * What every worker (Bun, Deno) builds from the config around the pipeline: the tables it serves and
+ * the HTTP app's ports. Runtime-neutral; the hosts add their server, WAL and sources.
+ */
+import type { Config } from '../config/schema.ts'
+import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
+import type { TableIdentifier } from '../iceberg/types.ts'
+import type { Pipeline, PipelineTableConfig } from '../pipeline/pipeline.ts'
+import type { IngestAppDeps } from '../sources/http/deps.ts'
+
+export function tableIdentifier(name: string): TableIdentifier {
+  const parts = name.split('.')
+  return { namespace: parts.slice(0, -1), name: parts.at(-1)! }
+}
+
+export function pipelineTables(config: Config): PipelineTableConfig[] {
+  return config.tables.map((table) => {
+    const schema = parseSchemaDsl(table.schema)
+    const tokens = table.http === false ? undefined : table.http.tokens
+    return {
+      identifier: tableIdentifier(table.name),
+      schema,
+      ...(table.partitionBy ? { partitionSpec: parsePartitionDsl(table.partitionBy, schema) } : {}),
+      properties: table.properties,
+      triggers: table.roll,
+      ...(tokens?.length ? { tokens } : {}),
+    }
+  })
+}
+
+/** The HTTP app's ports over the pipeline: tables, durable accept, dead letters, health, metrics, a log line per refusal. */
+export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () => string, log: (line: string) => void): IngestAppDeps {
+  const httpTables = new Set(config.tables.filter((t) => t.http !== false).map((t) => t.name))
+  return {
+    auth: { tokens: config.http.tokens },
+    maxBodyBytes: config.http.maxBodyBytes,
+    tables: (namespace, name) => {
+      if (!httpTables.has([...namespace, name].join('.'))) return undefined
+      const table = pipeline.table(namespace, name)
+      return table && { coerce: table.coerce, ...(table.config.tokens ? { tokens: table.config.tokens } : {}) }
+    },
+    accept: async (input) => {
+      const table = pipeline.table(input.table.namespace, input.table.name)!
+      return pipeline.acceptHttp({ table, records: input.records, rows: input.rows, response: input.response, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) })
+    },
+    deadLetter: async (input) => {
+      const table = pipeline.table(input.table.namespace, input.table.name)!
+      await pipeline.deadLetterHttp({ table, letters: input.records, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) })
+    },
+    health: () => {
+      if (!pipeline.ready) return { ready: false, state: 'starting', reasons: ['WAL recovery in progress'] }
+      const reasons: string[] = []
+      for (const table of pipeline.tables.values()) {
+        for (const batcher of [table.batcher, table.deadLetters]) {
+          // Three in a row: one failure is a blip the retry absorbs, a streak means nothing is landing.
+          if (batcher.stats.consecutiveFailures >= 3) {
+            reasons.push(`table ${[...batcher.identifier.namespace, batcher.identifier.name].join('.')}: ${batcher.stats.consecutiveFailures} commits failed in a row (${batcher.stats.lastError})`)
+          }
+        }
+      }
+      return reasons.length ? { ready: false, state: 'degraded', reasons } : { ready: true, reasons: [] }
+    },
+    metrics,
+    onRequest: (event) => {
+      if (event.status >= 400) log(`http ${event.status} table ${event.table ?? '-'}: ${event.error instanceof Error ? event.error.message : 'request refused'}`)
+    },
+  }
+}
