@@ -22,3 +22,6 @@ export { createTable, loadTable, dropTable, type Table, type TableOptions } from
 export { fastAppend, type AppendResult } from './transaction/fast-append.ts'
 export { createRecordCoercer, type RecordCoercer } from './records/coerce.ts'
 export { createIngestApp } from './sources/http/app.ts'
+export { scanTable, type ScanTableOptions } from './query/scan-table.ts'
+export { planScan } from './query/plan.ts'
+export { QueryError } from './query/errors.ts'

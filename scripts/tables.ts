@@ -1,0 +1,156 @@
+// `bun run tables create|list|describe|snapshots|drop` — Iceberg table admin through the configured catalog (REST or embedded).
+import { AlreadyExistsError, IngestError, NoSuchEntityError, ValidationError } from '../src/errors.ts'
+import { parsePartitionDsl, parseSchemaDsl, formatPartitionSpec, formatSchema } from '../src/iceberg/schema-dsl.ts'
+import type { Namespace } from '../src/catalog/catalog.ts'
+import { createTable } from '../src/table/table.ts'
+import { CONFIG_HELP, loadConfig, openCatalog } from './cli/catalog.ts'
+import { parseTableName, tableText } from './cli/table-name.ts'
+import { describeTable, snapshotsTable } from './cli/table-report.ts'
+import { didYouMean, parseCommand, runCommand, UsageError } from './cli/usage.ts'
+
+const HELP = `Usage: bun run tables <command> [options]
+
+Iceberg table admin through the configured catalog — the one the ingest worker writes to.
+
+Commands:
+  create NS.TABLE --schema 'COLUMNS' [--partition-by 'FIELDS'] [--property KEY=VALUE]... [--if-not-exists]
+          creates the table (and its namespace). Columns: 'sensor_id string, timestamp timestamp,
+          reading double' (types: boolean int long float double decimal(P,S) date time timestamp
+          timestamptz string uuid binary fixed[L] list<T> map<K,V> struct<a: T>; "not null" for required).
+          Partition fields as engines write them: sensor_id, day(timestamp), bucket(16, id), truncate(4, data)
+  list [NAMESPACE]          tables of one namespace, or of every namespace
+  describe NS.TABLE         schema, partition spec, properties, current snapshot, file and row counts
+  snapshots NS.TABLE        the table's snapshots, oldest first (ids for \`query --snapshot\`)
+  drop NS.TABLE [--purge] [--if-exists]
+                            removes the table from the catalog (--purge: also its files, where supported)
+
+Options:
+${CONFIG_HELP}
+  -h, --help          show this help
+
+Example:
+  bun run tables create learning.sensor_readings \\
+    --schema 'sensor_id string, timestamp timestamp, reading double' --partition-by sensor_id`
+
+const COMMANDS = ['create', 'list', 'describe', 'snapshots', 'drop']
+
+async function listAll(list: (ns: Namespace) => Promise<string[]>, namespaces: (parent?: Namespace) => Promise<Namespace[]>): Promise<string[]> {
+  const out: string[] = []
+  const walk = async (parent: Namespace | undefined, depth: number): Promise<void> => {
+    for (const ns of await namespaces(parent)) {
+      out.push(...(await list(ns)))
+      // Catalogs without nested namespaces refuse a parent with a definite answer; a failed call is still an error.
+      if (depth < 4) {
+        await walk(ns, depth + 1).catch((error: unknown) => {
+          if (!(error instanceof IngestError) || error.retryable) throw error
+        })
+      }
+    }
+  }
+  await walk(undefined, 0)
+  return out.sort()
+}
+
+await runCommand(async () => {
+  const args = parseCommand('tables', process.argv.slice(2), {
+    config: { type: 'string', short: 'c' },
+    schema: { type: 'string' },
+    'partition-by': { type: 'string' },
+    property: { type: 'string', multiple: true },
+    location: { type: 'string' },
+    'if-not-exists': { type: 'boolean' },
+    'if-exists': { type: 'boolean' },
+    purge: { type: 'boolean' },
+  })
+  const [command, target, ...extra] = args.positionals
+  if (args.values.help) {
+    console.log(HELP)
+    return 0
+  }
+  if (command === undefined) throw new UsageError(`tables: which command? ${COMMANDS.join(', ')}; e.g. \`bun run tables list\` (see --help)`)
+  if (!COMMANDS.includes(command)) throw new UsageError(`tables: unknown command ${JSON.stringify(command)}${didYouMean(command, COMMANDS)}; commands are ${COMMANDS.join(', ')}`)
+  if (extra.length) throw new UsageError(`tables ${command}: unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}; quote the --schema value, e.g. --schema 'id long, data string'`)
+  const name = `tables ${command}`
+  const v = args.values
+  if (command !== 'create' && (v.schema !== undefined || v['partition-by'] !== undefined || v.property || v.location !== undefined)) {
+    throw new UsageError(`${name}: --schema, --partition-by, --property and --location belong to \`tables create\``)
+  }
+  if (command !== 'drop' && (v.purge || v['if-exists'])) throw new UsageError(`${name}: --purge and --if-exists belong to \`tables drop\``)
+  const id = command === 'list' ? undefined : parseTableName(name, target)
+  let create: { schema: ReturnType<typeof parseSchemaDsl>; spec: ReturnType<typeof parsePartitionDsl>; properties: Record<string, string> } | undefined
+  if (command === 'create') {
+    if (v.schema === undefined) throw new UsageError(`${name}: give the columns with --schema, e.g. --schema 'sensor_id string, timestamp timestamp, reading double'`)
+    try {
+      const schema = parseSchemaDsl(v.schema)
+      const spec = parsePartitionDsl(v['partition-by'] ?? '', schema)
+      const properties: Record<string, string> = {}
+      for (const p of v.property ?? []) {
+        const eq = p.indexOf('=')
+        if (eq <= 0) throw new UsageError(`${name}: --property takes KEY=VALUE, got ${JSON.stringify(p)}; e.g. --property write.parquet.compression-codec=zstd`)
+        properties[p.slice(0, eq)] = p.slice(eq + 1)
+      }
+      create = { schema, spec, properties }
+    } catch (error) {
+      if (error instanceof ValidationError) throw new UsageError(`${name}: ${error.message}`)
+      throw error
+    }
+  }
+  const { config } = loadConfig(name, v.config, process.env)
+  const { catalog, io, close } = openCatalog(config, process.env)
+  try {
+    switch (command) {
+      case 'create': {
+        const c = create!
+        try {
+          const table = await createTable({ catalog, io }, id!, {
+            schema: c.schema,
+            partitionSpec: c.spec,
+            properties: c.properties,
+            createNamespace: true,
+            ...(v.location ? { location: v.location } : {}),
+          })
+          const m = table.current().metadata
+          console.log(`created ${tableText(id!)} in ${catalog.name}`)
+          console.log(`  location     ${m.location}`)
+          console.log(`  schema       ${formatSchema(m.schemas[0]!)}`)
+          console.log(`  partitioned  ${c.spec.fields.length ? `by ${formatPartitionSpec(m['partition-specs'][0]!, m.schemas[0]!)}` : 'no'}`)
+        } catch (error) {
+          if (error instanceof AlreadyExistsError && v['if-not-exists']) console.log(`${tableText(id!)} exists already; left as it is`)
+          else if (error instanceof AlreadyExistsError) throw new UsageError(`${name}: ${tableText(id!)} exists already; pass --if-not-exists to accept that, or \`tables drop ${tableText(id!)}\` first`)
+          else throw error
+        }
+        return 0
+      }
+      case 'list': {
+        const names = target
+          ? (await catalog.listTables(target.split('.'))).map(tableText)
+          : await listAll(async (ns) => (await catalog.listTables(ns)).map(tableText), (parent) => catalog.listNamespaces(parent))
+        if (names.length) console.log(names.join('\n'))
+        else console.log(target ? `no tables in namespace ${target}` : `no tables in ${catalog.name}; create one with \`bun run tables create\``)
+        return 0
+      }
+      case 'describe':
+        console.log(await describeTable(await catalog.loadTable(id!), catalog.name, io))
+        return 0
+      case 'snapshots':
+        console.log(snapshotsTable((await catalog.loadTable(id!)).metadata))
+        return 0
+      case 'drop':
+        try {
+          await catalog.dropTable(id!, { purge: v.purge === true })
+          console.log(`dropped ${tableText(id!)}${v.purge ? ' and its files' : ''}`)
+        } catch (error) {
+          if (!(error instanceof NoSuchEntityError && v['if-exists'])) throw error
+          console.log(`${tableText(id!)} does not exist; nothing to drop`)
+        }
+        return 0
+    }
+  } catch (error) {
+    if (error instanceof NoSuchEntityError) {
+      throw new UsageError(`${name}: ${error.message} in ${catalog.name}; see \`bun run tables list\`${command === 'drop' ? ' (or pass --if-exists)' : ''}`)
+    }
+    throw error
+  } finally {
+    close()
+  }
+})

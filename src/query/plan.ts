@@ -1,0 +1,175 @@
+/**
+ * Scan planning: snapshot → manifest list → manifests → live data files, pruning manifests by partition summaries and
+ * data files by partition values and column bounds against a conjunction of simple predicates. Edge-safe: FileIO only.
+ */
+import { decodeManifest } from '../iceberg/manifest.ts'
+import { decodeManifestList } from '../iceberg/manifest-list.ts'
+import { partitionType, type PartitionFieldType } from '../iceberg/partition-type.ts'
+import type { DataFile, ManifestFile, PartitionSpec, Schema, Snapshot, TableMetadata } from '../iceberg/types.ts'
+import type { FileIO } from '../storage/file-io.ts'
+import { QueryError } from './errors.ts'
+import { bindPredicates, type BoundPredicate, type Predicate } from './predicate.ts'
+import { columnStats, partitionValueStats, projectPredicate, statsMayMatch, summaryStats } from './prune.ts'
+import { selectSnapshot, snapshotSchema, type SnapshotChoice } from './snapshot-selection.ts'
+
+export interface PlanScanOptions extends SnapshotChoice {
+  io: FileIO
+  metadata: TableMetadata
+  /** A conjunction; values in canonical or JSON form (see Predicate). Omit to plan every file. */
+  filter?: readonly Predicate[]
+  /** Manifests read at once (default 8). */
+  concurrency?: number
+}
+
+export interface PlannedFile {
+  dataFile: DataFile
+  specId: number
+}
+
+export interface PrunedFile {
+  path: string
+  records: number
+  /** `partition`: its partition tuple cannot match; `metrics`: its column bounds / null counts cannot match. */
+  reason: 'partition' | 'metrics'
+}
+
+export interface ScanPlan {
+  /** Undefined for a table without snapshots (nothing to read). */
+  snapshot: Snapshot | undefined
+  schema: Schema
+  predicates: BoundPredicate[]
+  files: PlannedFile[]
+  /** Files of the manifests that were read, pruned one by one. */
+  prunedFiles: PrunedFile[]
+  manifests: { total: number; pruned: number; prunedFiles: number; prunedRecords: number }
+  /** Live data files and rows in the snapshot, planned or not. */
+  totalFiles: number
+  totalRecords: number
+}
+
+interface SpecBinding {
+  spec: PartitionSpec
+  types: PartitionFieldType[] | undefined
+}
+
+function bindSpecs(metadata: TableMetadata, schema: Schema): Map<number, SpecBinding> {
+  const out = new Map<number, SpecBinding>()
+  for (const spec of metadata['partition-specs']) {
+    let types: PartitionFieldType[] | undefined
+    try {
+      types = partitionType(spec, schema)
+    } catch {
+      // a source column dropped since: files of this spec are not pruned by partition
+      types = undefined
+    }
+    out.set(spec['spec-id'], { spec, types })
+  }
+  return out
+}
+
+/** Whether some row in a partition described per field by `statsOf(i)` may match every predicate. */
+function partitionMayMatch(binding: SpecBinding | undefined, predicates: readonly BoundPredicate[], statsOf: (index: number, type: PartitionFieldType) => ReturnType<typeof partitionValueStats> | undefined): boolean {
+  if (!binding?.types) return true
+  for (const predicate of predicates) {
+    for (let i = 0; i < binding.spec.fields.length; i++) {
+      const projected = projectPredicate(predicate, binding.spec.fields[i]!)
+      const type = binding.types[i]!
+      if (!projected) continue
+      const stats = statsOf(i, type)
+      if (stats && !statsMayMatch(type.type, projected.op, projected.values, stats)) return false
+    }
+  }
+  return true
+}
+
+function manifestMayMatch(manifest: ManifestFile, binding: SpecBinding | undefined, predicates: readonly BoundPredicate[]): boolean {
+  const summaries = manifest.partitions
+  if (!summaries) return true
+  return partitionMayMatch(binding, predicates, (i, type) => {
+    const summary = summaries[i]
+    return summary && summaryStats(type.type, summary)
+  })
+}
+
+function metricsMayMatch(file: DataFile, predicates: readonly BoundPredicate[]): boolean {
+  return predicates.every((p) => statsMayMatch(p.type, p.op, p.values, columnStats(file, p.fieldId, p.type)))
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      out[index] = await fn(items[index]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
+/**
+ * Plans a scan of `metadata` at the chosen snapshot: the live data files that may hold rows matching `filter`.
+ * Never drops a file that may match: predicates it cannot evaluate on a file keep the file.
+ * @throws QueryError `SNAPSHOT_NOT_FOUND` / `NO_SNAPSHOT_AS_OF` (snapshot choice), `UNKNOWN_COLUMN` / `INVALID_FILTER`
+ *   (filter), `UNSUPPORTED_DELETES` when the snapshot has delete files; StorageError when a manifest cannot be read.
+ */
+export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
+  const { metadata, io } = options
+  const snapshot = selectSnapshot(metadata, options)
+  const schema = snapshotSchema(metadata, snapshot)
+  const predicates = bindPredicates(schema, options.filter ?? [])
+  const plan: ScanPlan = {
+    snapshot,
+    schema,
+    predicates,
+    files: [],
+    prunedFiles: [],
+    manifests: { total: 0, pruned: 0, prunedFiles: 0, prunedRecords: 0 },
+    totalFiles: 0,
+    totalRecords: 0,
+  }
+  if (!snapshot) return plan
+  const manifests = await decodeManifestList(await io.read(snapshot['manifest-list']))
+  const deletes = manifests.filter((m) => m.content === 1 && m['added-files-count'] + m['existing-files-count'] > 0)
+  if (deletes.length) {
+    throw new QueryError(
+      'UNSUPPORTED_DELETES',
+      `snapshot ${snapshot['snapshot-id']} has row-level delete files (${deletes[0]!['manifest-path']}); this reader does not apply deletes — read it with Spark or PyIceberg, or compact the table first`,
+      { context: { snapshotId: String(snapshot['snapshot-id']) } },
+    )
+  }
+  const specs = bindSpecs(metadata, schema)
+  const data = manifests.filter((m) => m.content === 0)
+  plan.manifests.total = data.length
+  const selected: ManifestFile[] = []
+  for (const manifest of data) {
+    if (manifestMayMatch(manifest, specs.get(manifest['partition-spec-id']), predicates)) {
+      selected.push(manifest)
+      continue
+    }
+    const files = manifest['added-files-count'] + manifest['existing-files-count']
+    const records = manifest['added-rows-count'] + manifest['existing-rows-count']
+    plan.manifests.pruned++
+    plan.manifests.prunedFiles += files
+    plan.manifests.prunedRecords += records
+    plan.totalFiles += files
+    plan.totalRecords += records
+  }
+  const decoded = await mapLimited(selected, options.concurrency ?? 8, async (m) => ({ manifest: m, entries: (await decodeManifest(await io.read(m['manifest-path']))).entries }))
+  for (const { manifest, entries } of decoded) {
+    const binding = specs.get(manifest['partition-spec-id'])
+    for (const entry of entries) {
+      // status 2 (DELETED) entries record removals; they are not part of the snapshot.
+      if (entry.status === 2 || entry['data-file'].content !== 0) continue
+      const file = entry['data-file']
+      plan.totalFiles++
+      plan.totalRecords += file['record-count']
+      const pruned = (reason: PrunedFile['reason']) => plan.prunedFiles.push({ path: file['file-path'], records: file['record-count'], reason })
+      if (!partitionMayMatch(binding, predicates, (i) => partitionValueStats(file.partition[i]))) pruned('partition')
+      else if (!metricsMayMatch(file, predicates)) pruned('metrics')
+      else plan.files.push({ dataFile: file, specId: manifest['partition-spec-id'] })
+    }
+  }
+  return plan
+}

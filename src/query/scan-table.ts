@@ -1,0 +1,85 @@
+/**
+ * The programmatic query API: `scanTable(table, {columns, filter, snapshot})` plans with partition and bounds pruning,
+ * reads the selected Parquet files, applies the filter to rows and yields Arrow record batches (one per file).
+ */
+import type { RecordBatch } from 'apache-arrow'
+import type { Compressors } from 'hyparquet'
+import type { LoadedTable } from '../catalog/catalog.ts'
+import type { NestedField, TableMetadata } from '../iceberg/types.ts'
+import type { FileIO } from '../storage/file-io.ts'
+import type { Table } from '../table/table.ts'
+import { recordBatch } from './arrow.ts'
+import { kindOfIceberg, type ResultColumn } from './columns.ts'
+import { QueryError } from './errors.ts'
+import { planScan, type ScanPlan } from './plan.ts'
+import { holds, type Predicate } from './predicate.ts'
+import { readDataFile } from './read-data-file.ts'
+
+export interface ScanTableOptions {
+  io: FileIO
+  /** Top-level columns to return, in this order; default all columns of the snapshot's schema. */
+  columns?: readonly string[]
+  /** A conjunction of simple predicates; used to prune files and then applied to every row. */
+  filter?: readonly Predicate[]
+  /** Time travel: a snapshot id, or the snapshot current at a time. Default: the current snapshot. */
+  snapshot?: bigint
+  asOf?: Date | number
+  /** Decompressors for codecs hyparquet lacks (zstd, gzip); pass `hostDecompressors` (decompress.bun.ts) on a Bun host. */
+  compressors?: Compressors
+  /** Called once, with the plan, before the first file is read. */
+  onPlan?: (plan: ScanPlan) => void
+}
+
+function metadataOf(table: Table | LoadedTable): TableMetadata {
+  return 'current' in table ? table.current().metadata : table.metadata
+}
+
+/**
+ * Yields the rows of `table` that match `filter`, as Arrow record batches (timestamps in µs, decimals 128-bit).
+ * Files are read one at a time, the next one prefetched while the current one is decoded.
+ * @throws QueryError `UNKNOWN_COLUMN`, `INVALID_FILTER`, `SNAPSHOT_NOT_FOUND`, `NO_SNAPSHOT_AS_OF`,
+ *   `UNSUPPORTED_DELETES`, `UNSUPPORTED_TYPE` (a struct, list or map column selected), `DATA_FILE_INVALID`;
+ *   StorageError when a file cannot be fetched.
+ */
+export async function* scanTable(table: Table | LoadedTable, options: ScanTableOptions): AsyncGenerator<RecordBatch> {
+  const asOfMs = options.asOf instanceof Date ? options.asOf.getTime() : options.asOf
+  const plan = await planScan({
+    io: options.io,
+    metadata: metadataOf(table),
+    ...(options.filter ? { filter: options.filter } : {}),
+    ...(options.snapshot !== undefined ? { snapshotId: options.snapshot } : {}),
+    ...(asOfMs !== undefined ? { asOfMs } : {}),
+  })
+  options.onPlan?.(plan)
+  const schema = plan.schema
+  const selected: NestedField[] = (options.columns ?? schema.fields.map((f) => f.name)).map((name) => {
+    const field = schema.fields.find((f) => f.name === name)
+    if (!field) {
+      throw new QueryError('UNKNOWN_COLUMN', `no column ${JSON.stringify(name)} in the table (columns: ${schema.fields.map((f) => f.name).join(', ')})`, { context: { column: name } })
+    }
+    return field
+  })
+  const result: ResultColumn[] = selected.map((f) => ({ name: f.name, type: kindOfIceberg(f.type, f.name) }))
+  // Filter columns are read even when not returned.
+  const needed = [...selected]
+  for (const p of plan.predicates) {
+    if (!needed.some((f) => f.id === p.fieldId)) needed.push(schema.fields.find((f) => f.id === p.fieldId)!)
+  }
+  const files = plan.files.map((f) => f.dataFile['file-path'])
+  let next = files.length ? options.io.read(files[0]!) : undefined
+  for (let i = 0; i < files.length; i++) {
+    const bytes = await next!
+    next = i + 1 < files.length ? options.io.read(files[i + 1]!) : undefined
+    next?.catch(() => {}) // surfaced when awaited; do not let an early rejection go unhandled
+    const { rowCount, columns } = await readDataFile(bytes, files[i]!, needed, options.compressors)
+    let keep: number[] | undefined
+    if (plan.predicates.length) {
+      keep = []
+      const tests = plan.predicates.map((p) => ({ p, values: columns[needed.findIndex((f) => f.id === p.fieldId)]! }))
+      for (let r = 0; r < rowCount; r++) if (tests.every(({ p, values }) => holds(p.type, p.op, p.values, values[r]))) keep.push(r)
+      if (keep.length === 0) continue
+    }
+    const out = selected.map((_, c) => (keep ? keep.map((r) => columns[c]![r]) : columns[c]!))
+    yield recordBatch(result, out)
+  }
+}
