@@ -65,6 +65,7 @@ const httpDeadLetterRow = (d: LogEntry['d'][number]): Row =>
 const dotted = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
 /** Keeps a worker near 256 MB RSS with the default roll triggers (bench/ingest.bench.ts). */
 export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
+const PRESSURE_WAIT_MS = 2_000
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
@@ -133,7 +134,7 @@ export class Pipeline {
   }): Promise<{ duplicate: true; response: unknown } | { duplicate: false; walSeq: bigint }> {
     const key = input.idempotencyKey
     if (key !== undefined && this.#idempotency.has(key)) return { duplicate: true, response: this.#idempotency.get(key) }
-    this.#checkPressure()
+    await this.#waitForRoom()
     const entry: LogEntry = { t: dotted(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
     const walSeq = await this.#logEntry(entry, (seq) => {
       input.table.batcher.add(input.rows, { walSeq: seq })
@@ -193,11 +194,20 @@ export class Pipeline {
   }
 
 
-  /** Throws BackpressureError when buffered bytes exceed the cap. */
-  #checkPressure(): void {
+  /**
+   * Waits (up to `PRESSURE_WAIT_MS`) for buffered bytes to drop under the cap, then throws
+   * BackpressureError. Why wait first: a commit usually frees room within a few hundred ms, and
+   * holding the request that long costs the client far less than a 503 with a whole-second Retry-After.
+   */
+  async #waitForRoom(): Promise<void> {
     const cap = this.#options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES
-    const pending = this.pendingBytes()
-    if (pending > cap) throw new BackpressureError(pending, cap)
+    const deadline = Date.now() + PRESSURE_WAIT_MS
+    let pending = this.pendingBytes()
+    while (pending > cap) {
+      if (Date.now() >= deadline) throw new BackpressureError(pending, cap)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      pending = this.pendingBytes()
+    }
   }
 
   /** Estimated heap bytes of everything buffered or queued, across tables. */

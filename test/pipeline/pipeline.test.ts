@@ -23,7 +23,7 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 const schema = parseSchemaDsl('id long not null, name string')
 const triggers = { intervalMs: 3_600_000, maxRows: 1_000_000, maxBytes: 1 << 30 }
 
-async function open(dir: string) {
+async function open(dir: string, maxPendingBytes?: number) {
   const io = createFileIO([createFsStore(join(dir, 'wh'))])
   const catalog = createSqliteCatalog({ path: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'wh')}`, io })
   const wal = await Wal.open(join(dir, 'wal'))
@@ -42,7 +42,7 @@ async function open(dir: string) {
       return wal.segmentCount
     },
   }
-  const pipeline = await Pipeline.start({ catalog, io, log, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }] })
+  const pipeline = await Pipeline.start({ catalog, io, log, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }], ...(maxPendingBytes ? { maxPendingBytes } : {}) })
   return { io, catalog, wal, pipeline, table: pipeline.table(['ns'], 't')! }
 }
 
@@ -130,6 +130,26 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
     await run.pipeline.stop()
     await run.wal.close()
     expect(await ids(run.io, run.catalog)).toEqual([0, 1, 2, 3, 4])
+    run.catalog.close()
+  })
+
+  test('over the buffer cap a request waits for a commit to free room, and is refused with BACKPRESSURE if none does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
+    dirs.push(dir)
+    const run = await open(dir, 10_000)
+    await post(run.pipeline, run.table, 0, 100) // ~100 rows × ~200 estimated bytes: over the cap
+    const started = Date.now()
+    const refused = await post(run.pipeline, run.table, 100, 10).catch((error: unknown) => error)
+    expect((refused as { code?: string }).code).toBe('BACKPRESSURE')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900)
+    // A commit during the wait lets the request through.
+    const waiting = post(run.pipeline, run.table, 100, 10)
+    await Bun.sleep(100)
+    await run.table.batcher.flush('interval')
+    expect((await waiting).duplicate).toBe(false)
+    await run.pipeline.stop()
+    await run.wal.close()
+    expect(await ids(run.io, run.catalog)).toHaveLength(110)
     run.catalog.close()
   })
 })
