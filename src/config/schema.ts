@@ -3,6 +3,7 @@
  * defaults. Parsed once at start-up (config.ts); docs/configuration.md describes every key.
  */
 import * as v from 'valibot'
+import { MaintenanceConfigSchema } from '../maintenance/config.ts'
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1))
 const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535))
@@ -90,6 +91,8 @@ const TableSchema = v.object({
   roll: v.optional(RollSchema, {}),
   http: v.optional(v.union([v.literal(false), v.object({ tokens: v.optional(v.array(v.string()), []) })]), {}),
   kafka: v.optional(KafkaTableSchema),
+  /** Background compaction, manifest merge, expiry, orphans (docs/maintenance.md); `{ enabled: false }` turns it off. */
+  maintenance: v.optional(MaintenanceConfigSchema, {}),
 })
 
 export const ConfigSchema = v.object({
@@ -125,7 +128,8 @@ export const ConfigSchema = v.object({
     }),
   ),
   compression: v.optional(v.picklist(['zstd', 'snappy', 'uncompressed']), 'zstd'),
-  maxPendingBytes: v.optional(positiveInt, 512 * 1024 * 1024),
+  /** Estimated heap bytes of uncommitted rows across tables; above it HTTP gets 503 and Kafka pauses. */
+  maxPendingBytes: v.optional(positiveInt, 64 * 1024 * 1024),
   tables: v.pipe(v.array(TableSchema), v.minLength(1, 'declare at least one table')),
 })
 

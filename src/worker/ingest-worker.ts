@@ -4,11 +4,11 @@
  */
 import type { Config } from '../config/schema.ts'
 import type { Env } from '../config/config.ts'
-import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
-import type { TableIdentifier } from '../iceberg/types.ts'
 import { zstdCompress } from '../parquet/zstd.bun.ts'
-import { Pipeline, type PipelineTableConfig } from '../pipeline/pipeline.ts'
+import { Pipeline } from '../pipeline/pipeline.ts'
+import { pipelineAppDeps, pipelineTables, tableIdentifier } from './pipeline-app.ts'
 import { createIngestApp } from '../sources/http/app.ts'
+import { MaintenanceScheduler } from '../maintenance/scheduler.ts'
 import { KafkaSource } from '../sources/kafka/kafka-source.ts'
 import type { CommittedEvent } from '../batcher/table-batcher.ts'
 import { createWorkerMetrics } from './metrics.ts'
@@ -22,25 +22,11 @@ export interface RunningWorker {
   stop(signal?: AbortSignal): Promise<void>
 }
 
-export function tableIdentifier(name: string): TableIdentifier {
-  const parts = name.split('.')
-  return { namespace: parts.slice(0, -1), name: parts.at(-1)! }
-}
+export { tableIdentifier } from './pipeline-app.ts'
 
 export async function startWorker(config: Config, env: Env, log: (line: string) => void): Promise<RunningWorker> {
   const resources = await openResources(config, env, log)
-  const tables: PipelineTableConfig[] = config.tables.map((table) => {
-    const schema = parseSchemaDsl(table.schema)
-    const tokens = table.http === false ? undefined : table.http.tokens
-    return {
-      identifier: tableIdentifier(table.name),
-      schema,
-      ...(table.partitionBy ? { partitionSpec: parsePartitionDsl(table.partitionBy, schema) } : {}),
-      properties: table.properties,
-      triggers: table.roll,
-      ...(tokens?.length ? { tokens } : {}),
-    }
-  })
+  const tables = pipelineTables(config)
   const kafkaSources: KafkaSource[] = []
   const onCommitted = (event: CommittedEvent) => {
     for (const source of kafkaSources) source.onCommitted(event)
@@ -60,42 +46,8 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
 
   let server: ReturnType<typeof Bun.serve> | undefined
   if (config.http.enabled) {
-    const httpTables = new Set(config.tables.filter((t) => t.http !== false).map((t) => t.name))
     const metrics = createWorkerMetrics(pipeline, resources.log, () => kafkaSources)
-    const app = createIngestApp({
-      auth: { tokens: config.http.tokens },
-      maxBodyBytes: config.http.maxBodyBytes,
-      tables: (namespace, name) => {
-        const dotted = [...namespace, name].join('.')
-        if (!httpTables.has(dotted)) return undefined
-        const table = pipeline.table(namespace, name)
-        return table && { coerce: table.coerce, ...(table.config.tokens ? { tokens: table.config.tokens } : {}) }
-      },
-      accept: async (input) => {
-        const table = pipeline.table(input.table.namespace, input.table.name)!
-        return pipeline.acceptHttp({ table, records: input.records, rows: input.rows, response: input.response, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) })
-      },
-      deadLetter: async (input) => {
-        const table = pipeline.table(input.table.namespace, input.table.name)!
-        await pipeline.deadLetterHttp({ table, letters: input.records, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) })
-      },
-      health: () => {
-        if (!pipeline.ready) return { ready: false, state: 'starting', reasons: ['WAL recovery in progress'] }
-        const reasons: string[] = []
-        for (const table of pipeline.tables.values()) {
-          for (const batcher of [table.batcher, table.deadLetters]) {
-            if (batcher.stats.consecutiveFailures >= 3) {
-              reasons.push(`table ${[...batcher.identifier.namespace, batcher.identifier.name].join('.')}: ${batcher.stats.consecutiveFailures} commits failed in a row (${batcher.stats.lastError})`)
-            }
-          }
-        }
-        return reasons.length ? { ready: false, state: 'degraded', reasons } : { ready: true, reasons: [] }
-      },
-      metrics,
-      onRequest: (event) => {
-        if (event.status >= 400) log(`http ${event.status} table ${event.table ?? '-'}: ${event.error instanceof Error ? event.error.message : 'request refused'}`)
-      },
-    })
+    const app = createIngestApp(pipelineAppDeps(config, pipeline, metrics, log))
     server = Bun.serve({ hostname: config.http.host, port: config.http.port, fetch: app.fetch, maxRequestBodySize: config.http.maxBodyBytes + 1024 })
     log(`http listening on http://${server.hostname}:${server.port}`)
   }
@@ -126,6 +78,19 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     kafkaSources.push(source)
   }
 
+  // Table maintenance in the background, one task at a time, off the ingest path (docs/maintenance.md).
+  const maintenance = new MaintenanceScheduler({
+    catalog: resources.catalog,
+    io: resources.io,
+    tables: config.tables.map((table) => ({ identifier: tableIdentifier(table.name), config: table.maintenance })),
+    compressors: { zstd: zstdCompress },
+    decompressors: { ZSTD: (input) => Bun.zstdDecompressSync(input) },
+    log,
+    // An idle batcher would otherwise build its next commit on a parent expiry may have removed.
+    onCommitted: (id) => void pipeline.table(id.namespace, id.name)?.batcher.reload().catch(() => {}),
+  })
+  maintenance.start()
+
   let stopping: Promise<void> | undefined
   return {
     url: server ? `http://${server.hostname}:${server.port}` : undefined,
@@ -135,6 +100,7 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
         log('stopping: intake closed, committing what is buffered')
         await server?.stop()
         await Promise.all(kafkaSources.map((source) => source.stop()))
+        await maintenance.stop()
         await pipeline.stop(signal)
         await resources.close()
         log('stopped')

@@ -1,0 +1,179 @@
+/**
+ * Snapshot expiry: one commit removes the snapshots (and aged-out refs) the retention policy no
+ * longer keeps; then, and only after a definite success, the files that only those snapshots
+ * reached are deleted: their manifest lists, manifests no kept snapshot lists, and data files no
+ * kept snapshot holds live. Metadata JSON files are never deleted here (the catalog owns them;
+ * see `write.metadata.delete-after-commit.enabled`), nor is anything after an unknown outcome.
+ */
+import type { LoadedTable } from '../catalog/catalog.ts'
+import { CommitConflictError, CommitStateUnknownError } from '../errors.ts'
+import type { TableRequirement } from '../iceberg/requirements.ts'
+import type { Snapshot, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
+import type { TableUpdate } from '../iceberg/updates.ts'
+import { backoffMs, commitRetryPolicy } from '../transaction/commit-retry.ts'
+import { createManifestReader, mapConcurrent, type ManifestReader } from './manifest-reader.ts'
+import { reachableFiles } from './reachable.ts'
+import { fullName, type MaintenanceContext } from './replace-commit.ts'
+import { planExpiry, retentionPolicy, type RetentionPolicy } from './retention.ts'
+
+export interface ExpireOptions extends Partial<RetentionPolicy> {
+  /** Report what would be expired and deleted; change nothing. */
+  dryRun?: boolean
+  /** Delete unreachable files after the commit (default true). */
+  deleteFiles?: boolean
+  /** Reads and deletes in flight (default 16). */
+  concurrency?: number
+}
+
+export interface FileCounts {
+  dataFiles: number
+  manifests: number
+  manifestLists: number
+  /** Bytes of the data files and manifests (manifest lists' sizes are not recorded anywhere). */
+  bytes: number
+}
+
+export interface ExpiryResult {
+  table: string
+  dryRun: boolean
+  expiredSnapshotIds: bigint[]
+  keptSnapshotIds: bigint[]
+  removedRefs: string[]
+  /** Deleted files (would be deleted, in a dry run). */
+  files: FileCounts
+  /** Locations whose delete failed (left for orphan removal). */
+  deleteFailures: string[]
+  /** Set when the commit landed but files were kept, and why. */
+  filesKept?: string
+  attempts: number
+}
+
+interface Unreachable {
+  dataFiles: string[]
+  manifests: string[]
+  manifestLists: string[]
+  bytes: number
+}
+
+/** Files reached by `expired` and by none of `kept` (normalized locations). */
+async function unreachable(reader: ManifestReader, expired: Snapshot[], kept: Snapshot[], concurrency: number): Promise<Unreachable> {
+  const [gone, live] = await Promise.all([reachableFiles(reader, expired, concurrency), reachableFiles(reader, kept, concurrency)])
+  // Why: a data file stays while any kept snapshot holds it live; one that kept snapshots only
+  // name as DELETED is not needed to read them, and no snapshot that read it remains.
+  const dataFiles = [...gone.namedFiles].filter((p) => !live.liveFiles.has(p))
+  const manifests = [...gone.manifests].filter((p) => !live.manifests.has(p))
+  const manifestLists = [...gone.manifestLists].filter((p) => !live.manifestLists.has(p))
+  const bytes = [...dataFiles, ...manifests].reduce((sum, p) => sum + (gone.sizes.get(p) ?? 0), 0)
+  return { dataFiles, manifests, manifestLists, bytes }
+}
+
+const counts = (u: Unreachable): FileCounts => ({ dataFiles: u.dataFiles.length, manifests: u.manifests.length, manifestLists: u.manifestLists.length, bytes: u.bytes })
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Expires snapshots of one table by its `history.expire.*` properties (or `options`).
+ * @throws CommitConflictError (COMMIT_CONFLICT) after the retry budget; CommitStateUnknownError
+ *   (COMMIT_STATE_UNKNOWN) when the outcome cannot be established; storage and decode errors
+ *   while reading manifests (before anything is deleted).
+ */
+export async function expireSnapshots(context: MaintenanceContext, identifier: TableIdentifier, options: ExpireOptions = {}): Promise<ExpiryResult> {
+  const now = context.now ?? Date.now
+  const sleep = context.sleep ?? defaultSleep
+  const log = context.log ?? (() => {})
+  const name = fullName(identifier)
+  const concurrency = options.concurrency ?? 16
+  const reader = createManifestReader(context.io)
+  const result: ExpiryResult = {
+    table: name,
+    dryRun: options.dryRun ?? false,
+    expiredSnapshotIds: [],
+    keptSnapshotIds: [],
+    removedRefs: [],
+    files: { dataFiles: 0, manifests: 0, manifestLists: 0, bytes: 0 },
+    deleteFailures: [],
+    attempts: 0,
+  }
+  let table: LoadedTable = await context.catalog.loadTable(identifier)
+  const policy = commitRetryPolicy(table.metadata.properties)
+  const started = now()
+  let base: TableMetadata
+  let committed: TableMetadata
+  for (let attempt = 1; ; attempt++) {
+    base = table.metadata
+    const plan = planExpiry(base, retentionPolicy(base.properties, options), now())
+    result.expiredSnapshotIds = plan.expire
+    result.keptSnapshotIds = plan.keep
+    result.removedRefs = plan.removeRefs
+    if (plan.expire.length === 0 && plan.removeRefs.length === 0) return result
+    if (result.dryRun) {
+      const expired = new Set(plan.expire)
+      result.files = counts(await unreachable(reader, base.snapshots.filter((s) => expired.has(s['snapshot-id'])), base.snapshots.filter((s) => !expired.has(s['snapshot-id'])), concurrency))
+      return result
+    }
+    // Why assert main (and every ref we remove): the plan was computed on this state; if it moved
+    // (an append, a rollback, a re-pointed tag) the plan is recomputed rather than applied blindly.
+    const requirements: TableRequirement[] = [
+      { type: 'assert-table-uuid', uuid: base['table-uuid'] },
+      { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': base.refs.main?.['snapshot-id'] ?? null },
+      ...plan.removeRefs.map((ref): TableRequirement => ({ type: 'assert-ref-snapshot-id', ref, 'snapshot-id': base.refs[ref]!['snapshot-id'] })),
+    ]
+    const updates: TableUpdate[] = [
+      ...plan.removeRefs.map((ref): TableUpdate => ({ action: 'remove-snapshot-ref', 'ref-name': ref })),
+      ...(plan.expire.length ? [{ action: 'remove-snapshots', 'snapshot-ids': plan.expire } as TableUpdate] : []),
+    ]
+    result.attempts = attempt
+    try {
+      committed = (await context.catalog.commitTable(identifier, { requirements, updates })).metadata
+      break
+    } catch (error) {
+      const conflict = error instanceof CommitConflictError
+      const unknown = error instanceof CommitStateUnknownError
+      if (!conflict && !unknown) throw error
+      log(`expire ${name} attempt ${attempt}: ${conflict ? 'conflict' : 'outcome unknown'} (${(error as Error).message})`)
+      const outOfBudget = attempt > Math.max(policy.numRetries, 8) || now() - started > policy.totalTimeoutMs
+      try {
+        table = await context.catalog.loadTable(identifier)
+      } catch (reloadError) {
+        if (outOfBudget) throw new CommitStateUnknownError(`expire ${name}: could not reload to check the outcome`, { cause: reloadError })
+        await sleep(backoffMs(policy, attempt))
+        continue
+      }
+      const present = new Set(table.metadata.snapshots.map((s) => s['snapshot-id']))
+      if (unknown && plan.expire.length && plan.expire.every((id) => !present.has(id))) {
+        // Why keep the files: the snapshots are gone, but we cannot tell whose commit removed them
+        // or what it kept; orphan removal will collect what is truly unreferenced.
+        result.filesKept = 'the commit outcome was unknown'
+        log(`expire ${name}: snapshots removed after an unknown outcome; files kept for orphan removal`)
+        return result
+      }
+      if (outOfBudget) throw error
+      await sleep(backoffMs(policy, attempt))
+    }
+  }
+
+  const remaining = new Set(committed.snapshots.map((s) => s['snapshot-id']))
+  const expired = base.snapshots.filter((s) => !remaining.has(s['snapshot-id']))
+  result.expiredSnapshotIds = expired.map((s) => s['snapshot-id'])
+  result.keptSnapshotIds = [...remaining]
+  if (options.deleteFiles === false) {
+    result.filesKept = 'deleteFiles is off'
+    return result
+  }
+  // Reachability is computed against the committed metadata: every snapshot that exists now.
+  const doomed = await unreachable(reader, expired, committed.snapshots, concurrency)
+  result.files = counts(doomed)
+  // No snapshot in the table reaches any of these any more, so the order is free; a delete that
+  // fails leaves an unreferenced file for orphan removal, never a dangling reference.
+  for (const group of [doomed.dataFiles, doomed.manifests, doomed.manifestLists]) {
+    await mapConcurrent(group, concurrency, async (path) => {
+      try {
+        await context.io.delete(path)
+      } catch (error) {
+        result.deleteFailures.push(path)
+        log(`expire ${name}: delete ${path} failed: ${(error as Error).message}`)
+      }
+    })
+  }
+  log(`expired table ${name}: ${expired.length} snapshots, deleted ${doomed.dataFiles.length} data files, ${doomed.manifests.length} manifests, ${doomed.manifestLists.length} manifest lists`)
+  return result
+}

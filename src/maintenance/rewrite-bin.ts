@@ -1,0 +1,97 @@
+/**
+ * One compaction bin: read its small files, write their rows as one Parquet file, and prove the
+ * rewrite kept every row: record counts match the manifests, and the new file read back has the
+ * same row digest as the inputs (order-independent, every column of every row).
+ */
+import { partitionPath } from '../iceberg/transforms.ts'
+import type { DataFile, IcebergValue, PartitionSpec, Schema, TableMetadata } from '../iceberg/types.ts'
+import { writeDataFile, type ParquetCompression, type ParquetCompressors } from '../parquet/data-file.ts'
+import type { FileIO } from '../storage/file-io.ts'
+import { dataLocation } from '../table/write-data-files.ts'
+import { MaintenanceError } from './errors.ts'
+import { mapConcurrent } from './manifest-reader.ts'
+import { digestColumns, emptyDigest, readDataFileColumns, sameDigest, type DataFileColumns, type Decompressors } from './parquet-rows.ts'
+
+export interface RewriteBinOptions {
+  io: FileIO
+  metadata: TableMetadata
+  schema: Schema
+  spec: PartitionSpec
+  partition: IcebergValue[]
+  inputs: DataFile[]
+  location: string
+  compression: ParquetCompression
+  compressors?: ParquetCompressors
+  decompressors?: Decompressors
+  /** Re-read the new file and compare row digests (default true). */
+  verify?: boolean
+  /** Input files read at once. */
+  concurrency?: number
+}
+
+/** `write.parquet.compression-codec`, with zstd only when the host gave a compressor (as the writer does). */
+export function compressionFor(properties: Record<string, string>, compressors: ParquetCompressors | undefined): ParquetCompression {
+  const codec = properties['write.parquet.compression-codec']?.toLowerCase()
+  if (codec === 'zstd') return compressors?.zstd ? 'zstd' : 'snappy'
+  if (codec === 'uncompressed' || codec === 'none') return 'uncompressed'
+  return 'snappy'
+}
+
+/** Where a compacted file of this partition goes: `<data>/<partition path>/<name>`. */
+export function compactedLocation(metadata: TableMetadata, spec: PartitionSpec, schema: Schema, partition: IcebergValue[], name: string): string {
+  const base = dataLocation(metadata)
+  return spec.fields.length ? `${base}/${partitionPath(spec, schema, partition)}/${name}` : `${base}/${name}`
+}
+
+/**
+ * Writes the bin's rows to `options.location` and returns the new DataFile (partition tuple copied
+ * from the inputs, metrics from the writer).
+ * @throws MaintenanceError `CONTENT_MISMATCH` when counts or the digest differ (nothing is written),
+ *   `UNREADABLE_DATA_FILE` when an input cannot be decoded; NotFoundError when an input is gone.
+ */
+export async function rewriteBin(options: RewriteBinOptions): Promise<DataFile> {
+  const { io, schema, inputs } = options
+  const parts = await mapConcurrent(inputs, options.concurrency ?? 8, async (file) => {
+    const data = await readDataFileColumns(await io.read(file['file-path']), schema, file['file-path'], options.decompressors)
+    if (data.rowCount !== file['record-count']) {
+      throw new MaintenanceError('CONTENT_MISMATCH', `${file['file-path']} holds ${data.rowCount} rows, its manifest entry says ${file['record-count']}`, {
+        context: { location: file['file-path'] },
+      })
+    }
+    return data
+  })
+  const inputDigest = emptyDigest()
+  const merged: DataFileColumns = { columns: {}, rowCount: 0 }
+  for (const field of schema.fields) merged.columns[field.name] = []
+  for (const part of parts) {
+    digestColumns(inputDigest, schema, part)
+    for (const field of schema.fields) {
+      const target = merged.columns[field.name]!
+      for (const value of part.columns[field.name]!) target.push(value)
+    }
+    merged.rowCount += part.rowCount
+  }
+  parts.length = 0
+  const { bytes, metrics } = writeDataFile({
+    schema,
+    columns: merged.columns,
+    rowCount: merged.rowCount,
+    compression: options.compression,
+    compressors: options.compressors,
+  })
+  if (options.verify ?? true) {
+    // Why: the old files are deleted from the table by this commit (and from storage at expiry);
+    // a rewrite that lost or changed a value must never get that far.
+    const written = await readDataFileColumns(bytes, schema, options.location, options.decompressors)
+    const outputDigest = digestColumns(emptyDigest(), schema, written)
+    if (!sameDigest(inputDigest, outputDigest)) {
+      throw new MaintenanceError(
+        'CONTENT_MISMATCH',
+        `rewrite of ${inputs.length} files into ${options.location} changed the rows (${inputDigest.rows} rows in, ${outputDigest.rows} read back, digests differ)`,
+        { context: { location: options.location } },
+      )
+    }
+  }
+  await io.write(options.location, bytes)
+  return { content: 0, 'file-path': options.location, 'file-format': 'PARQUET', partition: options.partition, ...metrics }
+}

@@ -1,0 +1,70 @@
+/** The scheduler: a round runs compaction, manifest merge and expiry; running beside appends loses and duplicates nothing. */
+import { describe, expect, test } from 'bun:test'
+import { currentSnapshot } from '../../src/iceberg/table-metadata.ts'
+import { maintenanceConfig } from '../../src/maintenance/config.ts'
+import { MaintenanceScheduler } from '../../src/maintenance/scheduler.ts'
+import { ConfigError } from '../../src/errors.ts'
+import { appendMany, fixture, identifier, liveFiles, rows, storedObjects, tableRows } from './table-fixture.ts'
+
+describe('maintenance config', () => {
+  test('defaults: on, 5 min, orphans off; false turns a task off; bad values listed', () => {
+    const config = maintenanceConfig()
+    expect(config).toMatchObject({ enabled: true, intervalMs: 300_000, orphans: false, compaction: { minInputFiles: 5, maxBytesPerRun: 134_217_728 } })
+    expect(maintenanceConfig({ expiry: false }).expiry).toBe(false)
+    expect(maintenanceConfig({ orphans: {} }).orphans).toEqual({ olderThanMs: 259_200_000, intervalMs: 86_400_000 })
+    expect(() => maintenanceConfig({ intervalMs: 0, compaction: { minInputFiles: 1 } })).toThrow(ConfigError)
+  })
+})
+
+describe('MaintenanceScheduler', () => {
+  test('one round: small files compacted, manifests merged, old snapshots expired, unreferenced files deleted', async () => {
+    const f = await fixture()
+    await appendMany(f, 10, 6)
+    const before = await tableRows(f)
+    const lines: string[] = []
+    const scheduler = new MaintenanceScheduler({
+      catalog: f.catalog,
+      io: f.io,
+      tables: [{ identifier, config: maintenanceConfig({ compaction: { minInputFiles: 2 }, manifests: { minCountToMerge: 2 }, expiry: { retainLast: 1, maxSnapshotAgeMs: 0, headGraceMs: 0 } }) }],
+      log: (line) => lines.push(line),
+    })
+    await scheduler.runOnce()
+    expect(scheduler.stats.get('ns.t')).toMatchObject({ rounds: 1, commits: 3, failures: 0 })
+    expect(lines.some((l) => l.includes('compaction: 30 → 3 files'))).toBe(true)
+    expect(await liveFiles(f)).toHaveLength(3)
+    expect(await tableRows(f)).toEqual(before)
+    const metadata = (await f.catalog.loadTable(identifier)).metadata
+    expect(metadata.snapshots).toHaveLength(1)
+    expect(currentSnapshot(metadata)!.summary['ingest.wal.w1.seq']).toBe('60')
+    expect((await storedObjects(f)).filter((o) => o.includes('/data/'))).toEqual(await liveFiles(f))
+  })
+
+  test('running in the background while appends commit: every id exactly once', async () => {
+    const f = await fixture()
+    const scheduler = new MaintenanceScheduler({
+      catalog: f.catalog,
+      io: f.io,
+      tables: [{ identifier, config: maintenanceConfig({ intervalMs: 5, compaction: { minInputFiles: 2 }, manifests: { minCountToMerge: 2 }, expiry: { retainLast: 2, maxSnapshotAgeMs: 0 } }) }],
+    })
+    scheduler.start()
+    for (let c = 0; c < 30; c++) {
+      await f.table.append(rows(c * 5, 5))
+      await Bun.sleep(2)
+    }
+    await scheduler.stop()
+    const stats = scheduler.stats.get('ns.t')!
+    expect(stats.rounds).toBeGreaterThan(2)
+    expect(stats.commits).toBeGreaterThan(2)
+    expect(stats.failures).toBe(0)
+    expect((await tableRows(f)).map((r) => Number(r.id))).toEqual(Array.from({ length: 150 }, (_, i) => i))
+  }, 30_000)
+
+  test('a disabled table is never touched', async () => {
+    const f = await fixture()
+    await appendMany(f, 3, 3)
+    const scheduler = new MaintenanceScheduler({ catalog: f.catalog, io: f.io, tables: [{ identifier, config: maintenanceConfig({ enabled: false, compaction: { minInputFiles: 2 } }) }] })
+    await scheduler.runOnce()
+    expect(scheduler.stats.size).toBe(0)
+    expect(await liveFiles(f)).toHaveLength(9)
+  })
+})
