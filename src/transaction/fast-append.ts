@@ -6,7 +6,7 @@
  * manifest are fixed before the first attempt, so a retry can never add the same files twice.
  */
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
-import { CommitConflictError, CommitStateUnknownError, IngestError } from '../errors.ts'
+import { CommitConflictError, CommitStateUnknownError, IngestError, NotFoundError } from '../errors.ts'
 import { encodeManifest } from '../iceberg/manifest.ts'
 import { decodeManifestList, encodeManifestList, summarizePartitions } from '../iceberg/manifest-list.ts'
 import { partitionType } from '../iceberg/partition-type.ts'
@@ -125,6 +125,17 @@ export async function fastAppend(context: AppendContext, request: AppendRequest)
       'deleted-rows-count': 0,
       partitions: partitionSummaries,
     }
+    let parentManifestFiles: ManifestFile[]
+    try {
+      parentManifestFiles = await manifestsOf(parent)
+    } catch (error) {
+      // Our metadata is stale and its current snapshot was expired meanwhile (maintenance): the
+      // table has moved on, which is a conflict — reload and build on the new parent.
+      if (!(error instanceof NotFoundError) || attempt > policy.numRetries) throw error
+      log(`commit ${name} snapshot ${snapshotId} attempt ${attempt}: parent manifest list is gone (${error.message}); reloading`)
+      table = await context.catalog.loadTable(identifier)
+      continue
+    }
     // A new manifest-list name per attempt: an attempt with an unknown outcome may still be referenced.
     const manifestListPath = `${location}/metadata/snap-${snapshotId}-${attempt}-${commitUuid}.avro`
     await context.io.write(
@@ -133,7 +144,7 @@ export async function fastAppend(context: AppendContext, request: AppendRequest)
         snapshotId,
         parentSnapshotId: parent?.['snapshot-id'],
         sequenceNumber,
-        manifests: [ours, ...(await manifestsOf(parent))],
+        manifests: [ours, ...parentManifestFiles],
       }),
     )
     const snapshot: Snapshot = {

@@ -95,4 +95,17 @@ describe('fastAppend', () => {
     expect(snapshots[1]!.summary['total-records']).toBe('12')
     expect(await rowCount(catalog, io, 't')).toBe(12)
   })
+
+  test('a stale parent whose manifest list was expired meanwhile is a conflict: reload and land once', async () => {
+    const { io, catalog } = setup()
+    await createTable({ catalog, io }, { namespace: ['ns'], name: 't' }, { schema, partitionSpec: spec, createNamespace: true })
+    const writer = await loadTable({ catalog, io }, { namespace: ['ns'], name: 't' })
+    const first = await writer.append(rows(0, 4))
+    const stale = await loadTable({ catalog, io, log: () => {} }, { namespace: ['ns'], name: 't' }) // sees the first snapshot
+    await writer.append(rows(4, 4))
+    await io.delete(first.snapshot['manifest-list']) // as snapshot expiry does
+    const result = await stale.append(rows(8, 4))
+    expect(result.attempts).toBe(2)
+    expect(await rowCount(catalog, io, 't')).toBe(12)
+  })
 })
