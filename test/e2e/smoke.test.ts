@@ -2,45 +2,13 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { Admin, Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
 import { SignatureV4 } from '@smithy/signature-v4'
+import { Sha256 } from '../../src/auth/sha256.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 
 // Top level on purpose: without a running stack the file fails with stack-env's instructions instead of skipping.
 const env = stackEnv()
 const runId = crypto.randomUUID().replaceAll('-', '').slice(0, 12)
-
-type SourceData = string | ArrayBuffer | ArrayBufferView
-
-/** SHA-256 (HMAC-SHA-256 when keyed) over web crypto, in the `Checksum` shape @smithy/signature-v4 asks for. */
-class Sha256 {
-  private chunks: Uint8Array[] = []
-  private readonly key: Uint8Array | undefined
-
-  constructor(secret?: SourceData) {
-    this.key = secret === undefined ? undefined : toBytes(secret)
-  }
-
-  update(data: Uint8Array): void {
-    this.chunks.push(data.slice())
-  }
-
-  async digest(): Promise<Uint8Array> {
-    const message = new Uint8Array(await new Blob(this.chunks as BlobPart[]).arrayBuffer())
-    if (this.key === undefined) return new Uint8Array(await crypto.subtle.digest('SHA-256', message))
-    const key = await crypto.subtle.importKey('raw', this.key as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-    return new Uint8Array(await crypto.subtle.sign('HMAC', key, message))
-  }
-
-  reset(): void {
-    this.chunks = []
-  }
-}
-
-function toBytes(data: SourceData): Uint8Array {
-  if (typeof data === 'string') return new TextEncoder().encode(data)
-  if (data instanceof ArrayBuffer) return new Uint8Array(data)
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-}
 
 const signer = new SignatureV4({
   service: 's3',
