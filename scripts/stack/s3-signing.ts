@@ -3,7 +3,6 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { Sha256 } from '../../src/auth/sha256.ts'
 import type { StackConfig } from './config.ts'
 
-
 /** Sends a SigV4-signed request for `path` (e.g. `/warehouse?list-type=2`) to the stack's S3 endpoint. */
 export async function signedS3Fetch(config: StackConfig, method: string, pathAndQuery: string, signal?: AbortSignal): Promise<Response> {
   const url = new URL(`http://${config.host}:${config.ports.s3}${pathAndQuery}`)
