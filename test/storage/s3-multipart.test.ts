@@ -30,6 +30,9 @@ function multipartServer(override?: (request: SentRequest, state: FakeMultipart)
       if (request.method === 'PUT' && q.has('partNumber')) {
         inFlight++
         state.maxInFlight = Math.max(state.maxInFlight, inFlight)
+        // Hold each part until four are in flight (or a while has passed), so the concurrency limit
+        // is reached whatever the machine's load, instead of depending on signing speed.
+        for (let waited = 0; inFlight < 4 && waited < 150; waited += 5) await Bun.sleep(5)
         await Bun.sleep(5)
         inFlight--
         const n = Number(q.get('partNumber'))
