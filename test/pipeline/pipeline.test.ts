@@ -11,10 +11,10 @@ import { decodeManifest } from '../../src/iceberg/manifest.ts'
 import { decodeManifestList } from '../../src/iceberg/manifest-list.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import { Pipeline } from '../../src/pipeline/pipeline.ts'
-import type { RecordLog } from '../../src/pipeline/record-log.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
-import { Wal } from '../../src/wal/wal.ts'
+import { DEFAULT_CONFIG, parseConfig } from '../../src/config/config.ts'
+import { openWalLog } from '../../src/worker/wal-log.ts'
 import { parquetReadObjects } from 'hyparquet'
 
 const dirs: string[] = []
@@ -26,23 +26,9 @@ const triggers = { intervalMs: 3_600_000, maxRows: 1_000_000, maxBytes: 1 << 30 
 async function open(dir: string, maxPendingBytes?: number) {
   const io = createFileIO([createFsStore(join(dir, 'wh'))])
   const catalog = createSqliteCatalog({ path: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'wh')}`, io })
-  const wal = await Wal.open(join(dir, 'wal'))
-  const log: RecordLog = {
-    id: 'testwal',
-    append: (p) => wal.append(p),
-    replay: (s) => wal.replay(s),
-    truncateThrough: (s) => wal.truncateThrough(s),
-    get lastSeq() {
-      return wal.lastSeq
-    },
-    get bytes() {
-      return wal.bytes
-    },
-    get segmentCount() {
-      return wal.segmentCount
-    },
-  }
-  const pipeline = await Pipeline.start({ catalog, io, log, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }], ...(maxPendingBytes ? { maxPendingBytes } : {}) })
+  // The worker's own adapter over the WAL, with its persisted id.
+  const wal = await openWalLog(parseConfig(DEFAULT_CONFIG), dir, () => {})
+  const pipeline = await Pipeline.start({ catalog, io, log: wal, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }], ...(maxPendingBytes ? { maxPendingBytes } : {}) })
   return { io, catalog, wal, pipeline, table: pipeline.table(['ns'], 't')! }
 }
 
