@@ -62,7 +62,9 @@ try {
   } else if (interrupted) {
     exitCode = 128 + (SIGNAL_NUMBERS[interrupted] ?? 0)
   } else {
-    exitCode = await runTests([BUN, 'test', ...Bun.argv.slice(2)])
+    // bun's default per-test timeout (5 s) is too short for tests against JVM services on 2 cores.
+    const args = Bun.argv.slice(2)
+    exitCode = await runTests([BUN, 'test', ...(args.some((a) => a.startsWith('--timeout')) ? [] : ['--timeout', '120000']), ...args])
   }
 } finally {
   const down = await run([BUN, STACK, 'down'], true)

@@ -2,7 +2,7 @@
  * One suite, every Catalog: the embedded SQLite catalog and the real Iceberg REST catalog of the
  * stack (Iceberg's own REST server on the SigV4-checking S3 server).
  */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +15,9 @@ import { newSnapshotId } from '../../src/iceberg/snapshot.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { stackEnv } from '../e2e/stack-env.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 const schema = parseSchemaDsl('id long not null, name string')
 const dirs: string[] = []

@@ -1,5 +1,5 @@
 /** One ObjectStore contract, run against the memory store, the fs store (temp dir) and S3 (the stack's SigV4-checking server). */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +10,9 @@ import { createMemoryStore } from '../../src/storage/memory.ts'
 import type { ObjectInfo, ObjectStore } from '../../src/storage/object-store.ts'
 import { createS3Store, type S3StoreOptions } from '../../src/storage/s3/index.ts'
 import { stackEnv } from '../e2e/stack-env.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 interface Fixture {
   store: ObjectStore

@@ -2,7 +2,7 @@
  * Issue 4 acceptance 3: every primitive type, nested struct/list/map, and one partition field per
  * transform, written by us through the REST catalog and read back exactly by PyIceberg.
  */
-import { expect, test } from 'bun:test'
+import { expect, test, setDefaultTimeout } from 'bun:test'
 import { createRestCatalog } from '../../src/catalog/rest/client.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import type { Row } from '../../src/iceberg/types.ts'
@@ -12,6 +12,9 @@ import { createS3Store } from '../../src/storage/s3/index.ts'
 import { createTable, dropTable } from '../../src/table/table.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 const schema = parseSchemaDsl(
   [

@@ -4,7 +4,7 @@
  * and restarted midway. The table must hold every Kafka message and every acknowledged HTTP record
  * exactly once (checked by id with PyIceberg).
  */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +13,9 @@ import { runPython } from './pyiceberg.ts'
 import { freePort, spawnWorker, startPoster, type WorkerProcess } from './worker-process.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 interface IdReport {
   count: number

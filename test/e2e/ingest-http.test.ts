@@ -3,12 +3,15 @@
  * acknowledged valid record lands exactly once (PyIceberg reads them back by id); every invalid
  * one is reported in its response and stored as a dead letter with its reason.
  */
-import { afterAll, expect, test } from 'bun:test'
+import { afterAll, expect, test, setDefaultTimeout } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { parseConfig } from '../../src/config/config.ts'
 import { startWorker, type RunningWorker } from '../../src/worker/ingest-worker.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackWorkerConfig } from './worker-config.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 interface Report {
   count: number

@@ -2,7 +2,7 @@
  * Issue 5 acceptance 1 and 2 against the real stack: Kafka → worker → Iceberg (REST catalog on
  * SigV4 S3), read back by PyIceberg. The worker runs in this process; crash tests use processes.
  */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { parseConfig } from '../../src/config/config.ts'
 import { startWorker, type RunningWorker } from '../../src/worker/ingest-worker.ts'
@@ -10,6 +10,9 @@ import { createTopic, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 interface Report {
   count: number

@@ -10,7 +10,7 @@
  * in 36 snapshots of 100 files instead of 3,600 one-file snapshots, because 3,600 catalog commits
  * would take minutes; compaction cares about files and manifests, not how many snapshots made them.
  */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRestCatalog } from '../../src/catalog/rest/client.ts'
@@ -30,6 +30,9 @@ import { startWorker, type RunningWorker } from '../../src/worker/ingest-worker.
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 interface Report {
   count: number

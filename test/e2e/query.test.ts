@@ -2,7 +2,7 @@
  * Issue 6 acceptance for `query` against the real stack: a table of 1,000,000 rows in 60 files (REST catalog, SigV4
  * S3), queried with `bun run scripts/query.ts`; PyIceberg runs the same scans as the independent reference.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +17,9 @@ import { createTable, dropTable, type Table, type TableOptions } from '../../src
 import { runPython } from './pyiceberg.ts'
 import { sensorRows } from './sensor-rows.ts'
 import { stackEnv } from './stack-env.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 /** Over no rows PyIceberg's sum/min/max/first are null; these scans are never empty. */
 interface Aggregate {

@@ -3,7 +3,7 @@
  * worker (both WAL-backed) and the edge bundle on workerd (one commit per request). Each creates a table through the
  * REST catalog, POSTs 10k rows over HTTP with a restart halfway, and PyIceberg must read exactly those 10k ids.
  */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import type { Subprocess } from 'bun'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,6 +17,9 @@ import { createTable } from '../../src/table/table.ts'
 import { buildEdge } from '../../scripts/build-edge.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 type Runtime = 'bun' | 'deno' | 'workerd'
 

@@ -1,10 +1,13 @@
 // Proves each service of the test stack is the real thing: Kafka round trip, SigV4-checking S3, REST catalog writing to S3, PyIceberg reading it.
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { Admin, Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Sha256 } from '../../src/auth/sha256.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 // Top level on purpose: without a running stack the file fails with stack-env's instructions instead of skipping.
 const env = stackEnv()

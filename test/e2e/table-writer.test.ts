@@ -2,7 +2,7 @@
  * Issue 4 acceptance against the real stack: our writer creates and appends, PyIceberg (an
  * independent implementation) reads. REST catalog + SigV4-checking S3, and the embedded catalog.
  */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +17,9 @@ import { createTable, dropTable, loadTable, type TableOptions } from '../../src/
 import { runPython } from './pyiceberg.ts'
 import { isoMicros, sensorRows, totals } from './sensor-rows.ts'
 import { stackEnv } from './stack-env.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 interface Report {
   count: number

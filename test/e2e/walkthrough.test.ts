@@ -2,12 +2,15 @@
  * Issue 6 acceptance: docs/walkthrough.md's five steps, run exactly as written (a random topic and namespace
  * substituted) against the real stack. The query's per-sensor counts and averages must equal the producer's totals.
  */
-import { afterAll, expect, test } from 'bun:test'
+import { afterAll, expect, test, setDefaultTimeout } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRestCatalog } from '../../src/catalog/rest/client.ts'
 import { stackEnv } from './stack-env.ts'
+
+// Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
+setDefaultTimeout(120_000)
 
 const env = stackEnv()
 const ROOT = join(import.meta.dir, '..', '..')
