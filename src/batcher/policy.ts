@@ -24,7 +24,8 @@ export interface BufferState {
   oldestAtMs: number | undefined
 }
 
-export type RollReason = 'interval' | 'rows' | 'bytes' | 'shutdown'
+/** `pressure`: the worker's buffers are over their memory cap, so buffers roll before their own triggers. */
+export type RollReason = 'interval' | 'rows' | 'bytes' | 'pressure' | 'shutdown'
 
 /** Undefined while no trigger has fired; an empty buffer never rolls. */
 export function rollReason(state: BufferState, triggers: RollTriggers, nowMs: number): RollReason | undefined {

@@ -204,6 +204,7 @@ export class Pipeline {
     const deadline = Date.now() + PRESSURE_WAIT_MS
     let pending = this.pendingBytes()
     while (pending > cap) {
+      this.#relieve()
       if (Date.now() >= deadline) throw new BackpressureError(pending, cap)
       await new Promise((resolve) => setTimeout(resolve, 20))
       pending = this.pendingBytes()
@@ -220,6 +221,17 @@ export class Pipeline {
   /** Whether Kafka fetching should pause. */
   overloaded(): boolean {
     return this.pendingBytes() > (this.#options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES)
+  }
+
+  /**
+   * Over the cap, rows waiting for their roll interval only hold memory: roll every buffer now so
+   * commits free it, rather than refusing intake until the interval comes round.
+   */
+  #relieve(): void {
+    for (const table of this.tables.values()) {
+      if (table.deadLetters.bufferState().rows > 0) table.deadLetters.roll('pressure')
+      if (table.batcher.bufferState().rows > 0) table.batcher.roll('pressure')
+    }
   }
 
   async #replay(): Promise<void> {
@@ -262,6 +274,7 @@ export class Pipeline {
 
   /** Rolls due buffers and frees WAL segments every table has committed. */
   tick(): void {
+    if (this.overloaded()) this.#relieve()
     for (const table of this.tables.values()) {
       table.deadLetters.maybeRoll()
       table.batcher.maybeRoll()

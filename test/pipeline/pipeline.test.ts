@@ -6,7 +6,9 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Catalog } from '../../src/catalog/catalog.ts'
 import { createSqliteCatalog } from '../../src/catalog/embedded/sqlite-catalog.ts'
+import { CatalogError } from '../../src/errors.ts'
 import { decodeManifest } from '../../src/iceberg/manifest.ts'
 import { decodeManifestList } from '../../src/iceberg/manifest-list.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
@@ -23,12 +25,16 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 const schema = parseSchemaDsl('id long not null, name string')
 const triggers = { intervalMs: 3_600_000, maxRows: 1_000_000, maxBytes: 1 << 30 }
 
-async function open(dir: string, maxPendingBytes?: number) {
+async function open(dir: string, maxPendingBytes?: number, commitsFail?: () => boolean) {
   const io = createFileIO([createFsStore(join(dir, 'wh'))])
   const catalog = createSqliteCatalog({ path: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'wh')}`, io })
+  // Commits that fail (the catalog down) keep batches queued, so memory cannot be freed.
+  const pipelineCatalog: Catalog = commitsFail
+    ? { ...catalog, commitTable: (id, request) => (commitsFail() ? Promise.reject(new CatalogError('catalog unavailable', { status: 503 })) : catalog.commitTable(id, request)) }
+    : catalog
   // The worker's own adapter over the WAL, with its persisted id.
   const wal = await openWalLog(parseConfig(DEFAULT_CONFIG), dir, () => {})
-  const pipeline = await Pipeline.start({ catalog, io, log: wal, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }], ...(maxPendingBytes ? { maxPendingBytes } : {}) })
+  const pipeline = await Pipeline.start({ catalog: pipelineCatalog, io, log: wal, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }], ...(maxPendingBytes ? { maxPendingBytes } : {}) })
   return { io, catalog, wal, pipeline, table: pipeline.table(['ns'], 't')! }
 }
 
@@ -119,23 +125,34 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
     run.catalog.close()
   })
 
-  test('over the buffer cap a request waits for a commit to free room, and is refused with BACKPRESSURE if none does', async () => {
+  test('over the buffer cap the buffers roll at once and the request goes through when the commit frees room', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
     dirs.push(dir)
     const run = await open(dir, 10_000)
-    await post(run.pipeline, run.table, 0, 100) // ~100 rows × ~200 estimated bytes: over the cap
+    await post(run.pipeline, run.table, 0, 100) // ~100 rows × ~180 estimated heap bytes: over the cap
+    // The roll interval is an hour: only the pressure roll can free room here.
+    expect((await post(run.pipeline, run.table, 100, 10)).duplicate).toBe(false)
+    expect(run.table.batcher.stats.commits).toBe(1)
+    await run.pipeline.stop()
+    await run.wal.close()
+    expect(await ids(run.io, run.catalog)).toHaveLength(110)
+    run.catalog.close()
+  })
+
+  test('when commits cannot free room, a request waits 2 s and is refused with BACKPRESSURE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
+    dirs.push(dir)
+    let failing = true
+    const run = await open(dir, 10_000, () => failing)
+    await post(run.pipeline, run.table, 0, 100)
     const started = Date.now()
     const refused = await post(run.pipeline, run.table, 100, 10).catch((error: unknown) => error)
     expect((refused as { code?: string }).code).toBe('BACKPRESSURE')
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_900)
-    // A commit during the wait lets the request through.
-    const waiting = post(run.pipeline, run.table, 100, 10)
-    await Bun.sleep(100)
-    await run.table.batcher.flush('interval')
-    expect((await waiting).duplicate).toBe(false)
+    failing = false
     await run.pipeline.stop()
     await run.wal.close()
-    expect(await ids(run.io, run.catalog)).toHaveLength(110)
+    expect(await ids(run.io, run.catalog)).toHaveLength(100) // the refused request added nothing
     run.catalog.close()
   })
 })
