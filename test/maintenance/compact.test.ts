@@ -7,7 +7,7 @@ import { MaintenanceError } from '../../src/maintenance/errors.ts'
 import { loadTable } from '../../src/table/table.ts'
 import { writeDataFiles } from '../../src/table/write-data-files.ts'
 import { fastAppend } from '../../src/transaction/fast-append.ts'
-import { appendMany, fixture, identifier, liveFiles, rows, tableRows } from './table-fixture.ts'
+import { appendMany, fixture, identifier, liveFiles, rows, tableRows, racingCatalog } from './table-fixture.ts'
 
 describe('compactTable', () => {
   test('merges small files per partition; rows, totals and ingest markers unchanged', async () => {
@@ -52,18 +52,10 @@ describe('compactTable', () => {
   test('an append racing the commit: conflict, retry on the new parent, appended rows kept', async () => {
     const f = await fixture()
     await appendMany(f, 6, 12)
-    let raced = false
-    const racing = {
-      ...f.catalog,
-      async commitTable(...args: Parameters<typeof f.catalog.commitTable>) {
-        if (!raced) {
-          raced = true
-          const writer = await loadTable({ catalog: f.catalog, io: f.io }, identifier)
-          await writer.append(rows(1000, 7), { summary: { 'ingest.wal.w1.seq': '9999' } })
-        }
-        return f.catalog.commitTable(...args)
-      },
-    }
+    const racing = racingCatalog(f.catalog, async () => {
+      const writer = await loadTable({ catalog: f.catalog, io: f.io }, identifier)
+      await writer.append(rows(1000, 7), { summary: { 'ingest.wal.w1.seq': '9999' } })
+    })
     const result = await compactTable({ catalog: racing, io: f.io, sleep: async () => {} }, identifier)
     expect(result.attempts).toBe(2)
     const ids = (await tableRows(f)).map((r) => Number(r.id))
@@ -75,18 +67,10 @@ describe('compactTable', () => {
   test('a file removed by a concurrent commit abandons its partition; the others commit', async () => {
     const f = await fixture()
     await appendMany(f, 4, 6)
-    let raced = false
-    const racing = {
-      ...f.catalog,
-      async commitTable(...args: Parameters<typeof f.catalog.commitTable>) {
-        if (!raced) {
-          raced = true
-          // Another compaction of partition s0 wins first.
-          await compactTable({ catalog: f.catalog, io: f.io }, identifier, { maxBytesPerRun: 1 })
-        }
-        return f.catalog.commitTable(...args)
-      },
-    }
+    const racing = racingCatalog(f.catalog, async () => {
+      // Another compaction of partition s0 wins first.
+      await compactTable({ catalog: f.catalog, io: f.io }, identifier, { maxBytesPerRun: 1 })
+    })
     const before = await tableRows(f)
     const result = await compactTable({ catalog: racing, io: f.io, sleep: async () => {} }, identifier)
     expect(result.abandoned).toHaveLength(1)
@@ -98,17 +82,9 @@ describe('compactTable', () => {
   test('every partition lost: FILES_GONE, and the rewritten files are removed', async () => {
     const f = await fixture({}, false)
     await appendMany(f, 3, 5)
-    let raced = false
-    const racing = {
-      ...f.catalog,
-      async commitTable(...args: Parameters<typeof f.catalog.commitTable>) {
-        if (!raced) {
-          raced = true
-          await compactTable({ catalog: f.catalog, io: f.io }, identifier)
-        }
-        return f.catalog.commitTable(...args)
-      },
-    }
+    const racing = racingCatalog(f.catalog, async () => {
+      await compactTable({ catalog: f.catalog, io: f.io }, identifier)
+    })
     const error = await compactTable({ catalog: racing, io: f.io, sleep: async () => {} }, identifier).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(MaintenanceError)
     expect((error as MaintenanceError).code).toBe('FILES_GONE')

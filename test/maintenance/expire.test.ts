@@ -6,7 +6,7 @@ import { currentSnapshot } from '../../src/iceberg/table-metadata.ts'
 import { compactTable } from '../../src/maintenance/compact.ts'
 import { expireSnapshots } from '../../src/maintenance/expire.ts'
 import { loadTable } from '../../src/table/table.ts'
-import { appendMany, fixture, identifier, liveFiles, rows, storedObjects, tableRows, type Fixture } from './table-fixture.ts'
+import { appendMany, fixture, identifier, liveFiles, rows, storedObjects, tableRows, type Fixture, racingCatalog } from './table-fixture.ts'
 
 /** Every file the table's snapshots reference, plus its metadata JSON files (computed with the decoders directly). */
 async function referenced(f: Fixture): Promise<string[]> {
@@ -75,17 +75,9 @@ describe('expireSnapshots', () => {
   test('an append racing the commit: recomputed on the new state, the append survives', async () => {
     const f = await fixture()
     await appendMany(f, 3, 4)
-    let raced = false
-    const racing = {
-      ...f.catalog,
-      async commitTable(...args: Parameters<typeof f.catalog.commitTable>) {
-        if (!raced) {
-          raced = true
-          await (await loadTable({ catalog: f.catalog, io: f.io }, identifier)).append(rows(100, 5))
-        }
-        return f.catalog.commitTable(...args)
-      },
-    }
+    const racing = racingCatalog(f.catalog, async () => {
+      await (await loadTable({ catalog: f.catalog, io: f.io }, identifier)).append(rows(100, 5))
+    })
     const result = await expireSnapshots({ catalog: racing, io: f.io, sleep: async () => {} }, identifier, { minSnapshotsToKeep: 1, maxSnapshotAgeMs: 0, headGraceMs: 0 })
     expect(result.attempts).toBe(2)
     expect(result.expiredSnapshotIds).toHaveLength(3)

@@ -7,7 +7,7 @@ import { compactTable } from '../../src/maintenance/compact.ts'
 import { MaintenanceError } from '../../src/maintenance/errors.ts'
 import { rewriteManifests } from '../../src/maintenance/rewrite-manifests.ts'
 import { loadTable } from '../../src/table/table.ts'
-import { appendMany, fixture, identifier, rows, tableRows, type Fixture } from './table-fixture.ts'
+import { appendMany, fixture, identifier, rows, tableRows, type Fixture, racingCatalog } from './table-fixture.ts'
 
 /** data file path → [snapshot id, data sequence number] as a reader resolves them (with inheritance). */
 async function provenance(f: Fixture): Promise<Map<string, [bigint, number]>> {
@@ -57,17 +57,9 @@ describe('rewriteManifests', () => {
     await appendMany(f, 4, 3)
     await compactTable({ catalog: f.catalog, io: f.io }, identifier)
     await appendMany(f, 3, 3, 100)
-    let raced = false
-    const racing = {
-      ...f.catalog,
-      async commitTable(...args: Parameters<typeof f.catalog.commitTable>) {
-        if (!raced) {
-          raced = true
-          await (await loadTable({ catalog: f.catalog, io: f.io }, identifier)).append(rows(500, 2))
-        }
-        return f.catalog.commitTable(...args)
-      },
-    }
+    const racing = racingCatalog(f.catalog, async () => {
+      await (await loadTable({ catalog: f.catalog, io: f.io }, identifier)).append(rows(500, 2))
+    })
     const result = await rewriteManifests({ catalog: racing, io: f.io, sleep: async () => {} }, identifier, { minCountToMerge: 2 })
     expect(result.attempts).toBe(2)
     const ids = (await tableRows(f)).map((r) => Number(r.id))
@@ -81,17 +73,9 @@ describe('rewriteManifests', () => {
   test('a manifest replaced concurrently stops the rewrite', async () => {
     const f = await fixture()
     await appendMany(f, 4, 3)
-    let raced = false
-    const racing = {
-      ...f.catalog,
-      async commitTable(...args: Parameters<typeof f.catalog.commitTable>) {
-        if (!raced) {
-          raced = true
-          await rewriteManifests({ catalog: f.catalog, io: f.io }, identifier, { minCountToMerge: 2 })
-        }
-        return f.catalog.commitTable(...args)
-      },
-    }
+    const racing = racingCatalog(f.catalog, async () => {
+      await rewriteManifests({ catalog: f.catalog, io: f.io }, identifier, { minCountToMerge: 2 })
+    })
     const error = await rewriteManifests({ catalog: racing, io: f.io, sleep: async () => {} }, identifier, { minCountToMerge: 2 }).catch((e: unknown) => e)
     expect((error as MaintenanceError).code).toBe('MANIFESTS_GONE')
     expect(await manifestCount(f)).toBe(1)

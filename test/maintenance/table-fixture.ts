@@ -74,3 +74,18 @@ export async function storedObjects(f: Fixture): Promise<string[]> {
   for await (const object of f.io.list(`${location}/`)) out.push(object.location)
   return out.sort()
 }
+
+/** `catalog`, but the first commit runs `race` first — another writer winning just before us. */
+export function racingCatalog(catalog: Catalog, race: () => Promise<void>): Catalog {
+  let raced = false
+  return {
+    ...catalog,
+    async commitTable(...args: Parameters<Catalog['commitTable']>) {
+      if (!raced) {
+        raced = true
+        await race()
+      }
+      return catalog.commitTable(...args)
+    },
+  }
+}
