@@ -3,9 +3,9 @@
  * ingest worker on Deno: WAL-backed HTTP intake into Iceberg through a REST catalog and S3 (docs/runtimes.md).
  */
 import { parseArgs } from 'node:util'
-import { DEFAULT_CONFIG, parseConfig } from '../src/config/config.ts'
 import type { Config } from '../src/config/schema.ts'
 import { ConfigError } from '../src/errors.ts'
+import { loadWorkerConfig } from '../src/worker/config-file.ts'
 import type { DenoApi } from '../src/worker/deno/deno-api.ts'
 import { startDenoWorker } from '../src/worker/deno/ingest-worker.ts'
 import { openRemoteResources } from './edge/resources.ts'
@@ -42,36 +42,19 @@ if (args.values.help) {
 }
 
 const env = Deno.env.toObject()
-const configPath = args.values.config ?? env.INGEST_CONFIG
-let raw: unknown = DEFAULT_CONFIG
-if (configPath) {
-  let text: string
-  try {
-    text = await Deno.readTextFile(configPath)
-  } catch (error) {
-    fail(`config file ${configPath} cannot be read (from ${args.values.config ? '--config' : 'INGEST_CONFIG'}): ${(error as Error).message}`)
-  }
-  try {
-    raw = JSON.parse(text)
-  } catch (error) {
-    fail(`config file ${configPath} is not valid JSON: ${(error as Error).message}`)
-  }
-}
-
 let config: Config
 let remote
 try {
-  config = parseConfig(raw, env)
+  config = loadWorkerConfig(args.values.config, env).config
   remote = openRemoteResources(config, env, 'the Deno worker')
 } catch (error) {
-  if (error instanceof ConfigError) fail(`${configPath ?? 'default config'}: ${error.message}`)
+  if (error instanceof ConfigError) fail(error.message)
   throw error
 }
 
-log(`config ${configPath ?? '(default)'} on Deno`)
-const worker = await startDenoWorker(config, remote, log).catch((error: Error) => fail(`start-up failed: ${error.message}`))
-
-const graceful = new AbortController()
+log(`config ${args.values.config ?? env.INGEST_CONFIG ?? '(default)'} on Deno`)
+// Handlers go in before start-up, so a signal during WAL replay still stops cleanly.
+const starting = startDenoWorker(config, remote, log)
 let signals = 0
 const onSignal = (name: string) => {
   signals++
@@ -80,13 +63,16 @@ const onSignal = (name: string) => {
     Deno.exit(130)
   }
   log(`${name}: stopping (send again to exit at once)`)
-  worker.stop(graceful.signal).then(
-    () => Deno.exit(0),
-    (error: Error) => {
-      log(`stop failed: ${error.message}`)
-      Deno.exit(1)
-    },
-  )
+  starting
+    .then((worker) => worker.stop())
+    .then(
+      () => Deno.exit(0),
+      (error: Error) => {
+        log(`stop failed: ${error.message}`)
+        Deno.exit(1)
+      },
+    )
 }
 Deno.addSignalListener('SIGINT', () => onSignal('SIGINT'))
 Deno.addSignalListener('SIGTERM', () => onSignal('SIGTERM'))
+await starting.catch((error: Error) => fail(`start-up failed: ${error.message}`))

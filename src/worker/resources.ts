@@ -7,13 +7,11 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Catalog } from '../catalog/catalog.ts'
 import { createSqliteCatalog } from '../catalog/embedded/sqlite-catalog.ts'
-import { createRestCatalog } from '../catalog/rest/client.ts'
-import type { RestAuth } from '../catalog/rest/auth.ts'
 import type { Config } from '../config/schema.ts'
 import type { Env } from '../config/config.ts'
+import { restCatalogFor, s3StoresFor } from '../config/remote.ts'
 import { createFileIO, type FileIO } from '../storage/file-io.ts'
 import { createFsStore } from '../storage/fs.ts'
-import { createS3Store } from '../storage/s3/index.ts'
 import type { RecordLog } from '../pipeline/record-log.ts'
 import { openWalLog } from './wal-log.ts'
 
@@ -35,26 +33,7 @@ export function createFileIOFor(config: Config, env: Env, localRoots: string[]):
     mkdirSync(dir, { recursive: true })
     return createFsStore(dir)
   })
-  const storage = config.storage
-  if (storage.type !== 's3') return createFileIO(stores)
-  const credentials = {
-    accessKeyId: storage.accessKeyId ?? env.AWS_ACCESS_KEY_ID ?? '',
-    secretAccessKey: storage.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY ?? '',
-    ...(storage.sessionToken ?? env.AWS_SESSION_TOKEN ? { sessionToken: storage.sessionToken ?? env.AWS_SESSION_TOKEN } : {}),
-  }
-  // One store per bucket, made when a table first names it.
-  return createFileIO(stores, (location) => {
-    const bucket = /^s3:\/\/([^/]+)/.exec(location)?.[1]
-    if (!bucket) return undefined
-    return createS3Store({ bucket, region: storage.region, endpoint: storage.endpoint, pathStyle: storage.pathStyle, credentials })
-  })
-}
-
-function restAuth(config: Extract<Config['catalog'], { type: 'rest' }>): RestAuth {
-  const auth = config.auth
-  if (auth.type !== 'sigv4') return auth
-  const { accessKeyId, secretAccessKey, sessionToken, region, signingName } = auth
-  return { type: 'sigv4', region, signingName, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+  return createFileIO(stores, s3StoresFor(config, env))
 }
 
 export interface CatalogAccess {
@@ -72,7 +51,7 @@ export function openCatalog(config: Config, env: Env): CatalogAccess {
   if (config.catalog.type === 'rest') {
     const rest = config.catalog
     return {
-      catalog: createRestCatalog({ uri: rest.uri, warehouse: rest.warehouse, auth: restAuth(rest), headers: rest.headers }),
+      catalog: restCatalogFor(rest),
       io: createFileIOFor(config, env, []),
       close() {},
     }

@@ -1,0 +1,44 @@
+/**
+ * Config → the remote pieces every runtime shares: the REST catalog client and S3 stores (one per
+ * bucket, made when a table first names it). Web APIs only, so Bun, Deno and workerd build them alike.
+ */
+import type { Catalog } from '../catalog/catalog.ts'
+import type { RestAuth } from '../catalog/rest/auth.ts'
+import { createRestCatalog } from '../catalog/rest/client.ts'
+import type { ObjectStore } from '../storage/object-store.ts'
+import { createS3Store } from '../storage/s3/index.ts'
+import type { Env } from './config.ts'
+import type { Config } from './schema.ts'
+
+export type RestCatalogConfig = Extract<Config['catalog'], { type: 'rest' }>
+
+export function restCatalogFor(config: RestCatalogConfig): Catalog {
+  const auth = config.auth
+  const restAuth: RestAuth =
+    auth.type === 'sigv4'
+      ? {
+          type: 'sigv4',
+          region: auth.region,
+          signingName: auth.signingName,
+          credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: auth.secretAccessKey, ...(auth.sessionToken ? { sessionToken: auth.sessionToken } : {}) },
+        }
+      : auth
+  return createRestCatalog({ uri: config.uri, warehouse: config.warehouse, auth: restAuth, headers: config.headers })
+}
+
+/** For `createFileIO`'s second argument: an S3 store for an `s3://bucket/...` location, or undefined. */
+export function s3StoresFor(config: Config, env: Env): ((location: string) => ObjectStore | undefined) | undefined {
+  const storage = config.storage
+  if (storage.type !== 's3') return undefined
+  const sessionToken = storage.sessionToken ?? env.AWS_SESSION_TOKEN
+  const credentials = {
+    accessKeyId: storage.accessKeyId ?? env.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: storage.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY ?? '',
+    ...(sessionToken ? { sessionToken } : {}),
+  }
+  return (location) => {
+    const bucket = /^s3:\/\/([^/]+)/.exec(location)?.[1]
+    if (!bucket) return undefined
+    return createS3Store({ bucket, region: storage.region, endpoint: storage.endpoint, pathStyle: storage.pathStyle, credentials })
+  }
+}
