@@ -22,7 +22,9 @@ export interface Sender {
 /** A producer for `topic` (string keys and values); the Kafka client is imported on first use, not at start-up. */
 export async function kafkaSender(brokers: string[], topic: string): Promise<Sender> {
   const { Producer, stringSerializers } = await import('@platformatic/kafka')
-  const producer = new Producer({ clientId: 'iceberg-ingest-produce', bootstrapBrokers: brokers, serializers: stringSerializers, retries: 3 })
+  // Idempotent: a retry after a timed-out request must not write the batch twice, or the topic
+  // holds more messages than the summary this command prints.
+  const producer = new Producer({ clientId: 'iceberg-ingest-produce', bootstrapBrokers: brokers, serializers: stringSerializers, retries: 3, idempotent: true })
   return {
     target: `topic ${topic}`,
     async send(batch) {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTopic, produce } from './kafka-topics.ts'
+import { createTopic, endOffsets, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { freePort, spawnWorker, startPoster, type WorkerProcess } from './worker-process.ts'
 import { stackEnv } from './stack-env.ts'
@@ -130,6 +130,8 @@ describe('crash safety', () => {
     expect(await workerA.exited).toBe(0)
     expect(await workerB.exited).toBe(0)
     const report = await idReport(table, topic, [])
+    const topicEnds = await endOffsets(brokers, topic, 6)
+    expect(drained.offsets).toEqual(topicEnds)
     expect(Object.values(drained.offsets).reduce((x, y) => x + y, 0)).toBe(total)
     expect(report.distinct).toBe(report.count)
     expect(report.kafka_ids).toBe(total)

@@ -10,9 +10,26 @@ export async function createTopic(brokers: string[], topic: string, partitions: 
   }
 }
 
-/** Sends `values` (already serialized) in batches; keys spread them over partitions. */
+/** The topic's end offset per partition (`"0": 10123, ...`), the shape of the table's Kafka marker. */
+export async function endOffsets(brokers: string[], topic: string, partitions: number): Promise<Record<string, number>> {
+  const admin = new Admin({ clientId: 'e2e-admin', bootstrapBrokers: brokers })
+  try {
+    const latest = BigInt(-1) // ListOffsets' "latest" timestamp
+    const [listed] = await admin.listOffsets({
+      topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp: latest })) }],
+    })
+    return Object.fromEntries(listed!.partitions.map((p) => [String(p.partitionIndex), Number(p.offset)]))
+  } finally {
+    await admin.close()
+  }
+}
+
+/**
+ * Sends `values` (already serialized) in batches; keys spread them over partitions. Idempotent, so a
+ * retry on a loaded machine cannot put a batch in the topic twice (exactly-once tests count on it).
+ */
 export async function produce(brokers: string[], topic: string, values: string[], batch = 2_000): Promise<void> {
-  const producer = new Producer({ clientId: 'e2e-producer', bootstrapBrokers: brokers, serializers: stringSerializers })
+  const producer = new Producer({ clientId: 'e2e-producer', bootstrapBrokers: brokers, serializers: stringSerializers, idempotent: true })
   try {
     for (let start = 0; start < values.length; start += batch) {
       await producer.send({
