@@ -68,6 +68,8 @@ const KafkaTableSchema = v.object({
   topics: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
   groupId: v.optional(v.string(), 'iceberg-ingest'),
   startFrom: v.optional(v.picklist(['earliest', 'latest']), 'earliest'),
+  /** Bad messages go to this existing topic (original key, value, headers + dlq.* headers) instead of the dead-letter table. */
+  deadLetterTopic: v.optional(v.pipe(v.string(), v.minLength(1))),
   columns: v.optional(
     v.object({
       key: v.optional(v.string()),

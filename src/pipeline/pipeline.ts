@@ -58,6 +58,12 @@ export interface PipelineTable {
   coerce: (input: unknown) => CoerceResult
   batcher: TableBatcher
   deadLetters: TableBatcher
+  /**
+   * Awaited before each commit of the table, before its dead letters are committed: a source
+   * whose dead letters leave by another way (a Kafka dead-letter topic) holds the commit, and
+   * with it the table's offsets, until they are safely out.
+   */
+  commitBarriers: (() => Promise<void>)[]
 }
 
 const httpDeadLetterRow = (d: LogEntry['d'][number]): Row =>
@@ -98,12 +104,17 @@ export class Pipeline {
       const dlqId = { namespace: config.identifier.namespace, name: `${config.identifier.name}${DEAD_LETTER_SUFFIX}` }
       const dlqLoaded = await pipeline.#ensureTable(dlqId, deadLetterSchema, undefined, {})
       const deadLetters = pipeline.#batcher(dlqLoaded, config.triggers)
-      const batcher = pipeline.#batcher(loaded, config.triggers, () => deadLetters.flush('interval'))
+      const commitBarriers: PipelineTable['commitBarriers'] = []
+      const batcher = pipeline.#batcher(loaded, config.triggers, async () => {
+        for (const barrier of commitBarriers) await barrier()
+        await deadLetters.flush('interval')
+      })
       pipeline.tables.set(dotted(config.identifier), {
         config,
         coerce: createRecordCoercer(currentSchema(loaded.metadata)),
         batcher,
         deadLetters,
+        commitBarriers,
       })
     }
     await pipeline.#replay()

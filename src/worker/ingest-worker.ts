@@ -52,30 +52,46 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     log(`http listening on http://${server.hostname}:${server.port}`)
   }
 
-  const groups = new Map<string, { topic: string; table: string; columns?: Record<string, string | undefined>; startFrom: 'earliest' | 'latest' }[]>()
+  const groups = new Map<string, { topic: string; table: string; columns?: Record<string, string | undefined>; startFrom: 'earliest' | 'latest'; deadLetterTopic?: string }[]>()
   for (const table of config.tables) {
     if (!table.kafka) continue
     const routes = groups.get(table.kafka.groupId) ?? []
-    for (const topic of table.kafka.topics) routes.push({ topic, table: table.name, columns: table.kafka.columns, startFrom: table.kafka.startFrom })
+    for (const topic of table.kafka.topics) {
+      routes.push({ topic, table: table.name, columns: table.kafka.columns, startFrom: table.kafka.startFrom, ...(table.kafka.deadLetterTopic ? { deadLetterTopic: table.kafka.deadLetterTopic } : {}) })
+    }
     groups.set(table.kafka.groupId, routes)
   }
-  for (const [groupId, routes] of groups) {
-    const source = new KafkaSource({
-      bootstrapBrokers: config.kafka!.brokers,
-      groupId,
-      ...(config.kafka!.clientId ? { clientId: config.kafka!.clientId } : {}),
-      startFrom: routes[0]!.startFrom,
-      sessionTimeoutMs: config.kafka!.sessionTimeoutMs,
-      heartbeatIntervalMs: config.kafka!.heartbeatIntervalMs,
-      routes: routes.map((route) => {
-        const id = tableIdentifier(route.table)
-        return { topic: route.topic, table: pipeline.table(id.namespace, id.name)!, ...(route.columns ? { columns: route.columns } : {}) }
-      }),
-      pipeline,
-      log,
-    })
-    await source.start()
-    kafkaSources.push(source)
+  try {
+    for (const [groupId, routes] of groups) {
+      const source = new KafkaSource({
+        bootstrapBrokers: config.kafka!.brokers,
+        groupId,
+        ...(config.kafka!.clientId ? { clientId: config.kafka!.clientId } : {}),
+        startFrom: routes[0]!.startFrom,
+        sessionTimeoutMs: config.kafka!.sessionTimeoutMs,
+        heartbeatIntervalMs: config.kafka!.heartbeatIntervalMs,
+        routes: routes.map((route) => {
+          const id = tableIdentifier(route.table)
+          return {
+            topic: route.topic,
+            table: pipeline.table(id.namespace, id.name)!,
+            ...(route.columns ? { columns: route.columns } : {}),
+            ...(route.deadLetterTopic ? { deadLetterTopic: route.deadLetterTopic } : {}),
+          }
+        }),
+        pipeline,
+        log,
+      })
+      kafkaSources.push(source)
+      await source.start()
+    }
+  } catch (error) {
+    // A source that cannot start (broker down, dead-letter topic missing) fails start-up; close what did start.
+    await server?.stop()
+    await Promise.all(kafkaSources.map((source) => source.stop()))
+    await pipeline.stop()
+    await resources.close()
+    throw error
   }
 
   // Table maintenance in the background, one task at a time, off the ingest path (docs/maintenance.md).

@@ -28,6 +28,10 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
   const pendingRows = registry.gauge({ name: 'ingest_rows_pending', help: 'Rows buffered or queued, not yet committed', labelNames: ['table'] })
   const sinceCommit = registry.gauge({ name: 'ingest_seconds_since_last_commit', help: 'Seconds since the last successful commit (-1: none yet)', labelNames: ['table'] })
   const failing = registry.gauge({ name: 'ingest_commit_consecutive_failures', help: 'Commit failures since the last success', labelNames: ['table'] })
+  const forwarded = cumulative(registry.counter({ name: 'ingest_dead_letter_topic_forwarded_total', help: 'Bad Kafka messages acknowledged by their dead-letter topic', labelNames: ['topic'] }))
+  const fallbacks = cumulative(
+    registry.counter({ name: 'ingest_dead_letter_topic_fallbacks_total', help: 'Bad Kafka messages the dead-letter topic refused, written to the dead-letter table instead', labelNames: ['topic'] }),
+  )
   const lag = registry.gauge({ name: 'ingest_kafka_lag', help: 'Messages behind the partition high watermark', labelNames: ['topic', 'partition'] })
 
   return () => {
@@ -51,6 +55,10 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
       }
     }
     for (const source of kafka()) {
+      for (const dlq of source.deadLetterTopics.values()) {
+        forwarded({ topic: dlq.topic }, dlq.stats.forwarded)
+        fallbacks({ topic: dlq.topic }, dlq.stats.fallbacks)
+      }
       for (const [tp, behind] of source.lag()) {
         const split = tp.lastIndexOf(':')
         lag.set({ topic: tp.slice(0, split), partition: tp.slice(split + 1) }, Number(behind))

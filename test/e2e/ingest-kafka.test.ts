@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { parseConfig } from '../../src/config/config.ts'
 import { startWorker, type RunningWorker } from '../../src/worker/ingest-worker.ts'
-import { createTopic, produce } from './kafka-topics.ts'
+import { consumeAll, createTopic, endOffsets, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
@@ -134,5 +134,71 @@ describe('Kafka → Iceberg', () => {
       expect(typeof row.raw).toBe('string')
       expect(row.offset).not.toBeNull()
     }
+  })
+})
+
+describe('Kafka → Iceberg with a dead-letter topic', () => {
+  test('bad messages are forwarded as they arrived with dlq.* context; one the topic refuses lands in the dead-letter table; good rows land once', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8)
+    const topic = `dlq_src_${suffix}`
+    const dlqTopic = `dlq_${suffix}`
+    const table = `dlq_${suffix}.events`
+    await createTopic(brokers, topic, 2)
+    // Small enough that one oversized message is refused (MESSAGE_TOO_LARGE), large enough for batches of small ones.
+    await createTopic(brokers, dlqTopic, 1, { 'max.message.bytes': String(64 * 1024) })
+    const values = Array.from({ length: 2_000 }, (_, id) => (id % 20 === 3 ? `{broken ${id}` : JSON.stringify({ id, data: `row-${id}` })))
+    await produce(brokers, topic, values)
+    const worker = await startWorker(
+      workerConfig([{ name: table, schema: 'id int not null, data string', roll: { intervalMs: 500 }, http: false, kafka: { topics: [topic], groupId: `g-${suffix}`, deadLetterTopic: dlqTopic } }]),
+      {},
+      () => {},
+    )
+    workers.push(worker)
+    const forwarded = await consumeAll(brokers, dlqTopic, 100)
+    const byKey = new Map(forwarded.map((m) => [m.key.toString(), m]))
+    expect(byKey.size).toBe(100)
+    for (const [key, message] of byKey) {
+      expect(Number(key) % 20).toBe(3)
+      expect(message.value.toString()).toBe(values[Number(key)]!)
+      const header = (name: string) => [...message.headers].find(([k]) => k.toString() === name)?.[1].toString()
+      expect(header('dlq.error')).toStartWith('value is not JSON')
+      expect(header('dlq.topic')).toBe(topic)
+      expect(header('dlq.table')).toBe(table)
+      expect(header('dlq.offset')).toMatch(/^\d+$/)
+    }
+
+    // Now one the dead-letter topic cannot take: it must still be kept, in the dead-letter table.
+    const huge = `not json ${'x'.repeat(200 * 1024)}`
+    await produce(brokers, topic, [huge])
+    const dead = await waitForRows(`dlq_${suffix}.events_dead_letters`, 1, 30_000, { rows: true })
+    expect(dead.count).toBe(1)
+    expect(dead.rows![0]!.raw).toBe(huge)
+    expect(dead.rows![0]!.error as string).toContain(`dead-letter topic ${dlqTopic} refused it`)
+    const main = await waitForRows(table, 1_900, 30_000, { rows: true })
+    expect(main.count).toBe(1_900)
+    expect(new Set(main.rows!.map((row) => row.id)).size).toBe(1_900)
+    // The table's offsets move past every bad message: all 2,001 are accounted for.
+    const deadline = Date.now() + 20_000
+    let offsets: Record<string, number> = {}
+    while (Date.now() < deadline) {
+      const latest = await report(table)
+      offsets = JSON.parse(latest.snapshots.at(-1)!.summary[`ingest.kafka.${topic}`] ?? '{}') as Record<string, number>
+      if (Object.values(offsets).reduce((a, b) => a + b, 0) === 2_001) break
+      await Bun.sleep(500)
+    }
+    expect(offsets).toEqual(await endOffsets(brokers, topic, 2))
+  })
+
+  test('a dead-letter topic that does not exist stops start-up with what to type', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8)
+    const topic = `dlq_src_${suffix}`
+    await createTopic(brokers, topic, 1)
+    const starting = startWorker(
+      workerConfig([{ name: `dlq_${suffix}.events`, schema: 'id int', http: false, kafka: { topics: [topic], groupId: `g-${suffix}`, deadLetterTopic: `missing_${suffix}` } }]),
+      {},
+      () => {},
+    )
+    await expect(starting).rejects.toThrow(`dead-letter topic missing_${suffix} is not available`)
+    await expect(starting).rejects.toThrow(`bun run topics create missing_${suffix}`)
   })
 })

@@ -1,10 +1,11 @@
 /** Topic set-up and bulk production for end-to-end tests, through @platformatic/kafka against the stack's broker. */
-import { Admin, Producer, stringSerializers } from '@platformatic/kafka'
+import { Admin, Consumer, MessagesStreamModes, Producer, stringSerializers, type Message } from '@platformatic/kafka'
 
-export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
+/** Creates `topic`; `configs` are topic settings such as `max.message.bytes`. */
+export async function createTopic(brokers: string[], topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
   const admin = new Admin({ clientId: 'e2e-admin', bootstrapBrokers: brokers })
   try {
-    await admin.createTopics({ topics: [topic], partitions, replicas: 1 })
+    await admin.createTopics({ topics: [topic], partitions, replicas: 1, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) })
   } finally {
     await admin.close()
   }
@@ -38,5 +39,28 @@ export async function produce(brokers: string[], topic: string, values: string[]
     }
   } finally {
     await producer.close()
+  }
+}
+
+/** Reads `topic` from the start until `count` messages arrived; fails after `timeoutMs`. */
+export async function consumeAll(brokers: string[], topic: string, count: number, timeoutMs = 30_000): Promise<Message[]> {
+  const consumer = new Consumer({ clientId: 'e2e-reader', groupId: `e2e-reader-${crypto.randomUUID()}`, bootstrapBrokers: brokers })
+  const messages: Message[] = []
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false })
+    const timer = setTimeout(() => void stream.close(), timeoutMs)
+    try {
+      for await (const message of stream) {
+        messages.push(message as Message)
+        if (messages.length >= count) break
+      }
+    } finally {
+      clearTimeout(timer)
+      await stream.close().catch(() => {})
+    }
+    if (messages.length < count) throw new Error(`${topic}: ${messages.length} of ${count} messages within ${timeoutMs} ms`)
+    return messages
+  } finally {
+    await consumer.close(true)
   }
 }

@@ -111,6 +111,25 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
     run.catalog.close()
   })
 
+  test("a table's commit waits for its commit barriers (a dead-letter topic's acknowledgements) before anything lands", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
+    dirs.push(dir)
+    const run = await open(dir)
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    run.table.commitBarriers.push(() => held)
+    await post(run.pipeline, run.table, 0, 10)
+    const flushing = run.table.batcher.flush('interval')
+    await Bun.sleep(100)
+    expect(await ids(run.io, run.catalog)).toEqual([])
+    release()
+    await flushing
+    expect(await ids(run.io, run.catalog)).toEqual(Array.from({ length: 10 }, (_, i) => i))
+    await run.pipeline.stop()
+    await run.wal.close()
+    run.catalog.close()
+  })
+
   test('a repeated Idempotency-Key returns the first response and adds nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
     dirs.push(dir)

@@ -4,10 +4,12 @@
  * skipped, so neither a restart, a rebalance, nor a lost group-offset commit can duplicate a row.
  * Group offsets are committed after each Iceberg commit only so that lag tools see progress.
  */
-import { Consumer, ListOffsetTimestamps, MessagesStreamFallbackModes, MessagesStreamModes, type Message, type MessagesStream } from '@platformatic/kafka'
+import { Consumer, ListOffsetTimestamps, MessagesStreamFallbackModes, MessagesStreamModes, Producer, type Message, type MessagesStream } from '@platformatic/kafka'
 import type { CommittedEvent } from '../../batcher/table-batcher.ts'
+import { IngestError } from '../../errors.ts'
 import { deadLetterRow } from '../../pipeline/dead-letters.ts'
 import type { Pipeline, PipelineTable } from '../../pipeline/pipeline.ts'
+import { DeadLetterTopic, type DeadLetterMessage } from './dead-letter-topic.ts'
 
 /** Message metadata copied into columns of the row before coercion. */
 export interface KafkaColumns {
@@ -25,6 +27,8 @@ export interface KafkaTopicRoute {
   topic: string
   table: PipelineTable
   columns?: KafkaColumns
+  /** Bad messages go to this topic instead of the table's dead-letter table (dead-letter-topic.ts). */
+  deadLetterTopic?: string
 }
 
 export interface KafkaSourceOptions {
@@ -47,6 +51,14 @@ type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>
 
 const decoder = new TextDecoder()
 const key = (topic: string, partition: number) => `${topic}:${partition}`
+const dotted = (table: PipelineTable) => [...table.config.identifier.namespace, table.config.identifier.name].join('.')
+
+/** A configured dead-letter topic the broker does not have (checked at start, before consuming). */
+export class DeadLetterTopicError extends IngestError {
+  constructor(topic: string, cause: unknown) {
+    super('DEAD_LETTER_TOPIC', `dead-letter topic ${topic} is not available (${(cause as Error).message}); create it, e.g. bun run topics create ${topic}`, { cause })
+  }
+}
 
 export class KafkaSource {
   readonly consumed = { messages: 0, skipped: 0, deadLetters: 0 }
@@ -61,6 +73,9 @@ export class KafkaSource {
   #lagTimer: ReturnType<typeof setInterval> | undefined
   #log: (line: string) => void
   #sincePressureCheck = 0
+  #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined
+  /** by dead-letter topic name */
+  readonly deadLetterTopics = new Map<string, DeadLetterTopic>()
 
   constructor(options: KafkaSourceOptions) {
     this.#options = options
@@ -81,9 +96,43 @@ export class KafkaSource {
       retries: 10,
       retryDelay: 1_000,
     })
+    for (const route of options.routes) if (route.deadLetterTopic) this.#addDeadLetterTopic(route, route.deadLetterTopic)
+  }
+
+  #addDeadLetterTopic(route: KafkaTopicRoute, topic: string): void {
+    this.#producer ??= new Producer({
+      clientId: `${this.#options.clientId ?? `iceberg-ingest-${this.#options.groupId}`}-dead-letters`,
+      bootstrapBrokers: this.#options.bootstrapBrokers,
+      // Idempotent (acks from all in-sync replicas): a retried request cannot forward a message twice.
+      idempotent: true,
+      retries: 5,
+      retryDelay: 500,
+    })
+    const producer = this.#producer
+    let dlq = this.deadLetterTopics.get(topic)
+    if (!dlq) {
+      dlq = new DeadLetterTopic(topic, {
+        send: (messages) => producer.send({ messages }),
+        fallback: (message, error) => this.#toDeadLetterTable(message, `${message.error} (dead-letter topic ${topic} refused it: ${error.message})`),
+        log: this.#log,
+      })
+      this.deadLetterTopics.set(topic, dlq)
+    }
+    route.table.commitBarriers.push(() => dlq.settle())
   }
 
   async start(): Promise<void> {
+    if (this.#producer && this.deadLetterTopics.size) {
+      const topics = [...this.deadLetterTopics.keys()]
+      for (const topic of topics) {
+        try {
+          await this.#producer.metadata({ topics: [topic], autocreateTopics: false })
+        } catch (error) {
+          throw new DeadLetterTopicError(topic, error)
+        }
+      }
+      this.#log(`kafka: bad messages of ${this.#options.routes.filter((r) => r.deadLetterTopic).map((r) => r.topic).join(', ')} go to ${topics.join(', ')}`)
+    }
     // On every (re)join, learn what the tables hold now: another worker may have committed
     // partitions that just moved to us.
     this.#consumer.on('consumer:group:join', () => {
@@ -139,6 +188,9 @@ export class KafkaSource {
     if (this.#lagTimer) clearInterval(this.#lagTimer)
     await this.#stream?.close().catch(() => {})
     await this.#consumer.close(true).catch(() => {})
+    // Forwarded dead letters first: the final table commits wait for them (commitBarriers).
+    for (const dlq of this.deadLetterTopics.values()) await dlq.settle()
+    await this.#producer?.close().catch(() => {})
   }
 
   async #refreshFloors(): Promise<void> {
@@ -203,20 +255,36 @@ export class KafkaSource {
     this.#options.pipeline.counters.kafkaRejected++
     // The main table's range covers this offset too, so its marker moves past the bad message.
     table.batcher.trackOffset(source.topic, source.partition, source.offset)
+    const letter: DeadLetterMessage = {
+      ...source,
+      key: message.key,
+      value: message.value,
+      headers: message.headers,
+      error: reason,
+      table: dotted(table),
+      receivedAtMs: Date.now(),
+    }
+    const dlq = route.deadLetterTopic ? this.deadLetterTopics.get(route.deadLetterTopic) : undefined
+    if (dlq) dlq.forward(letter)
+    else this.#toDeadLetterTable(letter, reason)
+  }
+
+  #toDeadLetterTable(letter: DeadLetterMessage, error: string): void {
+    const table = this.#routes.get(letter.topic)!.table
     table.deadLetters.add(
       [
         deadLetterRow({
           source: 'kafka',
-          receivedAtMs: Date.now(),
-          error: reason,
-          raw: text,
-          topic: source.topic,
-          partition: source.partition,
-          offset: source.offset,
-          key: message.key ? decoder.decode(message.key) : null,
+          receivedAtMs: letter.receivedAtMs,
+          error,
+          raw: letter.value ? decoder.decode(letter.value) : '',
+          topic: letter.topic,
+          partition: letter.partition,
+          offset: letter.offset,
+          key: letter.key ? decoder.decode(letter.key) : null,
         }),
       ],
-      { kafka: source },
+      { kafka: { topic: letter.topic, partition: letter.partition, offset: letter.offset } },
     )
   }
 }
