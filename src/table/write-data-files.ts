@@ -2,11 +2,12 @@
  * Rows → Parquet data files on the table's FileIO: split by partition, then by the target file
  * size, named from a caller-chosen stem so a replay of the same batch writes the same keys.
  */
-import { partitionPath, partitionValues } from '../iceberg/transforms.ts'
+import { partitionPath } from '../iceberg/transforms.ts'
 import { currentSchema, defaultSpec } from '../iceberg/table-metadata.ts'
-import type { DataFile, IcebergValue, Row, TableMetadata } from '../iceberg/types.ts'
-import { estimateRowBytes, writeDataFile, type ParquetCompression, type ParquetCompressors } from '../parquet/data-file.ts'
+import type { DataFile, Row, TableMetadata } from '../iceberg/types.ts'
+import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
+import { encodeBatch, rowsToColumns, type BatchEncoder } from './encode-batch.ts'
 
 export interface WriteDataFilesInput {
   io: FileIO
@@ -18,19 +19,11 @@ export interface WriteDataFilesInput {
   compressors?: ParquetCompressors
   /** Defaults to the table property `write.target-file-size-bytes`, else 128 MiB. */
   targetFileBytes?: number
+  /** Where the Parquet encoding runs; default: this thread (`encodeBatch` with `compressors`). */
+  encoder?: BatchEncoder
 }
 
 const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024
-
-function partitionKey(values: IcebergValue[]): string {
-  // Fast path for the common single string or number partition: this runs once per row.
-  if (values.length === 1) {
-    const value = values[0]
-    if (typeof value === 'string') return `s${value}`
-    if (typeof value === 'number') return `n${value}`
-  }
-  return JSON.stringify(values, (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Array.from(v) : v))
-}
 
 /**
  * The table's `write.parquet.compression-codec` (Java's REST server sets zstd on every table).
@@ -58,37 +51,17 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
     input.targetFileBytes ?? (Number(metadata.properties['write.target-file-size-bytes']) || DEFAULT_TARGET_FILE_BYTES)
   const compression = input.compression ?? codecFromProperty(metadata.properties['write.parquet.compression-codec'], input.compressors)
 
-  const groups = new Map<string, { partition: IcebergValue[]; rows: Row[] }>()
-  for (const row of input.rows) {
-    const partition = spec.fields.length ? partitionValues(spec, schema, row) : []
-    const key = partitionKey(partition)
-    let group = groups.get(key)
-    if (!group) groups.set(key, (group = { partition, rows: [] }))
-    group.rows.push(row)
-  }
+  const encode: BatchEncoder = input.encoder ?? ((batch) => encodeBatch(batch, input.compressors))
+  const encoded = await encode({ schema, spec, columns: rowsToColumns(schema, input.rows), rowCount: input.rows.length, compression, targetFileBytes: targetBytes })
 
   const base = dataLocation(metadata)
   const dataFiles: DataFile[] = []
-  for (const { partition, rows } of groups.values()) {
+  for (const { partition, files } of encoded) {
     const directory = spec.fields.length ? `${base}/${partitionPath(spec, schema, partition)}` : base
-    let start = 0
-    let fileIndex = 0
-    while (start < rows.length) {
-      // Roll to a new file once the estimate reaches the target; the estimate is of uncompressed
-      // bytes, so files land at or below the target, never far above.
-      let end = start
-      let bytes = 0
-      while (end < rows.length && (end === start || bytes < targetBytes)) bytes += estimateRowBytes(schema, rows[end++]!)
-      const chunk = rows.slice(start, end)
-      // Encoding is synchronous CPU work: yield between files so requests arriving meanwhile (HTTP
-      // acks, Kafka heartbeats) wait for one file's encoding, not the whole batch's.
-      await new Promise((resolve) => setTimeout(resolve, 0))
-      const { bytes: fileBytes, metrics } = writeDataFile({ schema, rows: chunk, compression, compressors: input.compressors })
+    for (const [fileIndex, { bytes, metrics }] of files.entries()) {
       const location = `${directory}/${input.fileStem}-${String(fileIndex).padStart(5, '0')}.parquet`
-      await input.io.write(location, fileBytes)
+      await input.io.write(location, bytes)
       dataFiles.push({ content: 0, 'file-path': location, 'file-format': 'PARQUET', partition, ...metrics })
-      start = end
-      fileIndex++
     }
   }
   return dataFiles

@@ -1,0 +1,128 @@
+/**
+ * A batch of rows → encoded Parquet files, grouped by partition and split at the target file size.
+ * Pure CPU work with no I/O, so a host can run it off the main thread (src/worker/parquet-encoder.ts)
+ * while the caller uploads and commits what comes back. The batch is columnar (one array per
+ * top-level field): that is what the Parquet writer consumes, and arrays of values cross a thread
+ * boundary far more cheaply than row objects.
+ */
+import { partitionValues } from '../iceberg/transforms.ts'
+import type { IcebergValue, PartitionSpec, Row, Schema } from '../iceberg/types.ts'
+import { estimateRowBytes, writeDataFile, type ParquetCompression, type ParquetCompressors, type WrittenDataFile } from '../parquet/data-file.ts'
+
+export interface EncodeBatchInput {
+  schema: Schema
+  spec: PartitionSpec
+  /** One array per top-level field of `schema`, in field order, each `rowCount` long. */
+  columns: unknown[][]
+  rowCount: number
+  compression: ParquetCompression
+  /** A file rolls over once its rows' estimated uncompressed bytes reach this. */
+  targetFileBytes: number
+}
+
+export interface EncodedPartition {
+  /** The partition tuple, in spec field order (empty for an unpartitioned table). */
+  partition: IcebergValue[]
+  files: WrittenDataFile[]
+}
+
+/** Encodes a batch; the compressors are the encoder's own (functions do not cross threads). */
+export type BatchEncoder = (input: EncodeBatchInput) => Promise<EncodedPartition[]>
+
+/** rows[start, end) → one array per top-level field, in schema order. */
+export function rowsToColumns(schema: Schema, rows: readonly Row[], start = 0, end = rows.length): unknown[][] {
+  return schema.fields.map(({ name }) => {
+    const column = new Array<unknown>(end - start)
+    for (let i = start; i < end; i++) column[i - start] = rows[i]![name]
+    return column
+  })
+}
+
+/** One reusable row object over the columns, so per-row work (partition values, size estimates) allocates nothing. */
+function rowView(schema: Schema, columns: unknown[][]): (i: number) => Row {
+  const names = schema.fields.map((field) => field.name)
+  const view: Row = {}
+  return (i) => {
+    for (let j = 0; j < names.length; j++) view[names[j]!] = columns[j]![i] as Row[string]
+    return view
+  }
+}
+
+function partitionKey(values: IcebergValue[]): string {
+  // Fast path for the common single string or number partition: this runs once per row.
+  if (values.length === 1) {
+    const value = values[0]
+    if (typeof value === 'string') return `s${value}`
+    if (typeof value === 'number') return `n${value}`
+  }
+  return JSON.stringify(values, (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Array.from(v) : v))
+}
+
+/** Row indexes grouped by partition tuple, in first-seen order; undefined indexes mean "every row". */
+function groupByPartition(input: EncodeBatchInput): { partition: IcebergValue[]; indexes?: number[] }[] {
+  const { schema, spec, columns, rowCount } = input
+  if (!spec.fields.length) return [{ partition: [] }]
+  const row = rowView(schema, columns)
+  const groups = new Map<string, { partition: IcebergValue[]; indexes: number[] }>()
+  for (let i = 0; i < rowCount; i++) {
+    const partition = partitionValues(spec, schema, row(i))
+    const key = partitionKey(partition)
+    let group = groups.get(key)
+    if (!group) groups.set(key, (group = { partition, indexes: [] }))
+    group.indexes.push(i)
+  }
+  // One partition in the whole batch: no need to copy the columns.
+  if (groups.size === 1) return [{ partition: [...groups.values()][0]!.partition }]
+  return [...groups.values()]
+}
+
+function gather(columns: unknown[][], indexes: number[]): unknown[][] {
+  return columns.map((column) => {
+    const out = new Array<unknown>(indexes.length)
+    for (let k = 0; k < indexes.length; k++) out[k] = column[indexes[k]!]
+    return out
+  })
+}
+
+/** [start, end) row ranges, one per file, each closed once its estimated bytes reach the target. */
+function fileRanges(schema: Schema, columns: unknown[][], rowCount: number, targetBytes: number): [number, number][] {
+  const row = rowView(schema, columns)
+  // Most batches are far below the target: a sample says so without visiting every row.
+  const samples = Math.min(rowCount, 256)
+  let sampled = 0
+  for (let s = 0; s < samples; s++) sampled += estimateRowBytes(schema, row(Math.floor((s * rowCount) / samples)))
+  if (samples > 0 && (sampled / samples) * rowCount < targetBytes / 2) return [[0, rowCount]]
+  const ranges: [number, number][] = []
+  let start = 0
+  while (start < rowCount) {
+    // The estimate is of uncompressed bytes, so files land at or below the target, never far above.
+    let end = start
+    let bytes = 0
+    while (end < rowCount && (end === start || bytes < targetBytes)) bytes += estimateRowBytes(schema, row(end++))
+    ranges.push([start, end])
+    start = end
+  }
+  return ranges
+}
+
+/**
+ * Encodes in this thread, yielding to the event loop between files so requests arriving meanwhile
+ * (HTTP acks, Kafka heartbeats) wait for one file's encoding, not the whole batch's.
+ */
+export async function encodeBatch(input: EncodeBatchInput, compressors?: ParquetCompressors): Promise<EncodedPartition[]> {
+  const { schema } = input
+  const encoded: EncodedPartition[] = []
+  for (const { partition, indexes } of groupByPartition(input)) {
+    const columns = indexes ? gather(input.columns, indexes) : input.columns
+    const rowCount = indexes ? indexes.length : input.rowCount
+    const files: WrittenDataFile[] = []
+    for (const [start, end] of fileRanges(schema, columns, rowCount, input.targetFileBytes)) {
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      const whole = start === 0 && end === rowCount
+      const named = Object.fromEntries(schema.fields.map((field, j) => [field.name, (whole ? columns[j]! : columns[j]!.slice(start, end)) as (IcebergValue | undefined)[]]))
+      files.push(writeDataFile({ schema, columns: named, rowCount: end - start, compression: input.compression, ...(compressors ? { compressors } : {}) }))
+    }
+    encoded.push({ partition, files })
+  }
+  return encoded
+}
