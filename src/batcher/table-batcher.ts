@@ -11,6 +11,7 @@ import { currentSchema, currentSnapshot } from '../iceberg/table-metadata.ts'
 import type { Row, TableIdentifier } from '../iceberg/types.ts'
 import { estimateRowBytes, type ParquetCompression, type ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
+import type { BatchEncoder } from '../table/encode-batch.ts'
 import { writeDataFiles } from '../table/write-data-files.ts'
 import { fastAppend } from '../transaction/fast-append.ts'
 import { emptyOrigins, pushOrigin, trimCommitted, type RowOrigins } from './kafka-rows.ts'
@@ -25,6 +26,8 @@ export interface TableBatcherOptions {
   walId: string
   compression?: ParquetCompression
   compressors?: ParquetCompressors
+  /** Where Parquet encoding runs (default: this thread). */
+  encoder?: BatchEncoder
   /** Runs before each commit of this table, e.g. committing its dead-letter table first. */
   beforeCommit?: () => Promise<void>
   onCommitted?: (event: CommittedEvent) => void
@@ -257,6 +260,7 @@ export class TableBatcher {
             fileStem: `${String(started).padStart(13, '0')}-${batch.snapshotId}-${attempt}`,
             compression: this.#options.compression,
             compressors: this.#options.compressors,
+            ...(this.#options.encoder ? { encoder: this.#options.encoder } : {}),
           })
         : []
       try {

@@ -11,6 +11,7 @@ import type { PartitionSpec, Row, Schema, TableIdentifier } from '../iceberg/typ
 import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
 import { createRecordCoercer, type CoerceResult } from '../records/coerce.ts'
 import type { FileIO } from '../storage/file-io.ts'
+import type { BatchEncoder } from '../table/encode-batch.ts'
 import { createTable } from '../table/table.ts'
 import type { RollTriggers } from '../batcher/policy.ts'
 import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
@@ -35,6 +36,8 @@ export interface PipelineOptions {
   tables: PipelineTableConfig[]
   compression?: ParquetCompression
   compressors?: ParquetCompressors
+  /** Where Parquet encoding runs (default: this thread; the Bun worker uses a worker thread). */
+  encoder?: BatchEncoder
   /** Cap on estimated heap bytes of rows held across tables (buffers + queued batches); intake gets BACKPRESSURE above it. */
   maxPendingBytes?: number
   logLine?: (line: string) => void
@@ -334,6 +337,7 @@ export class Pipeline {
       walId: this.#options.log.id,
       compression: this.#options.compression,
       compressors: this.#options.compressors,
+      ...(this.#options.encoder ? { encoder: this.#options.encoder } : {}),
       beforeCommit,
       onCommitted: this.#options.onCommitted,
       log: (line) => this.#logLine(line),

@@ -12,6 +12,7 @@ import { MaintenanceScheduler } from '../maintenance/scheduler.ts'
 import { KafkaSource } from '../sources/kafka/kafka-source.ts'
 import type { CommittedEvent } from '../batcher/table-batcher.ts'
 import { createWorkerMetrics } from './metrics.ts'
+import { ParquetEncoderThread } from './parquet-encoder.ts'
 import { openResources } from './resources.ts'
 
 export interface RunningWorker {
@@ -31,6 +32,8 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
   const onCommitted = (event: CommittedEvent) => {
     for (const source of kafkaSources) source.onCommitted(event)
   }
+  // Encoding off the intake thread: acks and fetches never wait behind a batch's Parquet encoding.
+  const encoder = new ParquetEncoderThread()
   log(`catalog ${resources.catalog.name}; WAL ${resources.log.id} holds ${resources.log.bytes} bytes in ${resources.log.segmentCount} segments`)
   const pipeline = await Pipeline.start({
     catalog: resources.catalog,
@@ -39,6 +42,7 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     tables,
     compression: config.compression,
     compressors: { zstd: zstdCompress },
+    encoder: encoder.encode,
     maxPendingBytes: config.maxPendingBytes,
     logLine: log,
     onCommitted,
@@ -90,6 +94,7 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     await server?.stop()
     await Promise.all(kafkaSources.map((source) => source.stop()))
     await pipeline.stop()
+    encoder.close()
     await resources.close()
     throw error
   }
@@ -118,6 +123,7 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
         await Promise.all(kafkaSources.map((source) => source.stop()))
         await maintenance.stop()
         await pipeline.stop(signal)
+        encoder.close()
         await resources.close()
         log('stopped')
       })()

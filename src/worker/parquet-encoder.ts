@@ -1,0 +1,103 @@
+/**
+ * Parquet encoding on a worker thread, so the thread that takes in records (HTTP acks, Kafka
+ * fetches, JSON parsing) is never blocked for the tens to hundreds of milliseconds a batch takes
+ * to encode. The rows cross as one array per top-level column — cloning arrays of values costs the
+ * intake thread about a sixth of cloning row objects — in chunks, with a turn of the event loop
+ * between them, so even the copy never holds intake up for long. The file bytes come back
+ * transferred. Uploads and commits stay on the calling thread.
+ */
+import { IngestError } from '../errors.ts'
+import type { BatchEncoder, EncodedPartition, EncodeBatchInput } from '../table/encode-batch.ts'
+
+/** What crosses to the thread: the columns, a chunk of rows at a time, then the rest of the batch. */
+export type EncodeRequest =
+  | { id: number; kind: 'rows'; columns: unknown[][]; rowCount: number }
+  | { id: number; kind: 'encode'; input: Omit<EncodeBatchInput, 'columns' | 'rowCount'> }
+
+/** Rows per message: cloning one takes the intake thread about a millisecond. */
+const CHUNK_ROWS = 8_192
+
+type Reply = { id: number; encoded: EncodedPartition[]; error?: undefined } | { id: number; error: { code: string; message: string } }
+
+export class ParquetEncoderThread {
+  #worker: Worker | undefined
+  #pending = new Map<number, { resolve: (encoded: EncodedPartition[]) => void; reject: (error: Error) => void }>()
+  #nextId = 0
+  #closed = false
+
+  /** Encodes `input` on the thread (started on first use, restarted if it died). */
+  readonly encode: BatchEncoder = (input: EncodeBatchInput) => {
+    if (this.#closed) return Promise.reject(new IngestError('ENCODER_CLOSED', 'the Parquet encoder thread is closed'))
+    const worker = this.#worker ?? this.#start()
+    const id = this.#nextId++
+    const done = new Promise<EncodedPartition[]>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject })
+      this.#refWhileBusy()
+    })
+    void this.#send(worker, id, input).catch((error: Error) => {
+      // e.g. a value that cannot be cloned: fail this encode rather than leave it waiting forever.
+      const pending = this.#pending.get(id)
+      this.#pending.delete(id)
+      this.#refWhileBusy()
+      pending?.reject(new IngestError('PARQUET_WRITE', `cannot hand the batch to the encoder thread: ${error.message}`, { cause: error }))
+    })
+    return done
+  }
+
+  async #send(worker: Worker, id: number, input: EncodeBatchInput): Promise<void> {
+    const { columns, rowCount, ...rest } = input
+    for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
+      if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0))
+      // The thread died (its encodes were failed) or was closed meanwhile: stop sending.
+      if (this.#worker !== worker || !this.#pending.has(id)) return
+      const end = Math.min(rowCount, start + CHUNK_ROWS)
+      const chunk = columns.map((column) => column.slice(start, end))
+      worker.postMessage({ id, kind: 'rows', columns: chunk, rowCount: end - start } satisfies EncodeRequest)
+    }
+    if (this.#worker === worker && this.#pending.has(id)) worker.postMessage({ id, kind: 'encode', input: rest } satisfies EncodeRequest)
+  }
+
+  /** Stops the thread; encodes still running are refused (their batches stay queued and retry). */
+  close(): void {
+    this.#closed = true
+    this.#worker?.terminate()
+    this.#worker = undefined
+    this.#failAll(new IngestError('ENCODER_CLOSED', 'the Parquet encoder thread was closed during an encode'))
+  }
+
+  #start(): Worker {
+    const worker = new Worker(new URL('./parquet-encoder.thread.ts', import.meta.url).href)
+    worker.onmessage = (event: MessageEvent<Reply>) => {
+      const reply = event.data
+      const pending = this.#pending.get(reply.id)
+      if (!pending) return
+      this.#pending.delete(reply.id)
+      this.#refWhileBusy()
+      if (reply.error) pending.reject(new IngestError(reply.error.code, reply.error.message))
+      else pending.resolve(reply.encoded)
+    }
+    worker.onerror = (event: ErrorEvent) => {
+      // A crashed thread loses its in-flight encodes: fail them (the batcher retries) and start afresh next time.
+      this.#worker = undefined
+      worker.terminate()
+      this.#failAll(new IngestError('ENCODER_CRASHED', `the Parquet encoder thread failed: ${event.message}`, { retryable: true }))
+    }
+    this.#worker = worker
+    return worker
+  }
+
+  /**
+   * An idle thread must not keep a stopping process alive, but a busy one must: a final commit
+   * awaiting its encode would otherwise see the process exit under it.
+   */
+  #refWhileBusy(): void {
+    const worker = this.#worker as (Worker & { ref?: () => void; unref?: () => void }) | undefined
+    if (this.#pending.size) worker?.ref?.()
+    else worker?.unref?.()
+  }
+
+  #failAll(error: Error): void {
+    for (const { reject } of this.#pending.values()) reject(error)
+    this.#pending.clear()
+  }
+}

@@ -1,0 +1,58 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { parsePartitionDsl } from '../../src/iceberg/partition-dsl.ts'
+import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
+import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
+import { encodeBatch, rowsToColumns, type EncodeBatchInput } from '../../src/table/encode-batch.ts'
+import { ParquetEncoderThread } from '../../src/worker/parquet-encoder.ts'
+import { IngestError } from '../../src/errors.ts'
+
+const schema = parseSchemaDsl('id long not null, sensor string, reading double, tags list<string>')
+const threads: ParquetEncoderThread[] = []
+afterAll(() => threads.forEach((thread) => thread.close()))
+
+function batch(count: number): EncodeBatchInput {
+  const rows = Array.from({ length: count }, (_, i) => ({ id: BigInt(i), sensor: `s${i % 7}`, reading: i / 4, tags: i % 5 ? [`t${i % 5}`] : null }))
+  return { schema, spec: parsePartitionDsl('sensor', schema), columns: rowsToColumns(schema, rows), rowCount: count, compression: 'zstd', targetFileBytes: 1 << 30 }
+}
+
+describe('ParquetEncoderThread', () => {
+  test('a batch of many chunks encodes on the thread to the same bytes and metrics as in this thread', async () => {
+    const thread = new ParquetEncoderThread()
+    threads.push(thread)
+    const input = batch(30_000) // several 8,192-row chunks
+    const [onThread, here] = await Promise.all([thread.encode(input), encodeBatch(input, { zstd: zstdCompress })])
+    expect(onThread.map((p) => p.partition)).toEqual(here.map((p) => p.partition))
+    for (const [k, partition] of onThread.entries()) {
+      expect(partition.files.map((f) => f.metrics)).toEqual(here[k]!.files.map((f) => f.metrics))
+      expect(partition.files.map((f) => [...f.bytes])).toEqual(here[k]!.files.map((f) => [...f.bytes]))
+    }
+  })
+
+  test('concurrent encodes each get their own result', async () => {
+    const thread = new ParquetEncoderThread()
+    threads.push(thread)
+    const sizes = [10_000, 20, 9_000, 1]
+    const results = await Promise.all(sizes.map((n) => thread.encode(batch(n))))
+    expect(results.map((partitions) => partitions.reduce((sum, p) => sum + Number(p.files[0]!.metrics['record-count']), 0))).toEqual(sizes)
+  })
+
+  test("an encoding error comes back with the thread's code and message; the thread keeps working", async () => {
+    const thread = new ParquetEncoderThread()
+    threads.push(thread)
+    const bad = batch(100)
+    bad.columns[0]![42] = 'not a long'
+    const error = await thread.encode(bad).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(IngestError)
+    expect((error as IngestError).code).toBe('VALIDATION')
+    expect((error as IngestError).message).toContain('id')
+    expect((await thread.encode(batch(10))).length).toBe(7)
+  })
+
+  test('close fails encodes in flight and refuses new ones', async () => {
+    const thread = new ParquetEncoderThread()
+    const inFlight = thread.encode(batch(50_000))
+    thread.close()
+    await expect(inFlight).rejects.toThrow('closed')
+    await expect(thread.encode(batch(1))).rejects.toThrow('closed')
+  })
+})
