@@ -21,7 +21,7 @@ import { createTopic, produce } from '../test/e2e/kafka-topics.ts'
 import { stackEnv } from '../test/e2e/stack-env.ts'
 import { freePort } from '../test/e2e/worker-process.ts'
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '300000' }, runs: { type: 'string', default: '3' } } })
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } })
 const MESSAGES = Number(values.messages)
 const RUNS = Number(values.runs)
 const env = stackEnv()
@@ -212,7 +212,7 @@ for (let run = 0; run < RUNS; run++) {
   p50.push(percentile(half.latencies, 0.5))
   p99.push(percentile(half.latencies, 0.99))
   // Also at half the 150k rows/s target, the load the p99 ≤ 10 ms target is stated for.
-  const target = await postLoad(url, 150, BATCH, 16, 75_000)
+  const target = await postLoad(url, 600, BATCH, 16, 75_000)
   targetP50.push(percentile(target.latencies, 0.5))
   targetP99.push(percentile(target.latencies, 0.99))
   httpRss.push(worker.peakRssMb())

@@ -12,13 +12,14 @@ import { estimateRowBytes, writeDataFile, type ParquetCompression, type ParquetC
 export interface EncodeBatchInput {
   schema: Schema
   spec: PartitionSpec
-  /** One array per top-level field of `schema`, in field order, each `rowCount` long. */
-  columns: unknown[][]
-  rowCount: number
+  rows: readonly Row[]
   compression: ParquetCompression
   /** A file rolls over once its rows' estimated uncompressed bytes reach this. */
   targetFileBytes: number
 }
+
+/** The same batch in columns: one array per top-level field of `schema`, in field order, each `rowCount` long. */
+export type ColumnBatch = Omit<EncodeBatchInput, 'rows'> & { columns: unknown[][]; rowCount: number }
 
 export interface EncodedPartition {
   /** The partition tuple, in spec field order (empty for an unpartitioned table). */
@@ -59,7 +60,7 @@ function partitionKey(values: IcebergValue[]): string {
 }
 
 /** Row indexes grouped by partition tuple, in first-seen order; undefined indexes mean "every row". */
-function groupByPartition(input: EncodeBatchInput): { partition: IcebergValue[]; indexes?: number[] }[] {
+function groupByPartition(input: ColumnBatch): { partition: IcebergValue[]; indexes?: number[] }[] {
   const { schema, spec, columns, rowCount } = input
   if (!spec.fields.length) return [{ partition: [] }]
   const row = rowView(schema, columns)
@@ -109,7 +110,13 @@ function fileRanges(schema: Schema, columns: unknown[][], rowCount: number, targ
  * Encodes in this thread, yielding to the event loop between files so requests arriving meanwhile
  * (HTTP acks, Kafka heartbeats) wait for one file's encoding, not the whole batch's.
  */
-export async function encodeBatch(input: EncodeBatchInput, compressors?: ParquetCompressors): Promise<EncodedPartition[]> {
+export function encodeBatch(input: EncodeBatchInput, compressors?: ParquetCompressors): Promise<EncodedPartition[]> {
+  const { rows, ...rest } = input
+  return encodeColumns({ ...rest, columns: rowsToColumns(input.schema, rows), rowCount: rows.length }, compressors)
+}
+
+/** encodeBatch for a batch already in columns (what the encoder thread receives). */
+export async function encodeColumns(input: ColumnBatch, compressors?: ParquetCompressors): Promise<EncodedPartition[]> {
   const { schema } = input
   const encoded: EncodedPartition[] = []
   for (const { partition, indexes } of groupByPartition(input)) {

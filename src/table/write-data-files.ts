@@ -7,7 +7,7 @@ import { currentSchema, defaultSpec } from '../iceberg/table-metadata.ts'
 import type { DataFile, Row, TableMetadata } from '../iceberg/types.ts'
 import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
-import { encodeBatch, rowsToColumns, type BatchEncoder } from './encode-batch.ts'
+import { encodeBatch, type BatchEncoder } from './encode-batch.ts'
 
 export interface WriteDataFilesInput {
   io: FileIO
@@ -52,7 +52,7 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
   const compression = input.compression ?? codecFromProperty(metadata.properties['write.parquet.compression-codec'], input.compressors)
 
   const encode: BatchEncoder = input.encoder ?? ((batch) => encodeBatch(batch, input.compressors))
-  const encoded = await encode({ schema, spec, columns: rowsToColumns(schema, input.rows), rowCount: input.rows.length, compression, targetFileBytes: targetBytes })
+  const encoded = await encode({ schema, spec, rows: input.rows, compression, targetFileBytes: targetBytes })
 
   const base = dataLocation(metadata)
   const dataFiles: DataFile[] = []

@@ -5,7 +5,7 @@
  */
 import type { IngestError } from '../errors.ts'
 import { zstdCompress } from '../parquet/zstd.bun.ts'
-import { encodeBatch } from '../table/encode-batch.ts'
+import { encodeColumns } from '../table/encode-batch.ts'
 import type { EncodeRequest } from './parquet-encoder.ts'
 
 declare const self: { onmessage: ((event: MessageEvent) => void) | null; postMessage(message: unknown, transfer?: Transferable[]): void }
@@ -31,7 +31,7 @@ self.onmessage = async (event: MessageEvent<EncodeRequest>) => {
   const batch = received.get(id) ?? { columns: request.input.schema.fields.map(() => []), rowCount: 0 }
   received.delete(id)
   try {
-    const encoded = await encodeBatch({ ...request.input, ...batch }, { zstd: zstdCompress })
+    const encoded = await encodeColumns({ ...request.input, ...batch }, { zstd: zstdCompress })
     const buffers = new Set<ArrayBuffer>()
     for (const { files } of encoded) for (const file of files) buffers.add(file.bytes.buffer as ArrayBuffer)
     self.postMessage({ id, encoded }, [...buffers])

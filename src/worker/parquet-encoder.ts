@@ -7,12 +7,12 @@
  * transferred. Uploads and commits stay on the calling thread.
  */
 import { IngestError } from '../errors.ts'
-import type { BatchEncoder, EncodedPartition, EncodeBatchInput } from '../table/encode-batch.ts'
+import { rowsToColumns, type BatchEncoder, type ColumnBatch, type EncodedPartition, type EncodeBatchInput } from '../table/encode-batch.ts'
 
 /** What crosses to the thread: the columns, a chunk of rows at a time, then the rest of the batch. */
 export type EncodeRequest =
   | { id: number; kind: 'rows'; columns: unknown[][]; rowCount: number }
-  | { id: number; kind: 'encode'; input: Omit<EncodeBatchInput, 'columns' | 'rowCount'> }
+  | { id: number; kind: 'encode'; input: Omit<ColumnBatch, 'columns' | 'rowCount'> }
 
 /** Rows per message: cloning one takes the intake thread about a millisecond. */
 const CHUNK_ROWS = 8_192
@@ -45,13 +45,14 @@ export class ParquetEncoderThread {
   }
 
   async #send(worker: Worker, id: number, input: EncodeBatchInput): Promise<void> {
-    const { columns, rowCount, ...rest } = input
+    const { rows, ...rest } = input
+    const rowCount = rows.length
     for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
       if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0))
       // The thread died (its encodes were failed) or was closed meanwhile: stop sending.
       if (this.#worker !== worker || !this.#pending.has(id)) return
       const end = Math.min(rowCount, start + CHUNK_ROWS)
-      const chunk = columns.map((column) => column.slice(start, end))
+      const chunk = rowsToColumns(input.schema, rows, start, end)
       worker.postMessage({ id, kind: 'rows', columns: chunk, rowCount: end - start } satisfies EncodeRequest)
     }
     if (this.#worker === worker && this.#pending.has(id)) worker.postMessage({ id, kind: 'encode', input: rest } satisfies EncodeRequest)

@@ -3,7 +3,7 @@ import { parquetReadObjects } from 'hyparquet'
 import { parsePartitionDsl } from '../../src/iceberg/partition-dsl.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import type { Row } from '../../src/iceberg/types.ts'
-import { encodeBatch, rowsToColumns } from '../../src/table/encode-batch.ts'
+import { encodeBatch, encodeColumns, rowsToColumns } from '../../src/table/encode-batch.ts'
 
 const schema = parseSchemaDsl('id long not null, sensor string, ts timestamp')
 const rows: Row[] = Array.from({ length: 1_000 }, (_, i) => ({ id: BigInt(i), sensor: `s${i % 3}`, ts: 1_767_225_600_000_000n + BigInt(i) * 3_600_000_000n }))
@@ -16,8 +16,7 @@ async function idsOf(bytes: Uint8Array): Promise<number[]> {
 const input = (spec: string, targetFileBytes = 1 << 30) => ({
   schema,
   spec: parsePartitionDsl(spec, schema),
-  columns: rowsToColumns(schema, rows),
-  rowCount: rows.length,
+  rows,
   compression: 'snappy' as const,
   targetFileBytes,
 })
@@ -65,9 +64,16 @@ describe('encodeBatch', () => {
     for (const file of only!.files) expect(Number(file.metrics['record-count'])).toBeLessThan(200)
   })
 
+  test('encodeColumns (the thread side) gives the same files as encodeBatch from rows', async () => {
+    const { rows: _, ...rest } = input('sensor')
+    const fromColumns = await encodeColumns({ ...rest, columns: rowsToColumns(schema, rows), rowCount: rows.length })
+    const fromRows = await encodeBatch(input('sensor'))
+    expect(fromColumns.map((p) => p.files.map((f) => [...f.bytes]))).toEqual(fromRows.map((p) => p.files.map((f) => [...f.bytes])))
+  })
+
   test('a value that does not fit its column is a ValidationError naming the field', async () => {
     const bad = input('')
-    bad.columns[0]![5] = 'not a long'
+    bad.rows = rows.map((row, i) => (i === 5 ? { ...row, id: 'not a long' } : row))
     await expect(encodeBatch(bad)).rejects.toThrow(/id/)
   })
 })

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { parsePartitionDsl } from '../../src/iceberg/partition-dsl.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
-import { encodeBatch, rowsToColumns, type EncodeBatchInput } from '../../src/table/encode-batch.ts'
+import { encodeBatch, type EncodeBatchInput } from '../../src/table/encode-batch.ts'
 import { ParquetEncoderThread } from '../../src/worker/parquet-encoder.ts'
 import { IngestError } from '../../src/errors.ts'
 
@@ -12,7 +12,7 @@ afterAll(() => threads.forEach((thread) => thread.close()))
 
 function batch(count: number): EncodeBatchInput {
   const rows = Array.from({ length: count }, (_, i) => ({ id: BigInt(i), sensor: `s${i % 7}`, reading: i / 4, tags: i % 5 ? [`t${i % 5}`] : null }))
-  return { schema, spec: parsePartitionDsl('sensor', schema), columns: rowsToColumns(schema, rows), rowCount: count, compression: 'zstd', targetFileBytes: 1 << 30 }
+  return { schema, spec: parsePartitionDsl('sensor', schema), rows, compression: 'zstd', targetFileBytes: 1 << 30 }
 }
 
 describe('ParquetEncoderThread', () => {
@@ -40,7 +40,7 @@ describe('ParquetEncoderThread', () => {
     const thread = new ParquetEncoderThread()
     threads.push(thread)
     const bad = batch(100)
-    bad.columns[0]![42] = 'not a long'
+    bad.rows = bad.rows.map((row, i) => (i === 42 ? { ...row, id: 'not a long' } : row))
     const error = await thread.encode(bad).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(IngestError)
     expect((error as IngestError).code).toBe('VALIDATION')
