@@ -69,6 +69,12 @@ export interface PipelineTable {
   commitBarriers: (() => Promise<void>)[]
 }
 
+/** JSON.stringify(entry) with `r` given as JSON text already (the request body's own). Replay parses either alike. */
+function logEntryText(entry: LogEntry, recordsJson: string): string {
+  const key = entry.k === undefined ? '' : `,"k":${JSON.stringify(entry.k)}`
+  return `{"t":${JSON.stringify(entry.t)}${key},"r":${recordsJson},"d":${JSON.stringify(entry.d)}}`
+}
+
 const httpDeadLetterRow = (d: LogEntry['d'][number]): Row =>
   deadLetterRow({ source: 'http', receivedAtMs: d.at, error: d.e, raw: d.raw, ...(d.i === undefined ? {} : { recordIndex: d.i }) })
 const dotted = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
@@ -142,6 +148,8 @@ export class Pipeline {
   async acceptHttp(input: {
     table: PipelineTable
     records: unknown[]
+    /** `records` as one JSON array text from the request body, which saves serialising them again. */
+    recordsJson?: string
     rows: Row[]
     idempotencyKey?: string
     response: unknown
@@ -150,7 +158,7 @@ export class Pipeline {
     if (key !== undefined && this.#idempotency.has(key)) return { duplicate: true, response: this.#idempotency.get(key) }
     await this.#waitForRoom()
     const entry: LogEntry = { t: dotted(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
-    const walSeq = await this.#logEntry(entry, (seq) => {
+    const walSeq = await this.#logEntry(entry, input.recordsJson, (seq) => {
       input.table.batcher.add(input.rows, { walSeq: seq })
       input.table.batcher.maybeRoll()
     })
@@ -170,7 +178,7 @@ export class Pipeline {
       r: [],
       d: input.letters.map((d) => ({ e: d.reason, raw: d.raw, i: d.index, at })),
     }
-    await this.#logEntry(entry, (seq) => input.table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq }))
+    await this.#logEntry(entry, undefined, (seq) => input.table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq }))
     this.counters.httpRejected += input.letters.length
     if (key !== undefined) {
       this.#deadLettered.add(key)
@@ -183,8 +191,8 @@ export class Pipeline {
    * marker says "every record up to seq S is committed", which only holds if a batch can never
    * roll with seq S while a record below S is still on its way into the buffer.
    */
-  async #logEntry(entry: LogEntry, apply: (seq: bigint) => void): Promise<bigint> {
-    const payload = encoder.encode(JSON.stringify(entry))
+  async #logEntry(entry: LogEntry, recordsJson: string | undefined, apply: (seq: bigint) => void): Promise<bigint> {
+    const payload = encoder.encode(recordsJson === undefined ? JSON.stringify(entry) : logEntryText(entry, recordsJson))
     const appended = this.#options.log.append([payload])
     const applied = this.#applyOrder.then(async () => {
       const { lastSeq } = await appended

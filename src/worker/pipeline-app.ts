@@ -41,7 +41,14 @@ export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () 
     },
     accept: async (input) => {
       const table = pipeline.table(input.table.namespace, input.table.name)!
-      return pipeline.acceptHttp({ table, records: input.records, rows: input.rows, response: input.response, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) })
+      return pipeline.acceptHttp({
+        table,
+        records: input.records,
+        ...(input.recordsJson === undefined ? {} : { recordsJson: input.recordsJson }),
+        rows: input.rows,
+        response: input.response,
+        ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+      })
     },
     deadLetter: async (input) => {
       const table = pipeline.table(input.table.namespace, input.table.name)!

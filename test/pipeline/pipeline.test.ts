@@ -93,6 +93,31 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
     run.catalog.close()
   })
 
+  test('records logged from the request body text (recordsJson) replay to the same rows after a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
+    dirs.push(dir)
+    let run = await open(dir)
+    const records = Array.from({ length: 20 }, (_, i) => ({ id: i, name: `n${i}` }))
+    const rows = records.map((record) => {
+      const result = run.table.coerce(record)
+      if (!result.ok) throw new Error(result.reason)
+      return result.row
+    })
+    const recordsJson = ` [${records.map((r) => JSON.stringify(r, null, 1)).join(' ,\n')}] `
+    await run.pipeline.acceptHttp({ table: run.table, records, recordsJson, rows, idempotencyKey: 'body-1', response: { accepted: 20 } })
+    // crash: nothing committed, the WAL holds the body's text
+    await run.wal.close()
+    run.catalog.close()
+    run = await open(dir)
+    expect(run.pipeline.counters.replayed).toBe(1)
+    // The key is remembered across the restart too.
+    expect((await run.pipeline.acceptHttp({ table: run.table, records, recordsJson, rows, idempotencyKey: 'body-1', response: {} })).duplicate).toBe(true)
+    await run.pipeline.stop()
+    await run.wal.close()
+    expect(await ids(run.io, run.catalog)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    run.catalog.close()
+  })
+
   test('a commit that landed just before the crash is not replayed (marker in the snapshot)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
     dirs.push(dir)

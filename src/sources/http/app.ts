@@ -167,7 +167,14 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
       await deps.deadLetter({ table: identifier, records: letters, source: 'http', ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
     }
     if (rows.length > 0) {
-      const result = await deps.accept({ table: identifier, rows, records, response, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
+      const result = await deps.accept({
+        table: identifier,
+        rows,
+        records,
+        ...(rejected.length === 0 ? { recordsJson: body.arrayText() } : {}),
+        response,
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      })
       if (result.duplicate === true) {
         c.set('outcome', { accepted: 0, rejected })
         return c.json(result.response, 200, { 'Idempotent-Replayed': 'true' })

@@ -20,6 +20,8 @@ export interface ParsedBody {
   entries: BodyEntry[]
   /** The record's original text; computed on demand, since only rejected records need it. */
   rawText(index: number): string
+  /** Every record as one JSON array text, from the body as sent (no re-serialising). */
+  arrayText(): string
 }
 
 /**
@@ -66,7 +68,7 @@ function parseNdjson(text: string): ParsedBody {
       entries.push({ index, value: undefined, parseError: `invalid JSON: ${errorMessage(error)}` })
     }
   }
-  return { entries, rawText: (index) => lines[index] ?? '' }
+  return { entries, rawText: (index) => lines[index] ?? '', arrayText: () => `[${entries.map((entry) => lines[entry.index]).join(',')}]` }
 }
 
 const QUOTE = 34
@@ -128,9 +130,9 @@ function parseJson(text: string): ParsedBody {
       const span = spans[index]
       return span === undefined ? '' : text.slice(span[0], span[1])
     }
-    return { entries: value.map((item: unknown, index) => ({ index, value: item })), rawText }
+    return { entries: value.map((item: unknown, index) => ({ index, value: item })), rawText, arrayText: () => text.trim() }
   }
-  if (typeof value === 'object' && value !== null) return { entries: [{ index: 0, value }], rawText: () => text.trim() }
+  if (typeof value === 'object' && value !== null) return { entries: [{ index: 0, value }], rawText: () => text.trim(), arrayText: () => `[${text.trim()}]` }
   throw new HttpRequestError('INVALID_BODY', `a JSON body must be an object or an array of objects, got ${value === null ? 'null' : typeof value}`)
 }
 

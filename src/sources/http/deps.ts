@@ -31,6 +31,11 @@ export interface AcceptInput {
   rows: Row[]
   /** The accepted records as parsed from the body, parallel to `rows` (what a WAL stores and re-coerces on replay). */
   records: unknown[]
+  /**
+   * The same records as one JSON array text, taken from the body as sent, when every record was accepted; a WAL
+   * stores it instead of serialising `records` again (which costs more than parsing the body did).
+   */
+  recordsJson?: string
   /** The request's `Idempotency-Key` header, when sent. */
   idempotencyKey?: string
   /**

@@ -26,6 +26,23 @@ describe('parseBody', () => {
   })
 })
 
+describe('arrayText: every record as one JSON array, from the body as sent', () => {
+  const cases: [string, string, 'json' | 'ndjson'][] = [
+    ['an array', ' [{"a":1}, {"b" : 1e400}]\n', 'json'],
+    ['one object', '\n{"a": 1}\n', 'json'],
+    ['NDJSON with blank and CRLF lines', '{"a":1}\r\n\n{"b":"x,y"}\n{"c":[1,2]}', 'ndjson'],
+  ]
+  for (const [name, text, format] of cases) {
+    test(`${name}: parses back to the entries' values`, () => {
+      const body = parseBody(text, format)
+      expect(JSON.parse(body.arrayText())).toEqual(body.entries.map((entry) => entry.value))
+    })
+  }
+  test('keeps the text as sent: an array body is its own trimmed text', () => {
+    expect(parseBody(' [{"n": 12345678901234567890}]\n', 'json').arrayText()).toBe('[{"n": 12345678901234567890}]')
+  })
+})
+
 describe('bodyFormat', () => {
   test('media types, case and parameters', () => {
     expect(bodyFormat('application/json')).toBe('json')

@@ -13,6 +13,8 @@ describe('POST /v1/tables/{namespace}/{table}/records', () => {
     expect(deps.accepted).toHaveLength(1)
     expect(deps.accepted[0]?.table).toEqual({ namespace: ['learning'], name: 'sensor_readings' })
     expect(deps.accepted[0]?.rows).toEqual([{ sensor_id: 's1', ts: 1_700_000_000_001_000n, reading: 0.5 }])
+    // Every record accepted: the WAL gets the body's own text as the records' JSON.
+    expect(deps.accepted[0]?.recordsJson).toBe(`[${JSON.stringify(good(1))}]`)
     expect(deps.deadLetters).toHaveLength(0)
   })
 
@@ -27,6 +29,8 @@ describe('POST /v1/tables/{namespace}/{table}/records', () => {
     expect(json.rejected[0]?.reason).toBe('field "reading": expected double, got string "abc"')
     expect(json.rejected[2]?.reason).toBe('record: expected object, got number 7')
     expect(deps.accepted[0]?.rows.map((row) => row.sensor_id)).toEqual(['s0', 's2'])
+    // Some rejected: the body's text is not the accepted records', so none is offered.
+    expect(deps.accepted[0]?.recordsJson).toBeUndefined()
     expect(deps.accepted[0]?.response).toEqual(json)
     expect(deps.deadLetters).toHaveLength(1)
     expect(deps.deadLetters[0]?.source).toBe('http')
