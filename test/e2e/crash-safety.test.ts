@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTopic, endOffsets, produce } from './kafka-topics.ts'
+import { consumeAll, createTopic, endOffsets, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { freePort, spawnWorker, startPoster, type WorkerProcess } from './worker-process.ts'
 import { stackEnv } from './stack-env.ts'
@@ -135,5 +135,48 @@ describe('crash safety', () => {
     expect(Object.values(drained.offsets).reduce((x, y) => x + y, 0)).toBe(total)
     expect(report.distinct).toBe(report.count)
     expect(report.kafka_ids).toBe(total)
+  }, 300_000)
+
+  test('kill -9 while bad messages go to a dead-letter topic: every good row once, every bad message forwarded at least once', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8)
+    const topic = `dlqcrash_${suffix}`
+    const dlqTopic = `dlqcrash_dlq_${suffix}`
+    const table = `dlqcrash_${suffix}.events`
+    const total = 60_000
+    await createTopic(brokers, topic, 3)
+    await createTopic(brokers, dlqTopic, 1)
+    const bad = (id: number) => id % 50 === 7
+    await produce(brokers, topic, Array.from({ length: total }, (_, id) => (bad(id) ? `{broken ${id}` : JSON.stringify({ id, src: 'kafka' }))), 5_000)
+    const raw = config(table, topic, `g-${suffix}`, freePort())
+    const tables = raw.tables as { kafka: Record<string, unknown> }[]
+    tables[0]!.kafka.deadLetterTopic = dlqTopic
+    const dataDir = raw.dataDir as string
+    for (let kill = 0; kill < 6; kill++) {
+      const worker = await spawnWorker(raw, join(dataDir, `worker-${kill}.log`))
+      running.push(worker)
+      await Bun.sleep(300 + Math.random() * 1_500)
+      worker.process.kill(9)
+      await worker.exited
+    }
+    const last = await spawnWorker(raw, join(dataDir, 'worker-final.log'))
+    running.push(last)
+    const drained = await waitForOffsets(table, topic, total, 120_000)
+    last.process.kill('SIGTERM')
+    expect(await last.exited).toBe(0)
+
+    const badIds = Array.from({ length: total }, (_, id) => id).filter(bad)
+    const report = await idReport(table, topic, [])
+    expect(drained.offsets).toEqual(await endOffsets(brokers, topic, 3))
+    expect(report.count).toBe(total - badIds.length)
+    expect(report.distinct).toBe(report.count)
+    // At least once: a crash between a forward and the table commit forwards again; none may be missing.
+    const dlqEnd = Object.values(await endOffsets(brokers, dlqTopic, 1)).reduce((a, b) => a + b, 0)
+    const forwarded = await consumeAll(brokers, dlqTopic, dlqEnd, 30_000)
+    const header = (message: (typeof forwarded)[number], name: string) => [...message.headers].find(([k]) => k.toString() === name)?.[1].toString()
+    const seen = new Set(forwarded.map((m) => Number(/^\{broken (\d+)$/.exec(m.value.toString())![1])))
+    expect([...seen].sort((a, b) => a - b)).toEqual(badIds)
+    const coordinates = new Set(forwarded.map((m) => `${header(m, 'dlq.partition')}:${header(m, 'dlq.offset')}`))
+    expect(coordinates.size).toBe(badIds.length)
+    console.log(`dead-letter crash test: ${forwarded.length} forwards for ${badIds.length} bad messages after 6 kills`)
   }, 300_000)
 })
