@@ -17,13 +17,15 @@ import { createManifestReader, hasNoLiveFiles, isLive, type ManifestReader } fro
 import { chunkEntries, MANIFEST_TARGET_BYTES_DEFAULT, specById, writeManifest } from './manifest-writer.ts'
 import type { Decompressors } from './parquet-rows.ts'
 import { commitReplace, fullName, type MaintenanceContext, type ReplaceAttempt } from './replace-commit.ts'
-import { compactedLocation, compressionFor, rewriteBin } from './rewrite-bin.ts'
+import { compactedLocation, compressionFor, rewriteBin, type BinCompactor } from './rewrite-bin.ts'
 
 export interface CompactOptions extends Partial<CompactionPlanOptions> {
   /** Plan and report only. */
   dryRun?: boolean
   compressors?: ParquetCompressors
   decompressors?: Decompressors
+  /** Where each bin's decoding and encoding run (default: this thread). */
+  compactor?: BinCompactor
   /** Re-read every new file and compare row digests before committing (default true). */
   verify?: boolean
 }

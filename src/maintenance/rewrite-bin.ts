@@ -5,7 +5,7 @@
  */
 import { partitionPath } from '../iceberg/transforms.ts'
 import type { DataFile, IcebergValue, PartitionSpec, Schema, TableMetadata } from '../iceberg/types.ts'
-import { writeDataFile, type ParquetCompression, type ParquetCompressors } from '../parquet/data-file.ts'
+import { writeDataFile, type ParquetCompression, type ParquetCompressors, type WrittenDataFile } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { dataLocation } from '../table/write-data-files.ts'
 import { MaintenanceError } from './errors.ts'
@@ -27,7 +27,22 @@ export interface RewriteBinOptions {
   verify?: boolean
   /** Input files read at once. */
   concurrency?: number
+  /** Where the decoding, merging and encoding run (default: this thread, `compactBin`). */
+  compactor?: BinCompactor
 }
+
+/** One bin's CPU work, without I/O: the input files' bytes in, the merged file's bytes out. */
+export interface CompactBinInput {
+  schema: Schema
+  inputs: { location: string; bytes: Uint8Array; recordCount: number }[]
+  /** Where the output will be written (named in errors). */
+  location: string
+  compression: ParquetCompression
+  verify: boolean
+}
+
+/** Runs compactBin somewhere (this thread, or the worker's encoder thread); compressors are its own. */
+export type BinCompactor = (input: CompactBinInput) => Promise<WrittenDataFile>
 
 /** `write.parquet.compression-codec`, with zstd only when the host gave a compressor (as the writer does). */
 export function compressionFor(properties: Record<string, string>, compressors: ParquetCompressors | undefined): ParquetCompression {
@@ -51,19 +66,35 @@ export function compactedLocation(metadata: TableMetadata, spec: PartitionSpec, 
  */
 export async function rewriteBin(options: RewriteBinOptions): Promise<DataFile> {
   const { io, schema, inputs } = options
-  const parts = await mapConcurrent(inputs, options.concurrency ?? 8, async (file) => {
-    const data = await readDataFileColumns(await io.read(file['file-path']), schema, file['file-path'], options.decompressors)
-    if (data.rowCount !== file['record-count']) {
-      throw new MaintenanceError('CONTENT_MISMATCH', `${file['file-path']} holds ${data.rowCount} rows, its manifest entry says ${file['record-count']}`, {
-        context: { location: file['file-path'] },
-      })
-    }
-    return data
-  })
+  const read = await mapConcurrent(inputs, options.concurrency ?? 8, async (file) => ({
+    location: file['file-path'],
+    bytes: await io.read(file['file-path']),
+    recordCount: file['record-count'],
+  }))
+  const input: CompactBinInput = { schema, inputs: read, location: options.location, compression: options.compression, verify: options.verify ?? true }
+  const compact = options.compactor ?? ((bin: CompactBinInput) => compactBin(bin, options.compressors, options.decompressors))
+  const { bytes, metrics } = await compact(input)
+  await io.write(options.location, bytes)
+  return { content: 0, 'file-path': options.location, 'file-format': 'PARQUET', partition: options.partition, ...metrics }
+}
+
+/**
+ * Decodes the inputs, checks their counts, merges their rows into one Parquet file and (with
+ * `verify`) reads it back to compare row digests.
+ * @throws MaintenanceError `CONTENT_MISMATCH`, `UNREADABLE_DATA_FILE` (see rewriteBin).
+ */
+export async function compactBin(input: CompactBinInput, compressors?: ParquetCompressors, decompressors?: Decompressors): Promise<WrittenDataFile> {
+  const { schema } = input
   const inputDigest = emptyDigest()
   const merged: DataFileColumns = { columns: {}, rowCount: 0 }
   for (const field of schema.fields) merged.columns[field.name] = []
-  for (const part of parts) {
+  for (const file of input.inputs) {
+    const part = await readDataFileColumns(file.bytes, schema, file.location, decompressors)
+    if (part.rowCount !== file.recordCount) {
+      throw new MaintenanceError('CONTENT_MISMATCH', `${file.location} holds ${part.rowCount} rows, its manifest entry says ${file.recordCount}`, {
+        context: { location: file.location },
+      })
+    }
     digestColumns(inputDigest, schema, part)
     for (const field of schema.fields) {
       const target = merged.columns[field.name]!
@@ -71,27 +102,25 @@ export async function rewriteBin(options: RewriteBinOptions): Promise<DataFile> 
     }
     merged.rowCount += part.rowCount
   }
-  parts.length = 0
-  const { bytes, metrics } = writeDataFile({
+  const written = writeDataFile({
     schema,
     columns: merged.columns,
     rowCount: merged.rowCount,
-    compression: options.compression,
-    compressors: options.compressors,
+    compression: input.compression,
+    ...(compressors ? { compressors } : {}),
   })
-  if (options.verify ?? true) {
+  if (input.verify) {
     // Why: the old files are deleted from the table by this commit (and from storage at expiry);
     // a rewrite that lost or changed a value must never get that far.
-    const written = await readDataFileColumns(bytes, schema, options.location, options.decompressors)
-    const outputDigest = digestColumns(emptyDigest(), schema, written)
+    const readBack = await readDataFileColumns(written.bytes, schema, input.location, decompressors)
+    const outputDigest = digestColumns(emptyDigest(), schema, readBack)
     if (!sameDigest(inputDigest, outputDigest)) {
       throw new MaintenanceError(
         'CONTENT_MISMATCH',
-        `rewrite of ${inputs.length} files into ${options.location} changed the rows (${inputDigest.rows} rows in, ${outputDigest.rows} read back, digests differ)`,
-        { context: { location: options.location } },
+        `rewrite of ${input.inputs.length} files into ${input.location} changed the rows (${inputDigest.rows} rows in, ${outputDigest.rows} read back, digests differ)`,
+        { context: { location: input.location } },
       )
     }
   }
-  await io.write(options.location, bytes)
-  return { content: 0, 'file-path': options.location, 'file-format': 'PARQUET', partition: options.partition, ...metrics }
+  return written
 }

@@ -14,6 +14,7 @@ import type { MaintenanceConfig } from './config.ts'
 import { expireSnapshots } from './expire.ts'
 import { removeOrphanFiles } from './orphans.ts'
 import type { Decompressors } from './parquet-rows.ts'
+import type { BinCompactor } from './rewrite-bin.ts'
 import { fullName, type MaintenanceContext } from './replace-commit.ts'
 import { rewriteManifests } from './rewrite-manifests.ts'
 
@@ -30,6 +31,8 @@ export interface SchedulerOptions {
   tables: ScheduledTable[]
   compressors?: ParquetCompressors
   decompressors?: Decompressors
+  /** Where compaction's decoding and encoding run (default: this thread). */
+  compactor?: BinCompactor
   log?: (line: string) => void
   now?: () => number
   /** Called after each task that committed (e.g. to let ingest reload the table). */
@@ -151,7 +154,12 @@ export class MaintenanceScheduler {
     const context: MaintenanceContext = { catalog: this.#options.catalog, io: this.#options.io, now: this.#now, log: this.#options.log }
     const { config, identifier } = table
     if (task === 'compaction' && config.compaction) {
-      const result = await compactTable(context, identifier, { ...config.compaction, compressors: this.#options.compressors, decompressors: this.#options.decompressors })
+      const result = await compactTable(context, identifier, {
+        ...config.compaction,
+        compressors: this.#options.compressors,
+        decompressors: this.#options.decompressors,
+        ...(this.#options.compactor ? { compactor: this.#options.compactor } : {}),
+      })
       if (result.snapshotId === undefined) return undefined
       const before = result.partitions.reduce((n, p) => n + p.filesBefore, 0)
       const after = result.partitions.reduce((n, p) => n + p.filesAfter, 0)

@@ -106,6 +106,8 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     tables: config.tables.map((table) => ({ identifier: tableIdentifier(table.name), config: table.maintenance })),
     compressors: { zstd: zstdCompress },
     decompressors: { ZSTD: (input) => Bun.zstdDecompressSync(input) },
+    // Off the intake thread, like ingest's encoding: a bin can take seconds to decode and rewrite.
+    compactor: encoder.compactBin,
     log,
     // An idle batcher would otherwise build its next commit on a parent expiry may have removed.
     onCommitted: (id) => void pipeline.table(id.namespace, id.name)?.batcher.reload().catch(() => {}),

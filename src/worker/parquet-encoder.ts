@@ -4,24 +4,39 @@
  * to encode. The rows cross as one array per top-level column — cloning arrays of values costs the
  * intake thread about a sixth of cloning row objects — in chunks, with a turn of the event loop
  * between them, so even the copy never holds intake up for long. The file bytes come back
- * transferred. Uploads and commits stay on the calling thread.
+ * transferred. Compaction's bins (decode, merge, encode, verify) run on the same thread.
+ * Uploads, reads and commits stay on the calling thread.
  */
 import { IngestError } from '../errors.ts'
+import { MaintenanceError } from '../maintenance/errors.ts'
+import type { BinCompactor, CompactBinInput } from '../maintenance/rewrite-bin.ts'
+import type { WrittenDataFile } from '../parquet/data-file.ts'
 import { rowsToColumns, type BatchEncoder, type ColumnBatch, type EncodedPartition, type EncodeBatchInput } from '../table/encode-batch.ts'
 
 /** What crosses to the thread: the columns, a chunk of rows at a time, then the rest of the batch. */
 export type EncodeRequest =
   | { id: number; kind: 'rows'; columns: unknown[][]; rowCount: number }
   | { id: number; kind: 'encode'; input: Omit<ColumnBatch, 'columns' | 'rowCount'> }
+  | { id: number; kind: 'compact'; input: CompactBinInput }
 
 /** Rows per message: cloning one takes the intake thread about a millisecond. */
 const CHUNK_ROWS = 8_192
 
-type Reply = { id: number; encoded: EncodedPartition[]; error?: undefined } | { id: number; error: { code: string; message: string } }
+export type EncodeReply =
+  | { id: number; encoded: EncodedPartition[]; error?: undefined }
+  | { id: number; file: WrittenDataFile; error?: undefined }
+  | { id: number; error: { code: string; message: string } }
+
+interface Pending {
+  resolve: (reply: EncodeReply & { error?: undefined }) => void
+  reject: (error: Error) => void
+  /** Errors of compaction requests are MaintenanceErrors, as compactBin throws them in this thread. */
+  errorClass: typeof IngestError
+}
 
 export class ParquetEncoderThread {
   #worker: Worker | undefined
-  #pending = new Map<number, { resolve: (encoded: EncodedPartition[]) => void; reject: (error: Error) => void }>()
+  #pending = new Map<number, Pending>()
   #nextId = 0
   #closed = false
 
@@ -30,10 +45,7 @@ export class ParquetEncoderThread {
     if (this.#closed) return Promise.reject(new IngestError('ENCODER_CLOSED', 'the Parquet encoder thread is closed'))
     const worker = this.#worker ?? this.#start()
     const id = this.#nextId++
-    const done = new Promise<EncodedPartition[]>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject })
-      this.#refWhileBusy()
-    })
+    const done = this.#expect(id, IngestError).then((reply) => ('encoded' in reply ? reply.encoded : []))
     void this.#send(worker, id, input).catch((error: Error) => {
       // e.g. a value that cannot be cloned: fail this encode rather than leave it waiting forever.
       const pending = this.#pending.get(id)
@@ -42,6 +54,25 @@ export class ParquetEncoderThread {
       pending?.reject(new IngestError('PARQUET_WRITE', `cannot hand the batch to the encoder thread: ${error.message}`, { cause: error }))
     })
     return done
+  }
+
+  /** Runs one compaction bin on the thread (the input bytes are copied there, the output transferred back). */
+  readonly compactBin: BinCompactor = async (input: CompactBinInput) => {
+    if (this.#closed) throw new IngestError('ENCODER_CLOSED', 'the Parquet encoder thread is closed')
+    const worker = this.#worker ?? this.#start()
+    const id = this.#nextId++
+    const done = this.#expect(id, MaintenanceError)
+    worker.postMessage({ id, kind: 'compact', input } satisfies EncodeRequest)
+    const reply = await done
+    if (!('file' in reply)) throw new IngestError('ENCODER_PROTOCOL', `the encoder thread answered compaction request ${id} without a file`)
+    return reply.file
+  }
+
+  #expect(id: number, errorClass: typeof IngestError): Promise<EncodeReply & { error?: undefined }> {
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, errorClass })
+      this.#refWhileBusy()
+    })
   }
 
   async #send(worker: Worker, id: number, input: EncodeBatchInput): Promise<void> {
@@ -68,14 +99,14 @@ export class ParquetEncoderThread {
 
   #start(): Worker {
     const worker = new Worker(new URL('./parquet-encoder.thread.ts', import.meta.url).href)
-    worker.onmessage = (event: MessageEvent<Reply>) => {
+    worker.onmessage = (event: MessageEvent<EncodeReply>) => {
       const reply = event.data
       const pending = this.#pending.get(reply.id)
       if (!pending) return
       this.#pending.delete(reply.id)
       this.#refWhileBusy()
-      if (reply.error) pending.reject(new IngestError(reply.error.code, reply.error.message))
-      else pending.resolve(reply.encoded)
+      if (reply.error) pending.reject(new pending.errorClass(reply.error.code, reply.error.message))
+      else pending.resolve(reply)
     }
     worker.onerror = (event: ErrorEvent) => {
       // A crashed thread loses its in-flight encodes: fail them (the batcher retries) and start afresh next time.

@@ -5,6 +5,9 @@ import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
 import { encodeBatch, type EncodeBatchInput } from '../../src/table/encode-batch.ts'
 import { ParquetEncoderThread } from '../../src/worker/parquet-encoder.ts'
 import { IngestError } from '../../src/errors.ts'
+import { compactTable } from '../../src/maintenance/compact.ts'
+import { MaintenanceError } from '../../src/maintenance/errors.ts'
+import { appendMany, fixture, identifier, liveFiles, tableRows } from '../maintenance/table-fixture.ts'
 
 const schema = parseSchemaDsl('id long not null, sensor string, reading double, tags list<string>')
 const threads: ParquetEncoderThread[] = []
@@ -46,6 +49,35 @@ describe('ParquetEncoderThread', () => {
     expect((error as IngestError).code).toBe('VALIDATION')
     expect((error as IngestError).message).toContain('id')
     expect((await thread.encode(batch(10))).length).toBe(7)
+  })
+
+  test('compaction bins run on the thread: 60 files → 3, the same rows', async () => {
+    const thread = new ParquetEncoderThread()
+    threads.push(thread)
+    const f = await fixture()
+    await appendMany(f, 20, 30)
+    const before = await tableRows(f)
+    const result = await compactTable({ catalog: f.catalog, io: f.io }, identifier, { compactor: thread.compactBin })
+    expect(result.partitions.map((p) => [p.filesBefore, p.filesAfter])).toEqual([
+      [20, 1],
+      [20, 1],
+      [20, 1],
+    ])
+    expect(await liveFiles(f)).toHaveLength(3)
+    expect(await tableRows(f)).toEqual(before)
+  })
+
+  test("a bin whose manifest count lies comes back as the thread's MaintenanceError CONTENT_MISMATCH", async () => {
+    const thread = new ParquetEncoderThread()
+    threads.push(thread)
+    const f = await fixture()
+    await appendMany(f, 1, 10)
+    const [location] = await liveFiles(f)
+    const bytes = await f.io.read(location!)
+    const error = await thread.compactBin({ schema: f.table.current().metadata.schemas[0]!, inputs: [{ location: location!, bytes, recordCount: 99 }], location: 'memory://wh/out.parquet', compression: 'snappy', verify: true }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MaintenanceError)
+    expect((error as MaintenanceError).code).toBe('CONTENT_MISMATCH')
+    expect((error as MaintenanceError).message).toContain('says 99')
   })
 
   test('close fails encodes in flight and refuses new ones', async () => {
