@@ -194,6 +194,9 @@ export function applyUpdate(metadata: TableMetadata, update: TableUpdate, nowMs:
       const refs = Object.fromEntries(Object.entries(m.refs).filter(([, ref]) => live.has(ref['snapshot-id'])))
       const next: TableMetadata = { ...m, snapshots, refs, 'snapshot-log': pruneSnapshotLog(m['snapshot-log'], live) }
       if (refs.main === undefined) delete next['current-snapshot-id']
+      // Statistics of removed snapshots go with them, as Java's removeSnapshots drops them.
+      if (m.statistics) next.statistics = m.statistics.filter((f) => live.has(f['snapshot-id']))
+      if (m['partition-statistics']) next['partition-statistics'] = m['partition-statistics'].filter((f) => live.has(f['snapshot-id']))
       return next
     }
     case 'remove-snapshot-ref': {
@@ -211,6 +214,21 @@ export function applyUpdate(metadata: TableMetadata, update: TableUpdate, nowMs:
       for (const key of update.removals) delete properties[key]
       return { ...m, properties }
     }
+    // One statistics file per snapshot: setting replaces that snapshot's entry (as Java's builder does).
+    case 'set-statistics': {
+      const id = update.statistics['snapshot-id']
+      if (!m.snapshots.some((s) => s['snapshot-id'] === id)) throw new ValidationError(`set-statistics: snapshot ${id} is not in the table`, { value: String(id) })
+      return { ...m, statistics: [...(m.statistics ?? []).filter((f) => f['snapshot-id'] !== id), update.statistics] }
+    }
+    case 'remove-statistics':
+      return { ...m, statistics: (m.statistics ?? []).filter((f) => f['snapshot-id'] !== update['snapshot-id']) }
+    case 'set-partition-statistics': {
+      const id = update['partition-statistics']['snapshot-id']
+      if (!m.snapshots.some((s) => s['snapshot-id'] === id)) throw new ValidationError(`set-partition-statistics: snapshot ${id} is not in the table`, { value: String(id) })
+      return { ...m, 'partition-statistics': [...(m['partition-statistics'] ?? []).filter((f) => f['snapshot-id'] !== id), update['partition-statistics']] }
+    }
+    case 'remove-partition-statistics':
+      return { ...m, 'partition-statistics': (m['partition-statistics'] ?? []).filter((f) => f['snapshot-id'] !== update['snapshot-id']) }
     default: {
       const unknown: never = update
       throw new ValidationError(`unknown table update action ${(unknown as { action: string }).action}`, { update: unknown })

@@ -157,6 +157,31 @@ export interface MetadataLogEntry {
   'timestamp-ms': number
 }
 
+/** spec: "Table Statistics" — a Puffin file of one snapshot's statistics (written by other engines; kept, not read). */
+export interface StatisticsFile {
+  'snapshot-id': bigint
+  'statistics-path': string
+  'file-size-in-bytes': bigint
+  'file-footer-size-in-bytes': bigint
+  'key-metadata'?: string
+  'blob-metadata': BlobMetadata[]
+}
+
+export interface BlobMetadata {
+  type: string
+  'snapshot-id': bigint
+  'sequence-number': bigint
+  fields: number[]
+  properties?: Record<string, string>
+}
+
+/** spec: "Partition Statistics" — one snapshot's partition statistics file. */
+export interface PartitionStatisticsFile {
+  'snapshot-id': bigint
+  'statistics-path': string
+  'file-size-in-bytes': bigint
+}
+
 // ---- Table metadata (spec: "Table Metadata Fields", format version 2) ----
 
 export interface TableMetadata {
@@ -179,6 +204,9 @@ export interface TableMetadata {
   'sort-orders': SortOrder[]
   'default-sort-order-id': number
   refs: Record<string, SnapshotRef>
+  /** Absent and empty are the same; other engines' statistics are carried through our commits. */
+  statistics?: StatisticsFile[]
+  'partition-statistics'?: PartitionStatisticsFile[]
 }
 
 // ---- Data files and manifests (spec: "Manifests") ----

@@ -3,7 +3,7 @@
  * (open-api/rest-catalog-open-api.yaml). The same objects are applied locally by
  * `applyUpdate` (embedded catalog, retries) and sent as the commit request body.
  */
-import type { PartitionSpec, Schema, Snapshot, SnapshotRef, SortOrder } from './types.ts'
+import type { PartitionSpec, PartitionStatisticsFile, Schema, Snapshot, SnapshotRef, SortOrder, StatisticsFile } from './types.ts'
 
 export type TableUpdate =
   | { action: 'assign-uuid'; uuid: string }
@@ -21,3 +21,7 @@ export type TableUpdate =
   | { action: 'set-location'; location: string }
   | { action: 'set-properties'; updates: Record<string, string> }
   | { action: 'remove-properties'; removals: string[] }
+  | { action: 'set-statistics'; statistics: StatisticsFile }
+  | { action: 'remove-statistics'; 'snapshot-id': bigint }
+  | { action: 'set-partition-statistics'; 'partition-statistics': PartitionStatisticsFile }
+  | { action: 'remove-partition-statistics'; 'snapshot-id': bigint }

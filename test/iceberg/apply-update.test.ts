@@ -164,4 +164,29 @@ describe('table-level updates', () => {
     expect(() => applyUpdate(base(), { action: 'upgrade-format-version', 'format-version': 3 }, 1)).toThrow(/format-version 3 is not supported/)
     expect(() => applyUpdate(base(), { action: 'upgrade-format-version', 'format-version': 1 }, 1)).toThrow(/cannot downgrade/)
   })
+
+  test('statistics: one file per snapshot, replaced by a second set, removed alone or with its snapshot', () => {
+    const stats = (id: bigint, path: string) => ({ 'snapshot-id': id, 'statistics-path': path, 'file-size-in-bytes': 10n, 'file-footer-size-in-bytes': 4n, 'blob-metadata': [] })
+    const partitionStats = (id: bigint) => ({ 'snapshot-id': id, 'statistics-path': `p${id}.parquet`, 'file-size-in-bytes': 5n })
+    let m = applyUpdates(
+      withHistory(),
+      [
+        { action: 'set-statistics', statistics: stats(1n, 'a.puffin') },
+        { action: 'set-statistics', statistics: stats(2n, 'b.puffin') },
+        { action: 'set-statistics', statistics: stats(2n, 'b2.puffin') },
+        { action: 'set-partition-statistics', 'partition-statistics': partitionStats(1n) },
+        { action: 'set-partition-statistics', 'partition-statistics': partitionStats(3n) },
+      ],
+      4_000,
+    )
+    expect(m.statistics!.map((f) => f['statistics-path'])).toEqual(['a.puffin', 'b2.puffin'])
+    expect(() => applyUpdate(m, { action: 'set-statistics', statistics: stats(77n, 'x.puffin') }, 0)).toThrow('set-statistics: snapshot 77 is not in the table')
+    m = applyUpdates(m, [{ action: 'remove-statistics', 'snapshot-id': 2n }], 5_000)
+    expect(m.statistics!.map((f) => f['snapshot-id'])).toEqual([1n])
+    m = applyUpdates(m, [{ action: 'remove-snapshots', 'snapshot-ids': [1n] }], 6_000)
+    expect(m.statistics).toEqual([])
+    expect(m['partition-statistics']!.map((f) => f['snapshot-id'])).toEqual([3n])
+    m = applyUpdates(m, [{ action: 'remove-partition-statistics', 'snapshot-id': 3n }], 7_000)
+    expect(m['partition-statistics']).toEqual([])
+  })
 })

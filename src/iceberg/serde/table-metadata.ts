@@ -4,6 +4,7 @@ import type { MetadataLogEntry, SnapshotLogEntry, SnapshotRef, TableMetadata } f
 import { asArray, asObject, invalid, reqInt, reqLong, reqString, stringMap, toLong } from './read-json.ts'
 import { partitionSpecFromJson, partitionSpecToJson, schemaFromJson, schemaToJson, sortOrderFromJson, sortOrderToJson } from './schema.ts'
 import { snapshotFromJson, snapshotRefFromJson, snapshotRefToJson, snapshotToJson } from './snapshot.ts'
+import { partitionStatisticsFileFromJson, partitionStatisticsFileToJson, statisticsFileFromJson, statisticsFileToJson } from './statistics.ts'
 
 export { snapshotFromJson, snapshotRefFromJson, snapshotRefToJson, snapshotToJson } from './snapshot.ts'
 export { tableRequirementFromJson, tableRequirementToJson, tableUpdateFromJson, tableUpdateToJson } from './table-update.ts'
@@ -31,7 +32,7 @@ function checkFormatVersion(value: unknown): void {
  * Reads table metadata JSON (after parseJson) into the model. 64-bit ids arrive as number or bigint
  * and become bigint; `current-snapshot-id` of -1 or null means none; missing optional lists read as
  * empty; a missing `main` ref gets the branch at the current snapshot, as Java does.
- * Unknown fields (statistics, partition-statistics) are not kept.
+ * Statistics and partition statistics are kept as data (we never read the files, but other engines do).
  * Throws ValidationError (code VALIDATION) naming the missing or malformed field, or for format-version != 2,
  * or when current schema / default spec / default sort order / current snapshot are not in their lists.
  */
@@ -76,6 +77,10 @@ export function tableMetadataFromJson(json: unknown): TableMetadata {
   if (metadata.refs.main === undefined && metadata['current-snapshot-id'] !== undefined) {
     metadata.refs.main = { 'snapshot-id': metadata['current-snapshot-id'], type: 'branch' }
   }
+  const statistics = list(obj, 'statistics').map((f, i) => statisticsFileFromJson(f, `${PATH}.statistics[${i}]`))
+  if (statistics.length) metadata.statistics = statistics
+  const partitionStatistics = list(obj, 'partition-statistics').map((f, i) => partitionStatisticsFileFromJson(f, `${PATH}.partition-statistics[${i}]`))
+  if (partitionStatistics.length) metadata['partition-statistics'] = partitionStatistics
   checkReferences(metadata)
   return metadata
 }
@@ -125,8 +130,8 @@ export function tableMetadataToJson(m: TableMetadata): unknown {
     'current-snapshot-id': m['current-snapshot-id'] ?? -1,
     refs: refsToJson(m.refs),
     snapshots: m.snapshots.map(snapshotToJson),
-    statistics: [],
-    'partition-statistics': [],
+    statistics: (m.statistics ?? []).map(statisticsFileToJson),
+    'partition-statistics': (m['partition-statistics'] ?? []).map(partitionStatisticsFileToJson),
     'snapshot-log': m['snapshot-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'snapshot-id': e['snapshot-id'] })),
     'metadata-log': m['metadata-log'].map((e) => ({ 'timestamp-ms': e['timestamp-ms'], 'metadata-file': e['metadata-file'] })),
   }

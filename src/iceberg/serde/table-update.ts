@@ -4,6 +4,7 @@ import type { TableUpdate } from '../updates.ts'
 import { asArray, asObject, defined, invalid, optInt, reqInt, reqLong, reqString, stringMap, toLong } from './read-json.ts'
 import { partitionSpecFromJson, partitionSpecToJson, schemaFromJson, schemaToJson, sortOrderFromJson, sortOrderToJson } from './schema.ts'
 import { snapshotFromJson, snapshotRefFromJson, snapshotToJson } from './snapshot.ts'
+import { partitionStatisticsFileFromJson, partitionStatisticsFileToJson, statisticsFileFromJson, statisticsFileToJson } from './statistics.ts'
 
 /** The request-body form of an update: the model already is the wire shape, with nested objects in Java's key order. */
 export function tableUpdateToJson(update: TableUpdate): unknown {
@@ -18,6 +19,10 @@ export function tableUpdateToJson(update: TableUpdate): unknown {
       return { action: update.action, snapshot: snapshotToJson(update.snapshot) }
     case 'remove-snapshots':
       return { action: update.action, 'snapshot-ids': [...update['snapshot-ids']] }
+    case 'set-statistics':
+      return { action: update.action, statistics: statisticsFileToJson(update.statistics) }
+    case 'set-partition-statistics':
+      return { action: update.action, 'partition-statistics': partitionStatisticsFileToJson(update['partition-statistics']) }
     default:
       return defined({ ...update })
   }
@@ -67,6 +72,14 @@ export function tableUpdateFromJson(json: unknown, path = 'update'): TableUpdate
           return key
         }),
       }
+    case 'set-statistics':
+      return { action, statistics: statisticsFileFromJson(obj.statistics, `${path}.statistics`) }
+    case 'remove-statistics':
+      return { action, 'snapshot-id': reqLong(obj, 'snapshot-id', path) }
+    case 'set-partition-statistics':
+      return { action, 'partition-statistics': partitionStatisticsFileFromJson(obj['partition-statistics'], `${path}.partition-statistics`) }
+    case 'remove-partition-statistics':
+      return { action, 'snapshot-id': reqLong(obj, 'snapshot-id', path) }
     default:
       throw invalid(`${path}.action`, 'a v2 table update action this toolkit applies', action)
   }

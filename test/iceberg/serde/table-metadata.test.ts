@@ -32,8 +32,21 @@ describe('reading metadata written by Java (apache/iceberg core test resources)'
     expect(m['current-snapshot-id']).toBeUndefined()
   })
 
-  test('statistics files are tolerated', () => {
-    expect(load('java-TableMetadataStatisticsFiles.json')['current-snapshot-id']).toBe(3055729675574597004n)
+  test('statistics files are kept, with exact ids, and written back as read', () => {
+    const metadata = load('java-TableMetadataStatisticsFiles.json')
+    expect(metadata['current-snapshot-id']).toBe(3055729675574597004n)
+    expect(metadata.statistics).toEqual([
+      {
+        'snapshot-id': 3055729675574597004n,
+        'statistics-path': 's3://a/b/stats.puffin',
+        'file-size-in-bytes': 413n,
+        'file-footer-size-in-bytes': 42n,
+        'blob-metadata': [{ type: 'ndv', 'snapshot-id': 3055729675574597004n, 'sequence-number': 1n, fields: [1] }],
+      },
+    ])
+    const written = parseJson(stringifyJson(tableMetadataToJson(metadata))) as Record<string, unknown>
+    expect(written.statistics).toEqual((parseJson(fixture('java-TableMetadataStatisticsFiles.json')) as Record<string, unknown>).statistics)
+    expect(tableMetadataFromJson(written)).toEqual(metadata)
   })
 
   test('invalid files are rejected naming the problem', () => {

@@ -31,6 +31,19 @@ const updates: TableUpdate[] = [
   { action: 'set-location', location: 's3://b/t2' },
   { action: 'set-properties', updates: { 'commit.retry.num-retries': '4' } },
   { action: 'remove-properties', removals: ['a'] },
+  {
+    action: 'set-statistics',
+    statistics: {
+      'snapshot-id': 9223372036854775806n,
+      'statistics-path': 's3://b/t/metadata/stats.puffin',
+      'file-size-in-bytes': 413n,
+      'file-footer-size-in-bytes': 42n,
+      'blob-metadata': [{ type: 'apache-datasketches-theta-v1', 'snapshot-id': 9223372036854775806n, 'sequence-number': 3n, fields: [1, 2], properties: { ndv: '7' } }],
+    },
+  },
+  { action: 'remove-statistics', 'snapshot-id': 9223372036854775806n },
+  { action: 'set-partition-statistics', 'partition-statistics': { 'snapshot-id': 1n, 'statistics-path': 's3://b/t/metadata/p.parquet', 'file-size-in-bytes': 10n } },
+  { action: 'remove-partition-statistics', 'snapshot-id': 1n },
 ]
 
 const requirements: TableRequirement[] = [
@@ -67,7 +80,8 @@ describe('commit request JSON', () => {
   })
 
   test('unknown actions and types are rejected with the value', () => {
-    expect(() => tableUpdateFromJson({ action: 'set-statistics' })).toThrow(/"set-statistics"/)
+    expect(() => tableUpdateFromJson({ action: 'add-encryption-key' })).toThrow(/"add-encryption-key"/)
+    expect(() => tableUpdateFromJson({ action: 'set-statistics' })).toThrow(/update.statistics/)
     expect(() => tableRequirementFromJson({ type: 'assert-view-uuid' })).toThrow(/"assert-view-uuid"/)
   })
 })
