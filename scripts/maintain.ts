@@ -78,7 +78,8 @@ function compactReport(r: CompactionResult): string[] {
 function expireReport(r: ExpiryResult): string[] {
   if (r.expiredSnapshotIds.length === 0 && r.removedRefs.length === 0) return [`expire ${r.table}: nothing to expire (${r.keptSnapshotIds.length} snapshots kept)`]
   const f = r.files
-  const files = `${f.dataFiles} data files, ${f.manifests} manifests, ${f.manifestLists} manifest lists (${mb(f.bytes)})`
+  const statistics = f.statisticsFiles ? `, ${f.statisticsFiles} statistics files` : ''
+  const files = `${f.dataFiles} data files, ${f.manifests} manifests, ${f.manifestLists} manifest lists${statistics} (${mb(f.bytes)})`
   const lines = [
     `expire ${r.table}: ${r.dryRun ? 'would expire' : 'expired'} ${r.expiredSnapshotIds.length} snapshots, ${r.keptSnapshotIds.length} kept` +
       (r.removedRefs.length ? `; refs removed: ${r.removedRefs.join(', ')}` : ''),

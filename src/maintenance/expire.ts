@@ -10,6 +10,7 @@ import { CommitConflictError, CommitStateUnknownError } from '../errors.ts'
 import type { TableRequirement } from '../iceberg/requirements.ts'
 import type { Snapshot, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
 import type { TableUpdate } from '../iceberg/updates.ts'
+import { normalizeLocation } from '../storage/file-io.ts'
 import { backoffMs, commitRetryPolicy } from '../transaction/commit-retry.ts'
 import { createManifestReader, mapConcurrent, type ManifestReader } from './manifest-reader.ts'
 import { reachableFiles } from './reachable.ts'
@@ -29,6 +30,8 @@ export interface FileCounts {
   dataFiles: number
   manifests: number
   manifestLists: number
+  /** Statistics and partition statistics files of expired snapshots (written by other engines). */
+  statisticsFiles: number
   /** Bytes of the data files and manifests (manifest lists' sizes are not recorded anywhere). */
   bytes: number
 }
@@ -52,11 +55,28 @@ interface Unreachable {
   dataFiles: string[]
   manifests: string[]
   manifestLists: string[]
+  statisticsFiles: string[]
   bytes: number
 }
 
-/** Files reached by `expired` and by none of `kept` (normalized locations). */
-async function unreachable(reader: ManifestReader, expired: Snapshot[], kept: Snapshot[], concurrency: number): Promise<Unreachable> {
+/** Statistics and partition statistics files `metadata` names, of the snapshots in `ids` (of all when absent). */
+function statisticsPaths(metadata: TableMetadata, ids?: Set<bigint>): string[] {
+  return [...(metadata.statistics ?? []), ...(metadata['partition-statistics'] ?? [])]
+    .filter((file) => ids === undefined || ids.has(file['snapshot-id']))
+    .map((file) => normalizeLocation(file['statistics-path']))
+}
+
+/**
+ * Files reached by `expired` and by none of `kept` (normalized locations); statistics files named
+ * for an expired snapshot in `before` and not named at all in `after`.
+ */
+async function unreachable(
+  reader: ManifestReader,
+  expired: Snapshot[],
+  kept: Snapshot[],
+  concurrency: number,
+  statistics: { before: TableMetadata; after: TableMetadata },
+): Promise<Unreachable> {
   const [gone, live] = await Promise.all([reachableFiles(reader, expired, concurrency), reachableFiles(reader, kept, concurrency)])
   // Why: a data file stays while any kept snapshot holds it live; one that kept snapshots only
   // name as DELETED is not needed to read them, and no snapshot that read it remains.
@@ -64,10 +84,20 @@ async function unreachable(reader: ManifestReader, expired: Snapshot[], kept: Sn
   const manifests = [...gone.manifests].filter((p) => !live.manifests.has(p))
   const manifestLists = [...gone.manifestLists].filter((p) => !live.manifestLists.has(p))
   const bytes = [...dataFiles, ...manifests].reduce((sum, p) => sum + (gone.sizes.get(p) ?? 0), 0)
-  return { dataFiles, manifests, manifestLists, bytes }
+  // Why "not named at all" after: a catalog that kept an expired snapshot's statistics entry still
+  // references the file, and a file shared by a kept snapshot's entry is still needed.
+  const stillNamed = new Set(statisticsPaths(statistics.after))
+  const statisticsFiles = [...new Set(statisticsPaths(statistics.before, new Set(expired.map((e) => e['snapshot-id']))))].filter((p) => !stillNamed.has(p))
+  return { dataFiles, manifests, manifestLists, statisticsFiles, bytes }
 }
 
-const counts = (u: Unreachable): FileCounts => ({ dataFiles: u.dataFiles.length, manifests: u.manifests.length, manifestLists: u.manifestLists.length, bytes: u.bytes })
+const counts = (u: Unreachable): FileCounts => ({
+  dataFiles: u.dataFiles.length,
+  manifests: u.manifests.length,
+  manifestLists: u.manifestLists.length,
+  statisticsFiles: u.statisticsFiles.length,
+  bytes: u.bytes,
+})
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -89,7 +119,7 @@ export async function expireSnapshots(context: MaintenanceContext, identifier: T
     expiredSnapshotIds: [],
     keptSnapshotIds: [],
     removedRefs: [],
-    files: { dataFiles: 0, manifests: 0, manifestLists: 0, bytes: 0 },
+    files: { dataFiles: 0, manifests: 0, manifestLists: 0, statisticsFiles: 0, bytes: 0 },
     deleteFailures: [],
     attempts: 0,
   }
@@ -107,7 +137,11 @@ export async function expireSnapshots(context: MaintenanceContext, identifier: T
     if (plan.expire.length === 0 && plan.removeRefs.length === 0) return result
     if (result.dryRun) {
       const expired = new Set(plan.expire)
-      result.files = counts(await unreachable(reader, base.snapshots.filter((s) => expired.has(s['snapshot-id'])), base.snapshots.filter((s) => !expired.has(s['snapshot-id'])), concurrency))
+      const keptIds = new Set(plan.keep)
+      const after = { ...base, statistics: (base.statistics ?? []).filter((f) => keptIds.has(f['snapshot-id'])), 'partition-statistics': (base['partition-statistics'] ?? []).filter((f) => keptIds.has(f['snapshot-id'])) }
+      result.files = counts(
+        await unreachable(reader, base.snapshots.filter((s) => expired.has(s['snapshot-id'])), base.snapshots.filter((s) => !expired.has(s['snapshot-id'])), concurrency, { before: base, after }),
+      )
       return result
     }
     // Why assert main (and every ref we remove): the plan was computed on this state; if it moved
@@ -160,11 +194,11 @@ export async function expireSnapshots(context: MaintenanceContext, identifier: T
     return result
   }
   // Reachability is computed against the committed metadata: every snapshot that exists now.
-  const doomed = await unreachable(reader, expired, committed.snapshots, concurrency)
+  const doomed = await unreachable(reader, expired, committed.snapshots, concurrency, { before: base, after: committed })
   result.files = counts(doomed)
   // No snapshot in the table reaches any of these any more, so the order is free; a delete that
   // fails leaves an unreferenced file for orphan removal, never a dangling reference.
-  for (const group of [doomed.dataFiles, doomed.manifests, doomed.manifestLists]) {
+  for (const group of [doomed.dataFiles, doomed.manifests, doomed.manifestLists, doomed.statisticsFiles]) {
     await mapConcurrent(group, concurrency, async (path) => {
       try {
         await context.io.delete(path)
@@ -174,6 +208,7 @@ export async function expireSnapshots(context: MaintenanceContext, identifier: T
       }
     })
   }
-  log(`expired table ${name}: ${expired.length} snapshots, deleted ${doomed.dataFiles.length} data files, ${doomed.manifests.length} manifests, ${doomed.manifestLists.length} manifest lists`)
+  const statistics = doomed.statisticsFiles.length ? `, ${doomed.statisticsFiles.length} statistics files` : ''
+  log(`expired table ${name}: ${expired.length} snapshots, deleted ${doomed.dataFiles.length} data files, ${doomed.manifests.length} manifests, ${doomed.manifestLists.length} manifest lists${statistics}`)
   return result
 }

@@ -49,6 +49,32 @@ describe('expireSnapshots', () => {
     expect(currentSnapshot(metadata)!.summary['ingest.wal.w1.seq']).toBe(marker!)
   })
 
+  test("statistics files of expired snapshots are deleted (a dry run counts them); a kept snapshot's stay", async () => {
+    const f = await fixture()
+    await appendMany(f, 3, 5)
+    const [oldest, , newest] = (await f.catalog.loadTable(identifier)).metadata.snapshots.map((s) => s['snapshot-id'])
+    const location = f.table.current().metadata.location
+    const statistics = (id: bigint) => ({ 'snapshot-id': id, 'statistics-path': `${location}/metadata/${id}.stats`, 'file-size-in-bytes': 3n, 'file-footer-size-in-bytes': 1n, 'blob-metadata': [] })
+    for (const id of [oldest!, newest!]) await f.io.write(`${location}/metadata/${id}.stats`, new Uint8Array([1, 2, 3]))
+    await f.io.write(`${location}/metadata/p-${oldest}.parquet`, new Uint8Array([4]))
+    await f.catalog.commitTable(identifier, {
+      requirements: [],
+      updates: [
+        { action: 'set-statistics', statistics: statistics(oldest!) },
+        { action: 'set-statistics', statistics: statistics(newest!) },
+        { action: 'set-partition-statistics', 'partition-statistics': { 'snapshot-id': oldest!, 'statistics-path': `${location}/metadata/p-${oldest}.parquet`, 'file-size-in-bytes': 1n } },
+      ],
+    })
+    const options = { minSnapshotsToKeep: 1, maxSnapshotAgeMs: 0, headGraceMs: 0 }
+    const dry = await expireSnapshots({ catalog: f.catalog, io: f.io }, identifier, { ...options, dryRun: true })
+    expect(dry.files.statisticsFiles).toBe(2)
+    const result = await expireSnapshots({ catalog: f.catalog, io: f.io }, identifier, options)
+    expect(result.files.statisticsFiles).toBe(2)
+    const objects = await storedObjects(f)
+    expect(objects.filter((o) => o.endsWith('.stats') || o.includes('/p-'))).toEqual([`${location}/metadata/${newest}.stats`])
+    expect((await f.catalog.loadTable(identifier)).metadata.statistics!.map((s) => s['snapshot-id'])).toEqual([newest!])
+  })
+
   test('dry run: counts, deletes nothing, commits nothing', async () => {
     const f = await fixture()
     await appendMany(f, 4, 3)
