@@ -38,6 +38,9 @@ interface Worker {
   peakRssMb(): number
 }
 
+/** The heap sizing `bun run ingest` gives the worker (package.json), so the figures are those of the documented command. */
+const RAM_SIZE = /BUN_JSC_forceRAMSize=(\d+)/.exec((JSON.parse(readFileSync(join(import.meta.dir, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ingest ?? '')?.[1]
+
 async function startWorker(tables: unknown[]): Promise<Worker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'))
   const port = freePort()
@@ -46,6 +49,7 @@ async function startWorker(tables: unknown[]): Promise<Worker> {
   const child = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', 'workers/ingest.ts'), '--config', join(dataDir, 'bench.json')], {
     stdout: Bun.file(join(dataDir, 'worker.log')),
     stderr: 'inherit',
+    env: { ...process.env, ...(RAM_SIZE ? { BUN_JSC_forceRAMSize: RAM_SIZE } : {}) },
   })
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 300; i++) {
@@ -171,7 +175,9 @@ async function baselineHttpRate(batch: number): Promise<number> {
   return rate
 }
 
-console.log(`ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores`)
+console.log(
+  `ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores; worker BUN_JSC_forceRAMSize=${RAM_SIZE ?? 'unset'} (as \`bun run ingest\`)`,
+)
 const topic = `bench_${crypto.randomUUID().slice(0, 8)}`
 await createTopic(brokers, topic, 6)
 const payloads = Array.from({ length: MESSAGES }, (_, i) => JSON.stringify({ sensor_id: `sensor-${i % 10}`, timestamp: 1767225600000 + i, reading: (i % 4000) / 4 }))

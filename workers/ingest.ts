@@ -20,6 +20,8 @@ Environment overrides (see docs/configuration.md): INGEST_DATA_DIR, INGEST_HTTP_
 INGEST_HTTP_PORT, INGEST_HTTP_TOKENS, ICEBERG_CATALOG_URI, ICEBERG_CATALOG_WAREHOUSE,
 ICEBERG_CATALOG_TOKEN, ICEBERG_CATALOG_CREDENTIAL, S3_ENDPOINT, S3_REGION,
 S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_SESSION_TOKEN, KAFKA_BOOTSTRAP.
+Memory: BUN_JSC_forceRAMSize=536870912 (set by \`bun run ingest\`) makes the JavaScript
+heap collect as on a 512 MiB machine; without it the worker grows with the host's RAM.
 
 Send records:  curl -X POST http://127.0.0.1:8181/v1/tables/learning.sensor_readings/records \\
                  -H 'content-type: application/json' \\
@@ -53,6 +55,10 @@ try {
 }
 const { config, source } = loaded
 
+// Read by JavaScriptCore at process start, so it can only be reported here, not set.
+if (process.env.BUN_JSC_forceRAMSize === undefined) {
+  log('memory: BUN_JSC_forceRAMSize is not set, so the heap is sized for this host\'s RAM; `bun run ingest` sets 512 MiB (docs/configuration.md#memory)')
+}
 log(source === 'embedded default' ? `no config given: embedded default (catalog and warehouse under ${config.dataDir})` : `config ${source}`)
 // Handlers go in before start-up, so a signal during WAL replay or the Kafka join still stops cleanly.
 let signals = 0
