@@ -8,7 +8,7 @@
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { newSnapshotId } from '../iceberg/snapshot.ts'
 import { currentSchema, currentSnapshot } from '../iceberg/table-metadata.ts'
-import type { Row, TableIdentifier } from '../iceberg/types.ts'
+import type { Row, Schema, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
 import { estimateRowBytes, type ParquetCompression, type ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
@@ -127,8 +127,16 @@ export class TableBatcher {
    * row against a Parquet estimate of 28 — without this, backpressure fired 15x too late.
    */
   get #rowOverheadBytes(): number {
-    return 64 + 48 * currentSchema(this.#table.metadata).fields.length
+    return 64 + 48 * this.#schema.fields.length
   }
+
+  /** The table's current schema, looked up once per metadata version (add() runs once per record). */
+  get #schema(): Schema {
+    const metadata = this.#table.metadata
+    if (this.#schemaOf?.metadata !== metadata) this.#schemaOf = { metadata, schema: currentSchema(metadata) }
+    return this.#schemaOf.schema
+  }
+  #schemaOf: { metadata: TableMetadata; schema: Schema } | undefined
 
   /** Lowest WAL sequence number not yet committed here, or undefined when none is pending. */
   lowestPendingWalSeq(): bigint | undefined {
@@ -139,7 +147,7 @@ export class TableBatcher {
 
   /** Adds coerced rows. `walSeq` or `kafka` says where they came from, for the markers. */
   add(rows: Row[], source: { walSeq: bigint } | { kafka: { topic: string; partition: number; offset: bigint } } | { none: true }): void {
-    const schema = currentSchema(this.#table.metadata)
+    const schema = this.#schema
     const kafka = 'kafka' in source ? source.kafka : undefined
     for (const row of rows) {
       this.#buffer.rows.push(row)

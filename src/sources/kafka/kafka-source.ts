@@ -62,8 +62,11 @@ export class DeadLetterTopicError extends IngestError {
 
 export class KafkaSource {
   readonly consumed = { messages: 0, skipped: 0, deadLetters: 0 }
-  /** topic:partition → next offset we expect (what is buffered or committed), to skip redeliveries. */
-  readonly #next = new Map<string, bigint>()
+  /**
+   * topic → per partition, the highest offset already buffered or committed, to skip redeliveries.
+   * Arrays by partition, not a map keyed by "topic:partition": this is read and written per message.
+   */
+  readonly #seen = new Map<string, (bigint | undefined)[]>()
   readonly #highWatermarks = new Map<string, bigint>()
   #options: KafkaSourceOptions
   #routes: Map<string, KafkaTopicRoute>
@@ -155,6 +158,7 @@ export class KafkaSource {
       if (overloaded && !stream.isPaused()) stream.pause()
       else if (!overloaded && stream.isPaused()) stream.resume()
     }, 100)
+    void this.#refreshHighWatermarks()
     this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), 10_000)
     this.#log(`kafka: consuming ${[...this.#routes.keys()].join(', ')} as group ${this.#options.groupId}`)
   }
@@ -177,8 +181,9 @@ export class KafkaSource {
   lag(): Map<string, bigint> {
     const lag = new Map<string, bigint>()
     for (const [tp, high] of this.#highWatermarks) {
-      const next = this.#next.get(tp)
-      if (next !== undefined) lag.set(tp, high > next ? high - next : 0n)
+      const split = tp.lastIndexOf(':')
+      const seen = this.#seen.get(tp.slice(0, split))?.[Number(tp.slice(split + 1))]
+      if (seen !== undefined) lag.set(tp, high > seen + 1n ? high - seen - 1n : 0n)
     }
     return lag
   }
@@ -197,9 +202,10 @@ export class KafkaSource {
     for (const route of this.#routes.values()) {
       for (const batcher of [route.table.batcher, route.table.deadLetters]) await batcher.reload()
       for (const [partition, next] of route.table.batcher.committedKafkaOffsets(route.topic)) {
-        const k = key(route.topic, partition)
-        const current = this.#next.get(k)
-        if (current === undefined || next > current) this.#next.set(k, next)
+        let seen = this.#seen.get(route.topic)
+        if (!seen) this.#seen.set(route.topic, (seen = []))
+        const current = seen[partition]
+        if (current === undefined || next - 1n > current) seen[partition] = next - 1n
       }
     }
   }
@@ -219,14 +225,15 @@ export class KafkaSource {
     // Pause from inside the message path too: the stream delivers a whole fetch (up to 10 MB of
     // messages) between two timer checks, which let buffers overshoot the cap by several times.
     if ((++this.#sincePressureCheck & 255) === 0 && this.#options.pipeline.overloaded()) this.#stream?.pause()
-    const tp = key(message.topic, message.partition)
-    const expected = this.#next.get(tp)
+    let seen = this.#seen.get(message.topic)
+    if (!seen) this.#seen.set(message.topic, (seen = []))
+    const last = seen[message.partition]
     // Already buffered or committed: a redelivery after a rebalance or restart.
-    if (expected !== undefined && message.offset < expected) {
+    if (last !== undefined && message.offset <= last) {
       this.consumed.skipped++
       return
     }
-    this.#next.set(tp, message.offset + 1n)
+    seen[message.partition] = message.offset
     this.consumed.messages++
     const source = { topic: message.topic, partition: message.partition, offset: message.offset }
     const table = route.table
