@@ -11,6 +11,7 @@ import type { ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { compactTable } from './compact.ts'
 import type { MaintenanceConfig } from './config.ts'
+import { MaintenanceError } from './errors.ts'
 import { expireSnapshots } from './expire.ts'
 import { removeOrphanFiles } from './orphans.ts'
 import type { Decompressors } from './parquet-rows.ts'
@@ -42,6 +43,8 @@ export interface SchedulerOptions {
 export interface TableMaintenanceStats {
   rounds: number
   commits: number
+  /** Tasks stopped because a concurrent commit replaced their inputs first (nothing changed). */
+  raced: number
   failures: number
   lastError: string | undefined
   lastRoundAtMs: number | undefined
@@ -55,6 +58,8 @@ interface TableState extends ScheduledTable {
 }
 
 const TASKS: MaintenanceTask[] = ['compaction', 'manifests', 'expiry', 'orphans']
+/** Codes of a task that stopped because a concurrent commit replaced its inputs (see errors.ts). */
+const RACED = new Set(['FILES_GONE', 'MANIFESTS_GONE'])
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
 export class MaintenanceScheduler {
@@ -78,7 +83,7 @@ export class MaintenanceScheduler {
         // The first round waits one interval: a starting worker has WAL replay and catch-up to do.
         dueAtMs: start + t.config.intervalMs,
         orphansDueAtMs: start + (t.config.orphans ? t.config.orphans.intervalMs : 0),
-        stats: { rounds: 0, commits: 0, failures: 0, lastError: undefined, lastRoundAtMs: undefined },
+        stats: { rounds: 0, commits: 0, raced: 0, failures: 0, lastError: undefined, lastRoundAtMs: undefined },
       }))
   }
 
@@ -140,9 +145,16 @@ export class MaintenanceScheduler {
           this.#options.onCommitted?.(table.identifier, task)
         }
       } catch (error) {
-        table.stats.failures++
-        table.stats.lastError = `${task}: ${(error as Error).message}`
-        this.#options.log?.(`maintenance table ${table.name} ${task} failed: ${(error as Error).message}`)
+        if (error instanceof MaintenanceError && RACED.has(error.code)) {
+          // Another writer (a second compactor, a manual run) changed the files first; the table is
+          // untouched and the next round plans on what is there then. Not a failure to alert on.
+          table.stats.raced++
+          this.#options.log?.(`maintenance table ${table.name} ${task} skipped: ${error.message}; the next round re-plans`)
+        } else {
+          table.stats.failures++
+          table.stats.lastError = `${task}: ${(error as Error).message}`
+          this.#options.log?.(`maintenance table ${table.name} ${task} failed: ${(error as Error).message}`)
+        }
       }
       // Let intake and ingest commits run between tasks.
       await new Promise((resolve) => setTimeout(resolve, 0))

@@ -270,15 +270,17 @@ describe('compaction racing a live worker', () => {
     expect(sent).toBe(TOTAL)
     expect([result.count, result.distinct_ids, result.min_id, result.max_id]).toEqual([TOTAL, TOTAL, 0, TOTAL - 1])
     // Two compactors racing may find a partition already compacted by the other: that run stops
-    // (FILES_GONE), or — when expiry already removed the other's inputs — fails reading one
-    // (NOT_FOUND); neither touches the table. Anything else failing (an ingest commit) is a bug.
+    // (FILES_GONE; the scheduler logs it as skipped, not failed), or — when expiry already removed
+    // the other's inputs — fails reading one (NOT_FOUND); neither touches the table. Anything else
+    // failing (an ingest commit) is a bug.
     const benign = (l: string) => /(external compaction|maintenance table \S+ compaction) failed: .*(lost a file to a concurrent commit|not found)/.test(l)
     const externalCommits = external.filter((r) => r.snapshotId !== undefined)
     const schedulerCompactions = lines.filter((l) => l.includes(`maintenance table ${table} compaction:`))
     console.log(
       `race: ${externalCommits.length} external compactions committed (attempts ${externalCommits.map((r) => r.attempts).join(',')}), ` +
         `${schedulerCompactions.length} by the worker's scheduler; ${lines.filter((l) => /conflict/.test(l)).length} conflict retries logged; ` +
-        `${lines.filter(benign).length} compactions stopped by the other compactor; ${lines.filter((l) => l.startsWith('expired table')).length} expiries`,
+        `${lines.filter(benign).length} compactions stopped by the other compactor; ${lines.filter((l) => / skipped: /.test(l)).length} scheduler tasks skipped after a race; ` +
+        `${lines.filter((l) => l.startsWith('expired table')).length} expiries`,
     )
     expect(externalCommits.length).toBeGreaterThan(0)
     expect(schedulerCompactions.length).toBeGreaterThan(0)

@@ -4,7 +4,8 @@ import { currentSnapshot } from '../../src/iceberg/table-metadata.ts'
 import { maintenanceConfig } from '../../src/maintenance/config.ts'
 import { MaintenanceScheduler } from '../../src/maintenance/scheduler.ts'
 import { ConfigError } from '../../src/errors.ts'
-import { appendMany, fixture, identifier, liveFiles, rows, storedObjects, tableRows } from './table-fixture.ts'
+import { compactTable } from '../../src/maintenance/compact.ts'
+import { appendMany, fixture, identifier, liveFiles, racingCatalog, rows, storedObjects, tableRows } from './table-fixture.ts'
 
 describe('maintenance config', () => {
   test('defaults: on, 5 min, orphans off; false turns a task off; bad values listed', () => {
@@ -66,5 +67,28 @@ describe('MaintenanceScheduler', () => {
     await scheduler.runOnce()
     expect(scheduler.stats.size).toBe(0)
     expect(await liveFiles(f)).toHaveLength(9)
+  })
+
+  test('a task whose inputs a concurrent compaction replaced first is skipped, not counted as a failure', async () => {
+    const f = await fixture()
+    await appendMany(f, 4, 6)
+    const before = await tableRows(f)
+    const lines: string[] = []
+    // Another compactor (e.g. `bun run maintain`) compacts every partition just before our commit.
+    const racing = racingCatalog(f.catalog, async () => void (await compactTable({ catalog: f.catalog, io: f.io }, identifier, { minInputFiles: 2 })))
+    const scheduler = new MaintenanceScheduler({
+      catalog: racing,
+      io: f.io,
+      tables: [{ identifier, config: maintenanceConfig({ compaction: { minInputFiles: 2 }, manifests: false, expiry: false }) }],
+      log: (line) => lines.push(line),
+    })
+    await scheduler.runOnce()
+    expect(scheduler.stats.get('ns.t')).toMatchObject({ commits: 0, raced: 1, failures: 0, lastError: undefined })
+    // The conflict is logged, then the re-plan on the new state finds every input gone.
+    expect(lines.filter((l) => !l.includes(': conflict ('))).toEqual([
+      'maintenance table ns.t compaction skipped: table ns.t: every partition to compact lost a file to a concurrent commit; the next round re-plans',
+    ])
+    expect(await liveFiles(f)).toHaveLength(3)
+    expect(await tableRows(f)).toEqual(before)
   })
 })
