@@ -6,8 +6,9 @@ import type { MaintenanceContext } from '../src/maintenance/replace-commit.ts'
 import { rewriteManifests, type RewriteManifestsResult } from '../src/maintenance/rewrite-manifests.ts'
 import { zstdCompress } from '../src/parquet/zstd.bun.ts'
 import { CONFIG_HELP, loadConfig, openCatalog } from './cli/catalog.ts'
-import { parseTableName, tableText } from './cli/table-name.ts'
+import { parseTableName, } from './cli/table-name.ts'
 import { didYouMean, intOption, parseCommand, runCommand, UsageError } from './cli/usage.ts'
+import { tableName } from '../src/iceberg/table-identifier.ts'
 
 const HELP = `Usage: bun run maintain NS.TABLE <operation> [options]
 
@@ -132,7 +133,7 @@ await runCommand(async () => {
   const [target, operation, ...extra] = args.positionals
   if (OPERATIONS.includes(target ?? '')) throw new UsageError(`maintain: name the table first: \`bun run maintain NS.TABLE ${target}\``)
   const id = parseTableName('maintain', target)
-  if (operation === undefined) throw new UsageError(`maintain ${tableText(id)}: which operation? ${OPERATIONS.join(', ')} (see --help)`)
+  if (operation === undefined) throw new UsageError(`maintain ${tableName(id)}: which operation? ${OPERATIONS.join(', ')} (see --help)`)
   if (!OPERATIONS.includes(operation)) throw new UsageError(`maintain: unknown operation ${JSON.stringify(operation)}${didYouMean(operation, OPERATIONS)}; operations are ${OPERATIONS.join(', ')}`)
   if (extra.length) throw new UsageError(`maintain ${operation}: unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}`)
   const name = `maintain ${operation}`

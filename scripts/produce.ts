@@ -6,9 +6,10 @@ import {
   addToTotals, emptyTotals, MALFORMED_KINDS, SENSOR_TOTALS_HEADER, sensorMessages, sensorTotalsRows, type SensorMessage,
 } from './cli/sensor-data.ts'
 import { compileTemplate, TEMPLATE_HELP } from './cli/template.ts'
-import { parseTableName, tableText } from './cli/table-name.ts'
+import { parseTableName, } from './cli/table-name.ts'
 import { textTable } from './cli/text-table.ts'
 import { intOption, numberOption, parseCommand, runCommand, UsageError } from './cli/usage.ts'
+import { tableName } from '../src/iceberg/table-identifier.ts'
 
 const HELP = `Usage: bun run produce TOPIC [options]
        bun run produce --http URL [options]
@@ -55,7 +56,7 @@ function httpUrl(command: string, url: string, table: string | undefined): strin
     return parsed.href
   }
   const id = parseTableName(command, table ?? 'learning.sensor_readings')
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}/v1/tables/${encodeURIComponent(tableText(id))}/records`
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}/v1/tables/${encodeURIComponent(tableName(id))}/records`
 }
 
 await runCommand(async () => {

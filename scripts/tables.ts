@@ -4,9 +4,10 @@ import { parsePartitionDsl, parseSchemaDsl, formatPartitionSpec, formatSchema } 
 import type { Namespace } from '../src/catalog/catalog.ts'
 import { createTable } from '../src/table/table.ts'
 import { CONFIG_HELP, loadConfig, openCatalog } from './cli/catalog.ts'
-import { parseTableName, tableText } from './cli/table-name.ts'
+import { parseTableName, } from './cli/table-name.ts'
 import { describeTable, snapshotsTable } from './cli/table-report.ts'
 import { didYouMean, parseCommand, runCommand, UsageError } from './cli/usage.ts'
+import { tableName } from '../src/iceberg/table-identifier.ts'
 
 const HELP = `Usage: bun run tables <command> [options]
 
@@ -110,21 +111,21 @@ await runCommand(async () => {
             ...(v.location ? { location: v.location } : {}),
           })
           const m = table.current().metadata
-          console.log(`created ${tableText(id!)} in ${catalog.name}`)
+          console.log(`created ${tableName(id!)} in ${catalog.name}`)
           console.log(`  location     ${m.location}`)
           console.log(`  schema       ${formatSchema(m.schemas[0]!)}`)
           console.log(`  partitioned  ${c.spec.fields.length ? `by ${formatPartitionSpec(m['partition-specs'][0]!, m.schemas[0]!)}` : 'no'}`)
         } catch (error) {
-          if (error instanceof AlreadyExistsError && v['if-not-exists']) console.log(`${tableText(id!)} exists already; left as it is`)
-          else if (error instanceof AlreadyExistsError) throw new UsageError(`${name}: ${tableText(id!)} exists already; pass --if-not-exists to accept that, or \`tables drop ${tableText(id!)}\` first`)
+          if (error instanceof AlreadyExistsError && v['if-not-exists']) console.log(`${tableName(id!)} exists already; left as it is`)
+          else if (error instanceof AlreadyExistsError) throw new UsageError(`${name}: ${tableName(id!)} exists already; pass --if-not-exists to accept that, or \`tables drop ${tableName(id!)}\` first`)
           else throw error
         }
         return 0
       }
       case 'list': {
         const names = target
-          ? (await catalog.listTables(target.split('.'))).map(tableText)
-          : await listAll(async (ns) => (await catalog.listTables(ns)).map(tableText), (parent) => catalog.listNamespaces(parent))
+          ? (await catalog.listTables(target.split('.'))).map(tableName)
+          : await listAll(async (ns) => (await catalog.listTables(ns)).map(tableName), (parent) => catalog.listNamespaces(parent))
         if (names.length) console.log(names.join('\n'))
         else console.log(target ? `no tables in namespace ${target}` : `no tables in ${catalog.name}; create one with \`bun run tables create\``)
         return 0
@@ -138,10 +139,10 @@ await runCommand(async () => {
       case 'drop':
         try {
           await catalog.dropTable(id!, { purge: v.purge === true })
-          console.log(`dropped ${tableText(id!)}${v.purge ? ' and its files' : ''}`)
+          console.log(`dropped ${tableName(id!)}${v.purge ? ' and its files' : ''}`)
         } catch (error) {
           if (!(error instanceof NoSuchEntityError && v['if-exists'])) throw error
-          console.log(`${tableText(id!)} does not exist; nothing to drop`)
+          console.log(`${tableName(id!)} does not exist; nothing to drop`)
         }
         return 0
     }

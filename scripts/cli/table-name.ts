@@ -15,6 +15,3 @@ export function parseTableName(command: string, text: string | undefined): Table
   }
   return { namespace: parts.slice(0, -1), name: parts.at(-1)! }
 }
-
-/** `ns.table` text of an identifier. */
-export const tableText = (id: TableIdentifier) => [...id.namespace, id.name].join('.')

@@ -17,6 +17,7 @@ import { fastAppend } from '../transaction/fast-append.ts'
 import { emptyOrigins, pushOrigin, trimCommitted, type RowOrigins } from './kafka-rows.ts'
 import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, mergedMarkers, OffsetFenceError, type OffsetRange } from './markers.ts'
 import { rollReason, type BufferState, type RollReason, type RollTriggers } from './policy.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface TableBatcherOptions {
   catalog: Catalog
@@ -63,7 +64,6 @@ export interface BatcherStats {
   lastError: string | undefined
 }
 
-const fullName = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
 
 export class TableBatcher {
   readonly identifier: TableIdentifier
@@ -227,7 +227,7 @@ export class TableBatcher {
         this.stats.consecutiveFailures++
         this.stats.lastError = (error as Error).message
         this.#log(
-          `commit failed for table ${fullName(this.identifier)} (${batch.rows.length} rows, snapshot ${batch.snapshotId}); retrying in ${delayMs} ms: ${(error as Error).message}`,
+          `commit failed for table ${tableName(this.identifier)} (${batch.rows.length} rows, snapshot ${batch.snapshotId}); retrying in ${delayMs} ms: ${(error as Error).message}`,
         )
         await new Promise((resolve) => setTimeout(resolve, delayMs))
         delayMs = Math.min(delayMs * 2, 30_000)
@@ -282,7 +282,7 @@ export class TableBatcher {
       } catch (error) {
         if (!(error instanceof OffsetFenceError)) throw error
         // Raised before the commit request was sent, so these files are referenced by nothing.
-        this.#log(`table ${fullName(this.identifier)}: ${error.message}; trimming the batch to what the table lacks`)
+        this.#log(`table ${tableName(this.identifier)}: ${error.message}; trimming the batch to what the table lacks`)
         await Promise.allSettled(dataFiles.map((f) => this.#options.io.delete(f['file-path'])))
         await this.#reload()
       }
@@ -302,7 +302,7 @@ export class TableBatcher {
       partition: kept.map((i) => origins.partition[i]!),
       offset: kept.map((i) => origins.offset[i]!),
     }
-    if (dropped) this.#log(`table ${fullName(this.identifier)}: dropped ${dropped} rows another writer already committed`)
+    if (dropped) this.#log(`table ${tableName(this.identifier)}: dropped ${dropped} rows another writer already committed`)
   }
 
   #committed(batch: Batch, files: number, started: number): void {
@@ -319,7 +319,7 @@ export class TableBatcher {
       markers: batch.markers,
       durationMs: this.#now() - started,
     }
-    this.#log(`committed table ${fullName(this.identifier)} snapshot ${batch.snapshotId}: ${event.rows} rows in ${files} files (${event.reason}, ${event.durationMs} ms)`)
+    this.#log(`committed table ${tableName(this.identifier)} snapshot ${batch.snapshotId}: ${event.rows} rows in ${files} files (${event.reason}, ${event.durationMs} ms)`)
     this.#options.onCommitted?.(event)
   }
 }

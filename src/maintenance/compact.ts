@@ -16,8 +16,9 @@ import { compactionOptions, planCompaction, type CompactionGroup, type Compactio
 import { createManifestReader, hasNoLiveFiles, isLive, type ManifestReader } from './manifest-reader.ts'
 import { chunkEntries, MANIFEST_TARGET_BYTES_DEFAULT, specById, writeManifest } from './manifest-writer.ts'
 import type { Decompressors } from './parquet-rows.ts'
-import { commitReplace, fullName, type MaintenanceContext, type ReplaceAttempt } from './replace-commit.ts'
+import { commitReplace, type MaintenanceContext, type ReplaceAttempt } from './replace-commit.ts'
 import { compactedLocation, compressionFor, rewriteBin, type BinCompactor } from './rewrite-bin.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface CompactOptions extends Partial<CompactionPlanOptions> {
   /** Plan and report only. */
@@ -92,7 +93,7 @@ const sum = (files: DataFile[], key: 'file-size-in-bytes' | 'record-count'): num
  *   CommitStateUnknownError (COMMIT_CONFLICT / COMMIT_STATE_UNKNOWN) from the commit loop.
  */
 export async function compactTable(context: MaintenanceContext, identifier: TableIdentifier, options: CompactOptions = {}): Promise<CompactionResult> {
-  const name = fullName(identifier)
+  const name = tableName(identifier)
   const log = context.log ?? (() => {})
   const table = await context.catalog.loadTable(identifier)
   const result: CompactionResult = { table: name, dryRun: options.dryRun ?? false, attempts: 0, partitions: [], abandoned: [], tableFilesBefore: 0, tableFilesAfter: 0 }

@@ -14,8 +14,9 @@ import { normalizeLocation } from '../storage/file-io.ts'
 import { backoffMs, commitRetryPolicy } from '../transaction/commit-retry.ts'
 import { createManifestReader, mapConcurrent, type ManifestReader } from './manifest-reader.ts'
 import { reachableFiles } from './reachable.ts'
-import { fullName, type MaintenanceContext } from './replace-commit.ts'
+import { type MaintenanceContext } from './replace-commit.ts'
 import { planExpiry, retentionPolicy, type RetentionPolicy } from './retention.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface ExpireOptions extends Partial<RetentionPolicy> {
   /** Report what would be expired and deleted; change nothing. */
@@ -110,7 +111,7 @@ export async function expireSnapshots(context: MaintenanceContext, identifier: T
   const now = context.now ?? Date.now
   const sleep = context.sleep ?? defaultSleep
   const log = context.log ?? (() => {})
-  const name = fullName(identifier)
+  const name = tableName(identifier)
   const concurrency = options.concurrency ?? 16
   const reader = createManifestReader(context.io)
   const result: ExpiryResult = {

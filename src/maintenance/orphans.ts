@@ -10,7 +10,8 @@ import { normalizeLocation } from '../storage/file-io.ts'
 import { MaintenanceError } from './errors.ts'
 import { createManifestReader, mapConcurrent } from './manifest-reader.ts'
 import { reachableFiles } from './reachable.ts'
-import { fullName, type MaintenanceContext } from './replace-commit.ts'
+import { type MaintenanceContext } from './replace-commit.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export const ORPHAN_AGE_DEFAULT_MS = 3 * 24 * 3600 * 1000
 
@@ -70,7 +71,7 @@ async function statisticsPaths(context: MaintenanceContext, metadataLocation: st
 export async function removeOrphanFiles(context: MaintenanceContext, identifier: TableIdentifier, options: OrphanOptions = {}): Promise<OrphanResult> {
   const now = context.now ?? Date.now
   const log = context.log ?? (() => {})
-  const name = fullName(identifier)
+  const name = tableName(identifier)
   const dryRun = options.dryRun ?? true
   const concurrency = options.concurrency ?? 16
   const cutoff = now() - (options.olderThanMs ?? ORPHAN_AGE_DEFAULT_MS)

@@ -6,9 +6,10 @@
  */
 import type { LoadedTable } from '../catalog/catalog.ts'
 import { replaceSummary, type ReplaceCounts } from '../iceberg/snapshot.ts'
-import type { ManifestFile, Snapshot, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
+import type { ManifestFile, Snapshot, TableMetadata } from '../iceberg/types.ts'
 import { commitSnapshot, type CommitContext, type SnapshotCommitResult } from '../transaction/commit-snapshot.ts'
 import { MaintenanceError } from './errors.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 /** What maintenance operations run on: the catalog, the FileIO, and optional clock, sleep and log. */
 export type MaintenanceContext = CommitContext
@@ -35,7 +36,6 @@ export interface ReplaceRequest {
 
 export type ReplaceResult = SnapshotCommitResult
 
-export const fullName = (id: TableIdentifier): string => [...id.namespace, id.name].join('.')
 
 /** The parent's progress markers, verbatim. */
 export function ingestMarkers(parent: Snapshot | undefined): Record<string, string> {
@@ -49,7 +49,7 @@ export function ingestMarkers(parent: Snapshot | undefined): Record<string, stri
  * attempt's outcome was unknown, and only then are the written files kept.
  */
 export async function commitReplace(context: MaintenanceContext, table: LoadedTable, request: ReplaceRequest): Promise<ReplaceResult> {
-  const name = fullName(table.identifier)
+  const name = tableName(table.identifier)
   return commitSnapshot(context, table, {
     snapshotId: request.snapshotId,
     written: request.written,

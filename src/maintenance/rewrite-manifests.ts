@@ -13,7 +13,8 @@ import type { ManifestEntry, ManifestFile, TableIdentifier } from '../iceberg/ty
 import { MaintenanceError } from './errors.ts'
 import { createManifestReader, hasNoLiveFiles, isLive } from './manifest-reader.ts'
 import { MANIFEST_TARGET_BYTES_DEFAULT, writeManifest } from './manifest-writer.ts'
-import { commitReplace, fullName, type MaintenanceContext } from './replace-commit.ts'
+import { commitReplace, type MaintenanceContext } from './replace-commit.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export const MIN_COUNT_TO_MERGE_DEFAULT = 100
 
@@ -68,7 +69,7 @@ function binPack(manifests: ManifestFile[], target: number): ManifestFile[][] {
  *   merged; CommitConflictError / CommitStateUnknownError from the commit loop.
  */
 export async function rewriteManifests(context: MaintenanceContext, identifier: TableIdentifier, options: RewriteManifestsOptions = {}): Promise<RewriteManifestsResult> {
-  const name = fullName(identifier)
+  const name = tableName(identifier)
   const table = await context.catalog.loadTable(identifier)
   const metadata = table.metadata
   const result: RewriteManifestsResult = { table: name, dryRun: options.dryRun ?? false, attempts: 0, manifestsBefore: 0, manifestsAfter: 0, replaced: 0, created: 0, dropped: 0, entries: 0 }

@@ -16,8 +16,9 @@ import { expireSnapshots } from './expire.ts'
 import { removeOrphanFiles } from './orphans.ts'
 import type { Decompressors } from './parquet-rows.ts'
 import type { BinCompactor } from './rewrite-bin.ts'
-import { fullName, type MaintenanceContext } from './replace-commit.ts'
+import { type MaintenanceContext } from './replace-commit.ts'
 import { rewriteManifests } from './rewrite-manifests.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export type MaintenanceTask = 'compaction' | 'manifests' | 'expiry' | 'orphans'
 
@@ -79,7 +80,7 @@ export class MaintenanceScheduler {
       .filter((t) => t.config.enabled)
       .map((t) => ({
         ...t,
-        name: fullName(t.identifier),
+        name: tableName(t.identifier),
         // The first round waits one interval: a starting worker has WAL replay and catch-up to do.
         dueAtMs: start + t.config.intervalMs,
         orphansDueAtMs: start + (t.config.orphans ? t.config.orphans.intervalMs : 0),

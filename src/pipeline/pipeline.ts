@@ -17,6 +17,7 @@ import type { RollTriggers } from '../batcher/policy.ts'
 import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
 import { DEAD_LETTER_SUFFIX, deadLetterRow, deadLetterSchema } from './dead-letters.ts'
 import type { RecordLog } from './record-log.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface PipelineTableConfig {
   identifier: TableIdentifier
@@ -77,7 +78,6 @@ function logEntryText(entry: LogEntry, recordsJson: string): string {
 
 const httpDeadLetterRow = (d: LogEntry['d'][number]): Row =>
   deadLetterRow({ source: 'http', receivedAtMs: d.at, error: d.e, raw: d.raw, ...(d.i === undefined ? {} : { recordIndex: d.i }) })
-const dotted = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
 /** Keeps a worker near 256 MB RSS with the default roll triggers (bench/ingest.bench.ts). */
 export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
 const PRESSURE_WAIT_MS = 2_000
@@ -118,7 +118,7 @@ export class Pipeline {
         for (const barrier of commitBarriers) await barrier()
         await deadLetters.flush('interval')
       })
-      pipeline.tables.set(dotted(config.identifier), {
+      pipeline.tables.set(tableName(config.identifier), {
         config,
         coerce: createRecordCoercer(currentSchema(loaded.metadata)),
         batcher,
@@ -137,7 +137,7 @@ export class Pipeline {
   }
 
   table(namespace: string[], name: string): PipelineTable | undefined {
-    return this.tables.get([...namespace, name].join('.'))
+    return this.tables.get(tableName({ namespace, name }))
   }
 
   /**
@@ -157,7 +157,7 @@ export class Pipeline {
     const key = input.idempotencyKey
     if (key !== undefined && this.#idempotency.has(key)) return { duplicate: true, response: this.#idempotency.get(key) }
     await this.#waitForRoom()
-    const entry: LogEntry = { t: dotted(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
+    const entry: LogEntry = { t: tableName(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
     const walSeq = await this.#logEntry(entry, input.recordsJson, (seq) => {
       input.table.batcher.add(input.rows, { walSeq: seq })
       input.table.batcher.maybeRoll()
@@ -174,7 +174,7 @@ export class Pipeline {
     if (key !== undefined && (this.#idempotency.has(key) || this.#deadLettered.has(key))) return
     const at = Date.now()
     const entry: LogEntry = {
-      t: dotted(input.table.config.identifier),
+      t: tableName(input.table.config.identifier),
       r: [],
       d: input.letters.map((d) => ({ e: d.reason, raw: d.raw, i: d.index, at })),
     }
@@ -358,7 +358,7 @@ export class Pipeline {
     } catch (error) {
       if (!(error instanceof NoSuchEntityError)) throw error
     }
-    this.#logLine(`creating table ${dotted(identifier)}`)
+    this.#logLine(`creating table ${tableName(identifier)}`)
     const table = await createTable(
       { catalog: this.#options.catalog, io: this.#options.io },
       identifier,

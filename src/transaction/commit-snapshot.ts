@@ -12,10 +12,11 @@ import { CommitConflictError, CommitStateUnknownError } from '../errors.ts'
 import { encodeManifestList } from '../iceberg/manifest-list.ts'
 import type { TableRequirement } from '../iceberg/requirements.ts'
 import { currentSnapshot } from '../iceberg/table-metadata.ts'
-import type { ManifestFile, Snapshot, SnapshotSummary, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
+import type { ManifestFile, Snapshot, SnapshotSummary, TableMetadata } from '../iceberg/types.ts'
 import type { TableUpdate } from '../iceberg/updates.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { backoffMs, commitRetryPolicy } from './commit-retry.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface CommitContext {
   catalog: Catalog
@@ -57,7 +58,6 @@ export interface SnapshotCommitResult {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-const fullName = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
 
 /**
  * Commits one snapshot on `main`. Throws CommitConflictError after the retry budget
@@ -70,7 +70,7 @@ export async function commitSnapshot(context: CommitContext, table: LoadedTable,
   const log = context.log ?? (() => {})
   const label = request.label ?? 'commit'
   const identifier = table.identifier
-  const name = fullName(identifier)
+  const name = tableName(identifier)
   const { snapshotId, written } = request
   const location = table.metadata.location.replace(/\/+$/, '')
   const policy = commitRetryPolicy(table.metadata.properties)

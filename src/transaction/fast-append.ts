@@ -15,6 +15,7 @@ import { currentSchema, defaultSpec } from '../iceberg/table-metadata.ts'
 import type { DataFile, ManifestFile, Snapshot } from '../iceberg/types.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { commitSnapshot } from './commit-snapshot.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface AppendRequest {
   dataFiles: DataFile[]
@@ -52,7 +53,7 @@ const partitionKey = (partition: unknown[]) => JSON.stringify(partition, (_, v) 
  */
 export async function fastAppend(context: AppendContext, request: AppendRequest): Promise<AppendResult> {
   const base = context.table.metadata
-  const name = [...context.table.identifier.namespace, context.table.identifier.name].join('.')
+  const name = tableName(context.table.identifier)
   const schema = currentSchema(base)
   const spec = defaultSpec(base)
   const partitionFields = partitionType(spec, schema)

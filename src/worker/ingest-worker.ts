@@ -6,7 +6,8 @@ import type { Config } from '../config/schema.ts'
 import type { Env } from '../config/config.ts'
 import { zstdCompress } from '../parquet/zstd.bun.ts'
 import { Pipeline } from '../pipeline/pipeline.ts'
-import { pipelineAppDeps, pipelineTables, tableIdentifier } from './pipeline-app.ts'
+import { tableIdentifier } from '../iceberg/table-identifier.ts'
+import { pipelineAppDeps, pipelineTables } from './pipeline-app.ts'
 import { createIngestApp } from '../sources/http/app.ts'
 import { MaintenanceScheduler } from '../maintenance/scheduler.ts'
 import { KafkaSource } from '../sources/kafka/kafka-source.ts'
@@ -22,8 +23,6 @@ export interface RunningWorker {
   /** Graceful stop; a second call (or `signal` aborting) stops waiting for commits. */
   stop(signal?: AbortSignal): Promise<void>
 }
-
-export { tableIdentifier } from './pipeline-app.ts'
 
 export async function startWorker(config: Config, env: Env, log: (line: string) => void): Promise<RunningWorker> {
   const resources = await openResources(config, env, log)

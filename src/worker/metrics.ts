@@ -3,6 +3,7 @@ import type { Pipeline } from '../pipeline/pipeline.ts'
 import type { RecordLog } from '../pipeline/record-log.ts'
 import { createMetricsRegistry, type Counter, type Labels } from '../sources/http/metrics.ts'
 import type { KafkaSource } from '../sources/kafka/kafka-source.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 /** Counters fed from cumulative figures: each scrape adds what changed since the last one. */
 function cumulative(counter: Counter) {
@@ -44,7 +45,7 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
     walSegments.set(log.segmentCount)
     for (const table of pipeline.tables.values()) {
       for (const batcher of [table.batcher, table.deadLetters]) {
-        const labels = { table: [...batcher.identifier.namespace, batcher.identifier.name].join('.') }
+        const labels = { table: tableName(batcher.identifier) }
         commits(labels, batcher.stats.commits)
         failures(labels, batcher.stats.commitFailures)
         retries(labels, batcher.stats.commitRetries)

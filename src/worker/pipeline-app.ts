@@ -4,14 +4,9 @@
  */
 import type { Config } from '../config/schema.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
-import type { TableIdentifier } from '../iceberg/types.ts'
 import type { Pipeline, PipelineTableConfig } from '../pipeline/pipeline.ts'
 import type { IngestAppDeps } from '../sources/http/deps.ts'
-
-export function tableIdentifier(name: string): TableIdentifier {
-  const parts = name.split('.')
-  return { namespace: parts.slice(0, -1), name: parts.at(-1)! }
-}
+import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
 
 export function pipelineTables(config: Config): PipelineTableConfig[] {
   return config.tables.map((table) => {
@@ -35,7 +30,7 @@ export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () 
     auth: { tokens: config.http.tokens },
     maxBodyBytes: config.http.maxBodyBytes,
     tables: (namespace, name) => {
-      if (!httpTables.has([...namespace, name].join('.'))) return undefined
+      if (!httpTables.has(tableName({ namespace, name }))) return undefined
       const table = pipeline.table(namespace, name)
       return table && { coerce: table.coerce, ...(table.config.tokens ? { tokens: table.config.tokens } : {}) }
     },
@@ -61,7 +56,7 @@ export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () 
         for (const batcher of [table.batcher, table.deadLetters]) {
           // Three in a row: one failure is a blip the retry absorbs, a streak means nothing is landing.
           if (batcher.stats.consecutiveFailures >= 3) {
-            reasons.push(`table ${[...batcher.identifier.namespace, batcher.identifier.name].join('.')}: ${batcher.stats.consecutiveFailures} commits failed in a row (${batcher.stats.lastError})`)
+            reasons.push(`table ${tableName(batcher.identifier)}: ${batcher.stats.consecutiveFailures} commits failed in a row (${batcher.stats.lastError})`)
           }
         }
       }

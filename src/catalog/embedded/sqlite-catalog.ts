@@ -11,6 +11,7 @@ import { applyUpdates, checkRequirements, newTableMetadata, withMetadataLog } fr
 import type { TableIdentifier, TableMetadata } from '../../iceberg/types.ts'
 import type { FileIO } from '../../storage/file-io.ts'
 import type { Catalog, CommitTableRequest, CreateTableRequest, LoadedTable, Namespace } from '../catalog.ts'
+import { tableName } from '../../iceberg/table-identifier.ts'
 
 export interface SqliteCatalogOptions {
   /** Path of the SQLite file (created when absent). */
@@ -61,7 +62,6 @@ export function createSqliteCatalog(options: SqliteCatalogOptions): Catalog & { 
   const now = options.now ?? Date.now
   const io = options.io
   const nsKey = (namespace: Namespace) => namespace.join('.')
-  const fullName = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
 
   const selectTable = db.query<TableRow, [string, string, string]>(
     'SELECT metadata_location, previous_metadata_location FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?',
@@ -80,7 +80,7 @@ export function createSqliteCatalog(options: SqliteCatalogOptions): Catalog & { 
 
   const loadTable = async (identifier: TableIdentifier): Promise<LoadedTable> => {
     const row = selectTable.get(catalogName, nsKey(identifier.namespace), identifier.name)
-    if (!row) throw new NoSuchEntityError('table', fullName(identifier))
+    if (!row) throw new NoSuchEntityError('table', tableName(identifier))
     return { identifier, metadataLocation: row.metadata_location, metadata: await readMetadata(row.metadata_location), config: {} }
   }
 
@@ -143,7 +143,7 @@ export function createSqliteCatalog(options: SqliteCatalogOptions): Catalog & { 
     async createTable(namespace, request: CreateTableRequest) {
       const identifier = { namespace, name: request.name }
       if (!namespaceExists(namespace)) throw new NoSuchEntityError('namespace', nsKey(namespace))
-      if (selectTable.get(catalogName, nsKey(namespace), request.name)) throw new AlreadyExistsError('table', fullName(identifier))
+      if (selectTable.get(catalogName, nsKey(namespace), request.name)) throw new AlreadyExistsError('table', tableName(identifier))
       const location = request.location ?? `${options.warehouse.replace(/\/+$/, '')}/${namespace.join('/')}/${request.name}`
       const metadata = newTableMetadata(request, { location, tableUuid: crypto.randomUUID(), nowMs: now() })
       const metadataLocation = nextMetadataLocation(location, undefined)
@@ -152,7 +152,7 @@ export function createSqliteCatalog(options: SqliteCatalogOptions): Catalog & { 
         db.query('INSERT INTO iceberg_tables VALUES (?, ?, ?, ?, NULL, ?)').run(catalogName, nsKey(namespace), request.name, metadataLocation, 'TABLE')
       } catch (cause) {
         await io.delete(metadataLocation)
-        throw new AlreadyExistsError('table', fullName(identifier), { cause })
+        throw new AlreadyExistsError('table', tableName(identifier), { cause })
       }
       return { identifier, metadataLocation, metadata, config: {} }
     },
@@ -178,7 +178,7 @@ export function createSqliteCatalog(options: SqliteCatalogOptions): Catalog & { 
       if (result.changes === 0) {
         // Someone committed between our read and our swap: our metadata file is unreferenced, so deleting it is safe.
         await io.delete(metadataLocation)
-        throw new CommitConflictError(`table ${fullName(identifier)} changed during commit (expected metadata ${current.metadataLocation})`)
+        throw new CommitConflictError(`table ${tableName(identifier)} changed during commit (expected metadata ${current.metadataLocation})`)
       }
       return { identifier, metadataLocation, metadata: updated, config: {} }
     },

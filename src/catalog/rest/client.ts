@@ -9,6 +9,7 @@ import type { TableIdentifier } from '../../iceberg/types.ts'
 import type { Catalog, CommitTableRequest, CreateTableRequest, LoadedTable, Namespace } from '../catalog.ts'
 import { authenticatedFetch, type RestAuth } from './auth.ts'
 import { restError, type RestOperation } from './errors.ts'
+import { tableName } from '../../iceberg/table-identifier.ts'
 
 export interface RestCatalogOptions {
   /** Base URI, e.g. `http://127.0.0.1:8181` (the `/v1/...` paths are appended). */
@@ -96,7 +97,6 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
   }
   const tablePath = async (id: TableIdentifier) =>
     `/v1${await prefix()}/namespaces/${namespacePath(id.namespace)}/tables/${encodeURIComponent(id.name)}`
-  const fullName = (id: TableIdentifier) => [...id.namespace, id.name].join('.')
   const loaded = (identifier: TableIdentifier, text: string): LoadedTable => {
     const result = parseJson(text) as LoadTableResult
     return {
@@ -156,23 +156,23 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
     async createTable(namespace, request: CreateTableRequest) {
       const identifier = { namespace, name: request.name }
       const path = `/v1${await prefix()}/namespaces/${namespacePath(namespace)}/tables`
-      const { text } = await call('POST', path, 'table', fullName(identifier), { ...request, 'stage-create': false })
+      const { text } = await call('POST', path, 'table', tableName(identifier), { ...request, 'stage-create': false })
       return loaded(identifier, text)
     },
 
     async loadTable(identifier) {
-      const { text } = await call('GET', await tablePath(identifier), 'table', fullName(identifier))
+      const { text } = await call('GET', await tablePath(identifier), 'table', tableName(identifier))
       return loaded(identifier, text)
     },
 
     async tableExists(identifier) {
-      const { status } = await call('HEAD', await tablePath(identifier), 'table', fullName(identifier))
+      const { status } = await call('HEAD', await tablePath(identifier), 'table', tableName(identifier))
       return status !== 404
     },
 
     async commitTable(identifier, request: CommitTableRequest) {
       const body = { identifier, requirements: request.requirements, updates: request.updates }
-      const { text } = await call('POST', await tablePath(identifier), 'commit', fullName(identifier), body)
+      const { text } = await call('POST', await tablePath(identifier), 'commit', tableName(identifier), body)
       const result = parseJson(text) as LoadTableResult
       return {
         identifier,
@@ -184,7 +184,7 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
 
     async dropTable(identifier, dropOptions = {}) {
       const qs = dropOptions.purge ? '?purgeRequested=true' : ''
-      await call('DELETE', `${await tablePath(identifier)}${qs}`, 'table', fullName(identifier))
+      await call('DELETE', `${await tablePath(identifier)}${qs}`, 'table', tableName(identifier))
     },
   }
 }

@@ -14,6 +14,7 @@ import { bearerToken, tokenMatches } from './auth.ts'
 import { ACCEPTED_MEDIA_TYPES, type BodyFormat, bodyFormat, decodeUtf8, parseBody } from './body.ts'
 import { type IngestAppDeps, IngestAppOptionsSchema, type IngestResponse, type IngestTable, type RejectedRecord } from './deps.ts'
 import { HttpRequestError, statusOf } from './errors.ts'
+import { tableName } from '../../iceberg/table-identifier.ts'
 
 /** What the admission middleware established about a records request. */
 interface Admitted {
@@ -104,7 +105,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
   /** Authentication, table lookup, Content-Type and Idempotency-Key, all before a byte of the body is read. */
   const admit: MiddlewareHandler<IngestEnv> = async (c, next) => {
     const identifier = tableAddress(c)
-    const label = [...identifier.namespace, identifier.name].join('.')
+    const label = tableName(identifier)
     const presented = bearerToken(c.req.header('Authorization'))
     const unauthorized = (): HttpRequestError =>
       new HttpRequestError('UNAUTHORIZED', presented === undefined ? 'missing bearer token' : 'invalid bearer token', { context: { presented: presented !== undefined } })

@@ -10,6 +10,7 @@ import { IngestError } from '../../errors.ts'
 import { deadLetterRow } from '../../pipeline/dead-letters.ts'
 import type { Pipeline, PipelineTable } from '../../pipeline/pipeline.ts'
 import { DeadLetterTopic, type DeadLetterMessage } from './dead-letter-topic.ts'
+import { tableName } from '../../iceberg/table-identifier.ts'
 
 /** Message metadata copied into columns of the row before coercion. */
 export interface KafkaColumns {
@@ -51,7 +52,6 @@ type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>
 
 const decoder = new TextDecoder()
 const key = (topic: string, partition: number) => `${topic}:${partition}`
-const dotted = (table: PipelineTable) => [...table.config.identifier.namespace, table.config.identifier.name].join('.')
 
 /** A configured dead-letter topic the broker does not have (checked at start, before consuming). */
 export class DeadLetterTopicError extends IngestError {
@@ -268,7 +268,7 @@ export class KafkaSource {
       value: message.value,
       headers: message.headers,
       error: reason,
-      table: dotted(table),
+      table: tableName(table.config.identifier),
       receivedAtMs: Date.now(),
     }
     const dlq = route.deadLetterTopic ? this.deadLetterTopics.get(route.deadLetterTopic) : undefined
