@@ -17,7 +17,8 @@ import { createManifestReader, hasNoLiveFiles, isLive, type ManifestReader } fro
 import { chunkEntries, MANIFEST_TARGET_BYTES_DEFAULT, specById, writeManifest } from './manifest-writer.ts'
 import type { Decompressors } from './parquet-rows.ts'
 import { commitReplace, type MaintenanceContext, type ReplaceAttempt } from './replace-commit.ts'
-import { compactedLocation, compressionFor, rewriteBin, type BinCompactor } from './rewrite-bin.ts'
+import { compressionFor } from '../table/write-data-files.ts'
+import { compactedLocation, rewriteBin, type BinCompactor } from './rewrite-bin.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface CompactOptions extends Partial<CompactionPlanOptions> {

@@ -44,14 +44,6 @@ export interface CompactBinInput {
 /** Runs compactBin somewhere (this thread, or the worker's encoder thread); compressors are its own. */
 export type BinCompactor = (input: CompactBinInput) => Promise<WrittenDataFile>
 
-/** `write.parquet.compression-codec`, with zstd only when the host gave a compressor (as the writer does). */
-export function compressionFor(properties: Record<string, string>, compressors: ParquetCompressors | undefined): ParquetCompression {
-  const codec = properties['write.parquet.compression-codec']?.toLowerCase()
-  if (codec === 'zstd') return compressors?.zstd ? 'zstd' : 'snappy'
-  if (codec === 'uncompressed' || codec === 'none') return 'uncompressed'
-  return 'snappy'
-}
-
 /** Where a compacted file of this partition goes: `<data>/<partition path>/<name>`. */
 export function compactedLocation(metadata: TableMetadata, spec: PartitionSpec, schema: Schema, partition: IcebergValue[], name: string): string {
   const base = dataLocation(metadata)

@@ -30,8 +30,8 @@ const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024
  * zstd needs a host compressor (Bun has one, edge runtimes do not); without it the file is
  * written with snappy, which every reader handles — a table property is a preference, not a contract.
  */
-function codecFromProperty(value: string | undefined, compressors: ParquetCompressors | undefined): ParquetCompression {
-  const codec = value?.toLowerCase()
+export function compressionFor(properties: Record<string, string>, compressors: ParquetCompressors | undefined): ParquetCompression {
+  const codec = properties['write.parquet.compression-codec']?.toLowerCase()
   if (codec === 'zstd') return compressors?.zstd ? 'zstd' : 'snappy'
   if (codec === 'uncompressed' || codec === 'none') return 'uncompressed'
   return 'snappy'
@@ -49,7 +49,7 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
   const spec = defaultSpec(metadata)
   const targetBytes =
     input.targetFileBytes ?? (Number(metadata.properties['write.target-file-size-bytes']) || DEFAULT_TARGET_FILE_BYTES)
-  const compression = input.compression ?? codecFromProperty(metadata.properties['write.parquet.compression-codec'], input.compressors)
+  const compression = input.compression ?? compressionFor(metadata.properties, input.compressors)
 
   const encode: BatchEncoder = input.encoder ?? ((batch) => encodeBatch(batch, input.compressors))
   const encoded = await encode({ schema, spec, rows: input.rows, compression, targetFileBytes: targetBytes })
