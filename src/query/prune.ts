@@ -88,18 +88,20 @@ export function projectPredicate(predicate: BoundPredicate, field: PartitionFiel
   return { op: op === '<' || op === '<=' ? '<=' : '>=', values }
 }
 
+/** A bound's value, or undefined when absent or unreadable (an unreadable bound prunes nothing). */
+function decodeBound(type: PrimitiveType, bytes: Uint8Array | undefined): IcebergValue | undefined {
+  if (bytes === undefined) return undefined
+  try {
+    return decodeSingleValue(type, bytes)
+  } catch {
+    return undefined
+  }
+}
+
 /** Stats of one partition field in a manifest, from the manifest list's field summary. */
 export function summaryStats(type: PrimitiveType, summary: FieldSummary): ValueStats {
-  const decode = (bytes: Uint8Array | undefined) => {
-    if (bytes === undefined) return undefined
-    try {
-      return decodeSingleValue(type, bytes)
-    } catch {
-      return undefined
-    }
-  }
-  const lower = decode(summary['lower-bound'])
-  const upper = decode(summary['upper-bound'])
+  const lower = decodeBound(type, summary['lower-bound'])
+  const upper = decodeBound(type, summary['upper-bound'])
   const mayHaveNaN = isFloating(type) && summary['contains-nan'] !== false
   const noValues = lower === undefined && upper === undefined && summary['contains-null'] && summary['contains-nan'] === false
   return { lower, upper, mayHaveNull: summary['contains-null'], mayHaveNonNull: !noValues, mayHaveNaN, exact: false }
@@ -123,17 +125,9 @@ export function columnStats(file: DataFile, fieldId: number, type: PrimitiveType
   const values = file['value-counts']?.get(fieldId)
   const nulls = file['null-value-counts']?.get(fieldId)
   const nans = file['nan-value-counts']?.get(fieldId)
-  const decode = (bytes: Uint8Array | undefined) => {
-    if (bytes === undefined) return undefined
-    try {
-      return decodeSingleValue(type, bytes)
-    } catch {
-      return undefined
-    }
-  }
   return {
-    lower: decode(file['lower-bounds']?.get(fieldId)),
-    upper: decode(file['upper-bounds']?.get(fieldId)),
+    lower: decodeBound(type, file['lower-bounds']?.get(fieldId)),
+    upper: decodeBound(type, file['upper-bounds']?.get(fieldId)),
     mayHaveNull: nulls === undefined || nulls > 0,
     mayHaveNonNull: !(values !== undefined && nulls !== undefined && values === nulls),
     mayHaveNaN: isFloating(type) && (nans === undefined || nans > 0),
