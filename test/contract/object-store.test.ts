@@ -4,11 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AwsCredentials } from '../../src/auth/sigv4.ts'
-import { IngestError, StorageError } from '../../src/errors.ts'
+import { StorageError } from '../../src/errors.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { createMemoryStore } from '../../src/storage/memory.ts'
 import type { ObjectInfo, ObjectStore } from '../../src/storage/object-store.ts'
 import { createS3Store, type S3StoreOptions } from '../../src/storage/s3/index.ts'
+import { errorOf } from '../storage/s3-fakes.ts'
 import { stackEnv } from '../e2e/stack-env.ts'
 
 // Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
@@ -29,16 +30,6 @@ async function collect(iterable: AsyncIterable<ObjectInfo>): Promise<ObjectInfo[
   const out: ObjectInfo[] = []
   for await (const info of iterable) out.push(info)
   return out
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<IngestError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof IngestError) return error
-    throw error
-  }
-  throw new Error('expected a rejection')
 }
 
 /** Bytes that differ at every offset modulo a prime, so a misplaced part or range shows. */
