@@ -27,6 +27,8 @@ export type EncodeReply =
   | { id: number; file: WrittenDataFile; error?: undefined }
   | { id: number; error: { code: string; message: string } }
 
+const protocolError = (what: string, id: number) => new IngestError('ENCODER_PROTOCOL', `the encoder thread answered ${what} request ${id} with the wrong kind of reply`)
+
 interface Pending {
   resolve: (reply: EncodeReply & { error?: undefined }) => void
   reject: (error: Error) => void
@@ -45,7 +47,10 @@ export class ParquetEncoderThread {
     if (this.#closed) return Promise.reject(new IngestError('ENCODER_CLOSED', 'the Parquet encoder thread is closed'))
     const worker = this.#worker ?? this.#start()
     const id = this.#nextId++
-    const done = this.#expect(id, IngestError).then((reply) => ('encoded' in reply ? reply.encoded : []))
+    const done = this.#expect(id, IngestError).then((reply) => {
+      if (!('encoded' in reply)) throw protocolError('batch', id)
+      return reply.encoded
+    })
     void this.#send(worker, id, input).catch((error: Error) => {
       // e.g. a value that cannot be cloned: fail this encode rather than leave it waiting forever.
       const pending = this.#pending.get(id)
@@ -64,7 +69,7 @@ export class ParquetEncoderThread {
     const done = this.#expect(id, MaintenanceError)
     worker.postMessage({ id, kind: 'compact', input } satisfies EncodeRequest)
     const reply = await done
-    if (!('file' in reply)) throw new IngestError('ENCODER_PROTOCOL', `the encoder thread answered compaction request ${id} without a file`)
+    if (!('file' in reply)) throw protocolError('compaction', id)
     return reply.file
   }
 
