@@ -1,8 +1,7 @@
 // Proves each service of the test stack is the real thing: Kafka round trip, SigV4-checking S3, REST catalog writing to S3, PyIceberg reading it.
 import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { Admin, Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
-import { SignatureV4 } from '@smithy/signature-v4'
-import { Sha256 } from '../../src/auth/sha256.ts'
+import { signedS3Headers } from '../../scripts/stack/s3-signing.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 
@@ -13,28 +12,10 @@ setDefaultTimeout(120_000)
 const env = stackEnv()
 const runId = crypto.randomUUID().replaceAll('-', '').slice(0, 12)
 
-const signer = new SignatureV4({
-  service: 's3',
-  region: env.s3Region,
-  credentials: { accessKeyId: env.s3AccessKeyId, secretAccessKey: env.s3SecretAccessKey },
-  sha256: Sha256,
-  uriEscapePath: false,
-})
-
 /** Headers of a SigV4-signed S3 request for `key` in the stack's bucket. */
-async function signedHeaders(method: string, key: string, body?: string): Promise<Record<string, string>> {
-  const url = new URL(`${env.s3Endpoint}/${env.s3Bucket}/${key}`)
-  const signed = await signer.sign({
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: url.pathname,
-    query: {},
-    headers: { host: url.host, ...(body === undefined ? {} : { 'content-type': 'text/plain' }) },
-    body,
-  })
-  return signed.headers
+function signedHeaders(method: string, key: string, body?: string): Promise<Record<string, string>> {
+  const credentials = { region: env.s3Region, accessKeyId: env.s3AccessKeyId, secretAccessKey: env.s3SecretAccessKey }
+  return signedS3Headers(credentials, method, new URL(objectUrl(key)), body)
 }
 
 function objectUrl(key: string): string {
