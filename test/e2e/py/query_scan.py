@@ -17,7 +17,7 @@ import sys
 
 import pyarrow.compute as pc
 
-from stack_catalog import emit, rest_catalog
+from stack_catalog import emit, planned_scan, rest_catalog
 
 
 def aggregate(data, value: str, time: str) -> dict:
@@ -34,14 +34,7 @@ def aggregate(data, value: str, time: str) -> dict:
 def main() -> None:
     request = json.loads(sys.argv[1])
     table = rest_catalog().load_table(request["table"])
-    scan_args = {}
-    if request.get("filter"):
-        scan_args["row_filter"] = request["filter"]
-    if request.get("snapshot_id"):
-        scan_args["snapshot_id"] = int(request["snapshot_id"])
-    scan = table.scan(**scan_args)
-    planned = sorted(task.file.file_path for task in scan.plan_files())
-    data = scan.to_arrow()
+    planned, data = planned_scan(table, request)
     value, time = request.get("value", "reading"), request.get("time", "timestamp")
     groups = {}
     if request.get("group_by"):

@@ -96,3 +96,15 @@ def emit(value: Any) -> None:
 def main_args(description: str = "") -> argparse.ArgumentParser:
     """An ArgumentParser that already has the catalog arguments."""
     return catalog_arguments(argparse.ArgumentParser(description=description))
+
+
+def planned_scan(table: Any, request: dict) -> tuple[list, Any]:
+    """The scan a test request describes (optional "filter" and "snapshot_id"): its planned file paths, sorted, and its rows as Arrow."""
+    scan_args = {}
+    if request.get("filter"):
+        scan_args["row_filter"] = request["filter"]
+    if request.get("snapshot_id"):
+        scan_args["snapshot_id"] = int(request["snapshot_id"])
+    scan = table.scan(**scan_args)
+    return sorted(task.file.file_path for task in scan.plan_files()), scan.to_arrow()
+

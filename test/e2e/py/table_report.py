@@ -19,7 +19,7 @@ import sys
 import pyarrow.compute as pc
 from pyiceberg.catalog import load_catalog
 
-from stack_catalog import emit, rest_catalog
+from stack_catalog import emit, planned_scan, rest_catalog
 
 
 def open_catalog(spec: dict):
@@ -34,14 +34,7 @@ def open_catalog(spec: dict):
 def main() -> None:
     request = json.loads(sys.argv[1])
     table = open_catalog(request.get("catalog", {})).load_table(request["table"])
-    scan_args = {}
-    if request.get("filter"):
-        scan_args["row_filter"] = request["filter"]
-    if request.get("snapshot_id"):
-        scan_args["snapshot_id"] = int(request["snapshot_id"])
-    scan = table.scan(**scan_args)
-    planned = sorted(task.file.file_path for task in scan.plan_files())
-    data = scan.to_arrow()
+    planned, data = planned_scan(table, request)
     report = {
         "count": data.num_rows,
         "planned_files": planned,
