@@ -1,36 +1,16 @@
 /** Prints record-coercion throughput (records/s, median of runs) for two schemas beside a plain JSON.parse baseline. */
-import type { Schema } from '../src/iceberg/types.ts'
+import { parseSchemaDsl } from '../src/iceberg/schema-dsl.ts'
 import { createRecordCoercer, type RecordCoercer } from '../src/records/coerce.ts'
 
 const RECORDS = 200_000
 const RUNS = 7
 
-const sensorSchema: Schema = {
-  type: 'struct',
-  'schema-id': 0,
-  fields: [
-    { id: 1, name: 'sensor_id', required: true, type: 'string' },
-    { id: 2, name: 'timestamp', required: true, type: 'timestamp' },
-    { id: 3, name: 'reading', required: true, type: 'double' },
-  ],
-}
+const sensorSchema = parseSchemaDsl('sensor_id string not null, timestamp timestamp not null, reading double not null')
 
-const mixedSchema: Schema = {
-  type: 'struct',
-  'schema-id': 0,
-  fields: [
-    { id: 1, name: 'event_id', required: true, type: 'uuid' },
-    { id: 2, name: 'user_id', required: true, type: 'long' },
-    { id: 3, name: 'occurred_at', required: true, type: 'timestamptz' },
-    { id: 4, name: 'day', required: true, type: 'date' },
-    { id: 5, name: 'kind', required: true, type: 'string' },
-    { id: 6, name: 'count', required: false, type: 'int' },
-    { id: 7, name: 'amount', required: false, type: 'decimal(12,2)' },
-    { id: 8, name: 'ratio', required: false, type: 'float' },
-    { id: 9, name: 'active', required: false, type: 'boolean' },
-    { id: 10, name: 'tags', required: false, type: { type: 'list', 'element-id': 11, element: 'string', 'element-required': true } },
-  ],
-}
+const mixedSchema = parseSchemaDsl(
+  'event_id uuid not null, user_id long not null, occurred_at timestamptz not null, day date not null, kind string not null, ' +
+    'count int, amount decimal(12,2), ratio float, active boolean, tags list<string not null>',
+)
 
 function sensorRecord(i: number): string {
   return JSON.stringify({ sensor_id: `sensor-${i % 500}`, timestamp: 1_700_000_000_000 + i, reading: (i % 1000) / 7 })

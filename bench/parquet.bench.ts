@@ -1,7 +1,8 @@
 /** Parquet data-file write throughput: ours (rows, columns) vs hyparquet-writer's plain parquetWriteBuffer on the same data. */
 import type { SchemaElement } from 'hyparquet'
 import { parquetWriteBuffer } from 'hyparquet-writer'
-import type { Row, Schema } from '../src/iceberg/types.ts'
+import { parseSchemaDsl } from '../src/iceberg/schema-dsl.ts'
+import type { Row } from '../src/iceberg/types.ts'
 import { estimateRowBytes, parquetSchemaFor, writeDataFile } from '../src/parquet/data-file.ts'
 import type { ParquetCompression } from '../src/parquet/data-file.ts'
 import { zstdCompress } from '../src/parquet/zstd.bun.ts'
@@ -9,16 +10,7 @@ import { zstdCompress } from '../src/parquet/zstd.bun.ts'
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000)
 const RUNS = 3
 
-const schema: Schema = {
-  type: 'struct',
-  'schema-id': 0,
-  fields: [
-    { id: 1, name: 'event', required: false, type: 'string' },
-    { id: 2, name: 'ts', required: true, type: 'timestamptz' },
-    { id: 3, name: 'value', required: false, type: 'double' },
-    { id: 4, name: 'count', required: false, type: 'int' },
-  ],
-}
+const schema = parseSchemaDsl('event string, ts timestamptz not null, value double, count int')
 
 // Deterministic data: 100k distinct strings, increasing timestamps, pseudo-random doubles.
 const event = new Array<string>(ROWS)
