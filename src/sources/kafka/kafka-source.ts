@@ -125,11 +125,11 @@ export class KafkaSource {
   }
 
   async start(): Promise<void> {
-    if (this.#producer && this.deadLetterTopics.size) {
-      const topics = [...this.deadLetterTopics.keys()]
+    const topics = [...this.deadLetterTopics.keys()]
+    if (topics.length) {
       for (const topic of topics) {
         try {
-          await this.#producer.metadata({ topics: [topic], autocreateTopics: false })
+          await this.#producer!.metadata({ topics: [topic], autocreateTopics: false })
         } catch (error) {
           throw new DeadLetterTopicError(topic, error)
         }
