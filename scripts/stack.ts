@@ -14,7 +14,8 @@ commands:
   down [--purge]
                 stop the processes 'up' started (from their pid files) and remove .stack/stack.env.
                 --purge also deletes Kafka's data, the bucket contents and the catalog database.
-  status        show each service as up, sick (running but not answering) or down; exit 1 unless all are up
+  status        show each service as up, sick (running but not answering) or down, at the ports in
+                .stack/stack.env (those 'up' started); exit 1 unless all are up and stack.env exists
   env           print .stack/stack.env (exit 1 when the stack is not up)
 
 ports (127.0.0.1), movable with environment variables; run 'down' before changing them:

@@ -3,6 +3,7 @@ import { IngestError } from '../../src/errors.ts'
 
 export type StackErrorCode =
   | 'STACK_CONFIG'
+  | 'STACK_ENV'
   | 'STACK_TOOL_MISSING'
   | 'STACK_DOWNLOAD'
   | 'STACK_PORT_TAKEN'
