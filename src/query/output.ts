@@ -59,13 +59,18 @@ export function formatJson(result: ResultTable): string {
   return rows.length === 0 ? '[]' : `[\n${rows.map((row) => JSON.stringify(row)).join(',\n')}\n]`
 }
 
+/** Quoted (quotes doubled) when it holds a comma, quote or line break, or edge spaces a reader might trim. */
 function csvField(text: string): string {
   return /[",\r\n]/.test(text) || text.startsWith(' ') || text.endsWith(' ') ? `"${text.replaceAll('"', '""')}"` : text
 }
 
-/** RFC 4180 CSV with a header line; null is an empty field, every other value its text. */
+/**
+ * CSV with a header line, quoted as RFC 4180 says; null is an empty field, every other value its text. Records end in
+ * `\n`, not RFC 4180's `\r\n`: the output goes to shells and Unix tools (wc, cut, sort), where a `\r` would stick to the
+ * last field, and CSV readers accept either.
+ */
 export function formatCsv(result: ResultTable): string {
   const lines = [result.columns.map((c) => csvField(c.name)).join(',')]
   for (const row of result.rows) lines.push(result.columns.map((c, i) => (isNull(row[i]) ? '' : csvField(valueText(c.type, row[i])))).join(','))
-  return `${lines.join('\r\n')}\r\n`
+  return `${lines.join('\n')}\n`
 }

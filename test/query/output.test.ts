@@ -34,8 +34,13 @@ describe('result formats', () => {
     expect(formatJson({ columns: [], rows: [] })).toBe('[]')
   })
 
-  test('CSV quotes what needs quoting and leaves nulls empty', () => {
-    expect(formatCsv(result)).toBe('id,x,note,at,raw,amount\r\n9007199254740993,NaN,"a, ""quoted""\nline",2026-01-01T00:00:00.000001+00:00,\\x01FF,-1234.56\r\n1,0.1,,,,\r\n')
+  test('CSV ends records in \\n, quotes what needs quoting (quotes doubled) and leaves nulls empty', () => {
+    expect(formatCsv(result)).toBe('id,x,note,at,raw,amount\n9007199254740993,NaN,"a, ""quoted""\nline",2026-01-01T00:00:00.000001+00:00,\\x01FF,-1234.56\n1,0.1,,,,\n')
+    const one = (value: string): ResultTable => ({ columns: [{ name: 'a,b', type: { kind: 'string' } }], rows: [[value]] })
+    expect(formatCsv(one('cr\rinside'))).toBe('"a,b"\n"cr\rinside"\n')
+    expect(formatCsv(one('"'))).toBe('"a,b"\n""""\n')
+    expect(formatCsv(one(' padded'))).toBe('"a,b"\n" padded"\n')
+    expect(formatCsv(one('plain'))).toBe('"a,b"\nplain\n')
   })
 
   test('Arrow IPC stream reads back with the same values', () => {
