@@ -15,17 +15,27 @@ import type { CommittedEvent } from '../batcher/table-batcher.ts'
 import { createWorkerMetrics } from './metrics.ts'
 import { ParquetEncoderThread } from './parquet-encoder.ts'
 import { openResources } from './resources.ts'
+import { tryLockFile } from './dir-lock.bun.ts'
 
 export interface RunningWorker {
   /** `http://host:port` of the ingest endpoint, when HTTP is enabled. */
   url: string | undefined
   pipeline: Pipeline
-  /** Graceful stop; a second call (or `signal` aborting) stops waiting for commits. */
+  /** Graceful stop; `signal` aborting stops the wait for commits (what is not committed stays in the WAL). */
   stop(signal?: AbortSignal): Promise<void>
 }
 
-export async function startWorker(config: Config, env: Env, log: (line: string) => void): Promise<RunningWorker> {
-  const resources = await openResources(config, env, log)
+export interface StartOptions {
+  /** `--discard-wal`: drop what the WAL holds instead of replaying it (wal-log.ts). */
+  discardWal?: boolean
+}
+
+/**
+ * Opens the WAL (locking its directory), the catalog and tables, replays the WAL, starts HTTP and Kafka.
+ * Throws DirLockedError (DIR_LOCKED), WalBoundElsewhereError (WAL_BOUND_ELSEWHERE), catalog and Kafka errors.
+ */
+export async function startWorker(config: Config, env: Env, log: (line: string) => void, options: StartOptions = {}): Promise<RunningWorker> {
+  const resources = await openResources(config, env, log, { tryLock: tryLockFile, pid: process.pid, discard: options.discardWal ?? false })
   const tables = pipelineTables(config)
   const kafkaSources: KafkaSource[] = []
   const onCommitted = (event: CommittedEvent) => {

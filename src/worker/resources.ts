@@ -3,8 +3,7 @@
  * bun:sqlite). The embedded default needs no services: SQLite catalog + warehouse under dataDir.
  */
 import { mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { resolve } from 'node:path'
 import type { Catalog } from '../catalog/catalog.ts'
 import { createSqliteCatalog } from '../catalog/embedded/sqlite-catalog.ts'
 import type { Config } from '../config/schema.ts'
@@ -12,20 +11,14 @@ import type { Env } from '../config/config.ts'
 import { restCatalogFor, s3StoresFor } from '../config/remote.ts'
 import { createFileIO, type FileIO } from '../storage/file-io.ts'
 import { createFsStore } from '../storage/fs.ts'
-import type { RecordLog } from '../pipeline/record-log.ts'
-import { openWalLog } from './wal-log.ts'
+import { embeddedLocations } from './catalog-binding.ts'
+import { openWalLog, type WalLogOptions, type WorkerLog } from './wal-log.ts'
 
 export interface WorkerResources {
   catalog: Catalog
   io: FileIO
-  log: RecordLog & { close(): Promise<void> }
+  log: WorkerLog
   close(): Promise<void>
-}
-
-/** `file:///abs/dir` for a directory, the URI itself for `file://` and `s3://` warehouses. */
-export function warehouseUri(warehouse: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(warehouse)) return warehouse.replace(/\/+$/, '')
-  return pathToFileURL(resolve(warehouse)).href.replace(/\/+$/, '')
 }
 
 export function createFileIOFor(config: Config, env: Env, localRoots: string[]): FileIO {
@@ -56,17 +49,24 @@ export function openCatalog(config: Config, env: Env): CatalogAccess {
       close() {},
     }
   }
-  const dataDir = resolve(config.dataDir)
-  mkdirSync(dataDir, { recursive: true })
-  const warehouse = warehouseUri(config.catalog.warehouse ?? join(dataDir, 'warehouse'))
+  mkdirSync(resolve(config.dataDir), { recursive: true })
+  const { sqlitePath, warehouse } = embeddedLocations({ ...config, catalog: config.catalog })
   const io = createFileIOFor(config, env, warehouse.startsWith('file://') ? [new URL(warehouse).pathname] : [])
-  const catalog = createSqliteCatalog({ path: resolve(config.catalog.path ?? join(dataDir, 'catalog.db')), catalogName: config.catalog.name, warehouse, io })
+  const catalog = createSqliteCatalog({ path: sqlitePath, catalogName: config.catalog.name, warehouse, io })
   return { catalog, io, close: () => catalog.close() }
 }
 
-export async function openResources(config: Config, env: Env, log: (line: string) => void): Promise<WorkerResources> {
-  const { catalog, io, close } = openCatalog(config, env)
-  const recordLog = await openWalLog(config, resolve(config.dataDir), log)
+/** The WAL first: its lock keeps a second worker on the same data dir from opening anything else. */
+export async function openResources(config: Config, env: Env, log: (line: string) => void, walOptions: WalLogOptions): Promise<WorkerResources> {
+  const recordLog = await openWalLog(config, resolve(config.dataDir), log, walOptions)
+  let access: CatalogAccess
+  try {
+    access = openCatalog(config, env)
+  } catch (error) {
+    await recordLog.close()
+    throw error
+  }
+  const { catalog, io, close } = access
   return {
     catalog,
     io,

@@ -17,6 +17,7 @@ import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { DEFAULT_CONFIG, parseConfig } from '../../src/config/config.ts'
 import { openWalLog } from '../../src/worker/wal-log.ts'
+import { tryLockFile } from '../../src/worker/dir-lock.bun.ts'
 import { parquetReadObjects } from 'hyparquet'
 
 const dirs: string[] = []
@@ -33,7 +34,7 @@ async function open(dir: string, maxPendingBytes?: number, commitsFail?: () => b
     ? { ...catalog, commitTable: (id, request) => (commitsFail() ? Promise.reject(new CatalogError('catalog unavailable', { status: 503 })) : catalog.commitTable(id, request)) }
     : catalog
   // The worker's own adapter over the WAL, with its persisted id.
-  const wal = await openWalLog(parseConfig(DEFAULT_CONFIG), dir, () => {})
+  const wal = await openWalLog(parseConfig(DEFAULT_CONFIG), dir, () => {}, { tryLock: tryLockFile, pid: process.pid })
   const pipeline = await Pipeline.start({ catalog: pipelineCatalog, io, log: wal, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }], ...(maxPendingBytes ? { maxPendingBytes } : {}) })
   return { io, catalog, wal, pipeline, table: pipeline.table(['ns'], 't')! }
 }
@@ -180,6 +181,46 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
     await run.pipeline.stop()
     await run.wal.close()
     expect(await ids(run.io, run.catalog)).toHaveLength(110)
+    run.catalog.close()
+  })
+
+  test('a stop whose deadline passes while commits keep failing returns, leaves the records in the WAL, and the next start lands them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
+    dirs.push(dir)
+    let failing = true
+    let run = await open(dir, undefined, () => failing)
+    await post(run.pipeline, run.table, 0, 25)
+    const deadline = AbortSignal.timeout(300)
+    const started = Date.now()
+    await run.pipeline.stop(deadline)
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(run.pipeline.uncommittedRows()).toBe(25)
+    await run.wal.close()
+    expect(await ids(run.io, run.catalog)).toEqual([])
+    run.catalog.close()
+    failing = false
+    run = await open(dir)
+    expect(run.pipeline.counters.replayed).toBe(1)
+    await run.pipeline.stop()
+    expect(run.pipeline.uncommittedRows()).toBe(0)
+    await run.wal.close()
+    expect(await ids(run.io, run.catalog)).toEqual(Array.from({ length: 25 }, (_, i) => i))
+    run.catalog.close()
+  })
+
+  test('a clean stop leaves the WAL empty (a truncation the timer started is waited for, then repeated)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
+    dirs.push(dir)
+    const run = await open(dir)
+    await post(run.pipeline, run.table, 0, 10)
+    run.pipeline.tick() // starts a truncation that sees the records still pending
+    await run.pipeline.stop()
+    await run.wal.close()
+    const replayed: bigint[] = []
+    const reopened = await openWalLog(parseConfig(DEFAULT_CONFIG), dir, () => {}, { tryLock: tryLockFile, pid: process.pid })
+    for await (const record of reopened.replay(-1n)) replayed.push(record.seq)
+    await reopened.close()
+    expect(replayed).toEqual([])
     run.catalog.close()
   })
 

@@ -15,6 +15,7 @@ export interface DenoApi {
     handler: (request: Request) => Response | Promise<Response>,
   ): DenoServer
   readonly args: string[]
+  readonly pid: number
   readTextFile(path: string): Promise<string>
   env: { toObject(): Record<string, string> }
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void

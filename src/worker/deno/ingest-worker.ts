@@ -12,6 +12,7 @@ import type { FileIO } from '../../storage/file-io.ts'
 import { createWorkerMetrics } from '../metrics.ts'
 import type { DenoApi, DenoServer } from './deno-api.ts'
 import { openWalLog } from '../wal-log.ts'
+import { tryLockFile } from './dir-lock.ts'
 import { pipelineAppDeps, pipelineTables } from '../pipeline-app.ts'
 import { zstdCompress } from './zstd.ts'
 
@@ -21,7 +22,7 @@ export interface RunningDenoWorker {
   /** `http://host:port` of the ingest endpoint, when HTTP is enabled. */
   url: string | undefined
   pipeline: Pipeline
-  /** Graceful stop; a second call (or `signal` aborting) stops waiting for commits. */
+  /** Graceful stop; `signal` aborting stops the wait for commits (what is not committed stays in the WAL). */
   stop(signal?: AbortSignal): Promise<void>
 }
 
@@ -29,10 +30,15 @@ export interface RunningDenoWorker {
  * Opens the WAL (replaying what it holds), starts the pipeline and, when enabled, the HTTP endpoint.
  * Throws ConfigError (CONFIG) for Kafka tables, WalError for an unusable WAL, catalog errors while loading tables.
  */
-export async function startDenoWorker(config: Config, remote: { catalog: Catalog; io: FileIO }, log: (line: string) => void): Promise<RunningDenoWorker> {
+export async function startDenoWorker(
+  config: Config,
+  remote: { catalog: Catalog; io: FileIO },
+  log: (line: string) => void,
+  options: { discardWal?: boolean } = {},
+): Promise<RunningDenoWorker> {
   const kafka = config.tables.filter((table) => table.kafka).map((table) => `tables.${table.name}.kafka: Kafka sources run on the Bun worker only`)
   if (kafka.length > 0) throw new ConfigError(kafka)
-  const recordLog = await openWalLog(config, resolve(config.dataDir), log)
+  const recordLog = await openWalLog(config, resolve(config.dataDir), log, { tryLock: tryLockFile, pid: Deno.pid, discard: options.discardWal ?? false })
   const tables = pipelineTables(config)
   log(`catalog ${remote.catalog.name}; WAL ${recordLog.id} holds ${recordLog.bytes} bytes in ${recordLog.segmentCount} segments`)
   let pipeline: Pipeline
