@@ -1,19 +1,22 @@
 /**
- * `bun run workers/ingest.ts [--config FILE]` — the ingest worker. With no config it runs the
+ * `bun run workers/ingest.ts [--config FILE] [--discard-wal]` — the ingest worker. With no config it runs the
  * embedded default: SQLite catalog + local warehouse + WAL under ./data, HTTP on 127.0.0.1:8181.
  */
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../src/errors.ts'
 import { loadWorkerConfig } from '../src/worker/config-file.ts'
-import { startWorker } from '../src/worker/ingest-worker.ts'
+import { startWorker, type RunningWorker } from '../src/worker/ingest-worker.ts'
+import { createShutdown } from '../src/worker/shutdown.ts'
 
-const HELP = `Usage: bun run workers/ingest.ts [--config FILE]
+const HELP = `Usage: bun run workers/ingest.ts [--config FILE] [--discard-wal]
 
 Lands records POSTed over HTTP and consumed from Kafka in Apache Iceberg tables.
 
 Options:
   -c, --config FILE   JSON config (default: $INGEST_CONFIG, else the embedded default:
                       table learning.sensor_readings on a local warehouse under ./data)
+      --discard-wal   drop the records the WAL holds instead of committing them (says how
+                      many); for a WAL bound to a catalog this config no longer writes to
   -h, --help          show this help
 
 Environment overrides (see docs/configuration.md): INGEST_DATA_DIR, INGEST_HTTP_HOST,
@@ -26,7 +29,12 @@ heap collect as on a 512 MiB machine; without it the worker grows with the host'
 Send records:  curl -X POST http://127.0.0.1:8181/v1/tables/learning.sensor_readings/records \\
                  -H 'content-type: application/json' \\
                  -d '{"sensor_id":"s1","timestamp":"2026-01-01T00:00:00","reading":21.5}'
-Health, metrics: GET /health, GET /metrics. Stop: Ctrl-C (twice to exit at once; the WAL keeps the rest).`
+Health, metrics: GET /health, GET /metrics.
+Stop: Ctrl-C or SIGTERM commits what is buffered, then exits 0; past shutdownTimeoutMs (30 s)
+it exits 130/143 with the rest safe in the WAL. Ctrl-C again (after a second) exits at once.
+Exit codes: 0 stopped cleanly, 1 stop failed, 2 bad config or start-up failed (data dir in
+use by another worker, WAL bound to another catalog, ...), 130/143 stopped by a signal before
+everything was committed.`
 
 const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`)
 
@@ -37,7 +45,10 @@ function fail(message: string): never {
 
 let args
 try {
-  args = parseArgs({ options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false })
+  args = parseArgs({
+    options: { config: { type: 'string', short: 'c' }, 'discard-wal': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  })
 } catch (error) {
   fail(`${(error as Error).message}\n\n${HELP}`)
 }
@@ -61,25 +72,15 @@ if (process.env.BUN_JSC_forceRAMSize === undefined) {
 }
 log(source === 'embedded default' ? `no config given: embedded default (catalog and warehouse under ${config.dataDir})` : `config ${source}`)
 // Handlers go in before start-up, so a signal during WAL replay or the Kafka join still stops cleanly.
-let signals = 0
-const starting = startWorker(config, process.env, log)
-const onSignal = (name: string) => {
-  signals++
-  if (signals > 1) {
-    log(`${name} again: exiting now; uncommitted HTTP records stay in the WAL and are replayed at the next start`)
-    process.exit(130)
-  }
-  log(`${name}: stopping (send again to exit at once)`)
-  starting
-    .then((worker) => worker.stop())
-    .then(
-      () => process.exit(0),
-      (error: Error) => {
-        log(`stop failed: ${error.message}`)
-        process.exit(1)
-      },
-    )
-}
+const starting = startWorker(config, process.env, log, { discardWal: args.values['discard-wal'] ?? false })
+let running: RunningWorker | undefined
+const onSignal = createShutdown({
+  stop: (signal) => starting.then((worker) => worker.stop(signal)),
+  uncommittedRows: () => running?.pipeline.uncommittedRows() ?? 0,
+  timeoutMs: config.shutdownTimeoutMs,
+  exit: (code) => process.exit(code),
+  log,
+})
 process.on('SIGINT', () => onSignal('SIGINT'))
 process.on('SIGTERM', () => onSignal('SIGTERM'))
-await starting.catch((error: Error) => fail(`start-up failed: ${error.message}`))
+running = await starting.catch((error: Error) => fail(`start-up failed: ${error.message}`))

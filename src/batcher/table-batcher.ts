@@ -205,7 +205,13 @@ export class TableBatcher {
   /** Rolls whatever is buffered and waits until every queued batch is committed (or `signal` aborts). */
   async flush(reason: RollReason = 'shutdown', signal?: AbortSignal): Promise<void> {
     this.roll(reason)
-    while (this.#committing && !signal?.aborted) await this.#committing
+    // Why race the signal: a drain whose commits keep failing never settles, and a stop with a
+    // deadline must still return (the batches stay queued, their WAL records untruncated).
+    const aborted = new Promise<void>((resolve) => {
+      if (signal?.aborted) resolve()
+      else signal?.addEventListener('abort', () => resolve(), { once: true })
+    })
+    while (this.#committing && !signal?.aborted) await Promise.race([this.#committing, aborted])
   }
 
   #emptyBatch(): Batch {

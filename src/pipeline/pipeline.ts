@@ -17,6 +17,7 @@ import type { RollTriggers } from '../batcher/policy.ts'
 import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
 import { DEAD_LETTER_SUFFIX, deadLetterRow, deadLetterSchema } from './dead-letters.ts'
 import type { RecordLog } from './record-log.ts'
+import { decodeWalEntry, encodeWalEntry, type WalDeadLetter, type WalEntry } from './wal-entry.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface PipelineTableConfig {
@@ -45,18 +46,6 @@ export interface PipelineOptions {
   onCommitted?: (event: CommittedEvent) => void
 }
 
-/** One WAL frame: what an HTTP request contributed to one table. */
-interface LogEntry {
-  /** table, dotted */
-  t: string
-  /** idempotency key */
-  k?: string
-  /** accepted records as received (re-coerced on replay; coercion is deterministic) */
-  r: unknown[]
-  /** dead letters */
-  d: { e: string; raw: string | null; i?: number; at: number }[]
-}
-
 export interface PipelineTable {
   config: PipelineTableConfig
   coerce: (input: unknown) => CoerceResult
@@ -70,19 +59,11 @@ export interface PipelineTable {
   commitBarriers: (() => Promise<void>)[]
 }
 
-/** JSON.stringify(entry) with `r` given as JSON text already (the request body's own). Replay parses either alike. */
-function logEntryText(entry: LogEntry, recordsJson: string): string {
-  const key = entry.k === undefined ? '' : `,"k":${JSON.stringify(entry.k)}`
-  return `{"t":${JSON.stringify(entry.t)}${key},"r":${recordsJson},"d":${JSON.stringify(entry.d)}}`
-}
-
-const httpDeadLetterRow = (d: LogEntry['d'][number]): Row =>
+const httpDeadLetterRow = (d: WalDeadLetter): Row =>
   deadLetterRow({ source: 'http', receivedAtMs: d.at, error: d.e, raw: d.raw, ...(d.i === undefined ? {} : { recordIndex: d.i }) })
 /** Keeps a worker near 256 MB RSS with the default roll triggers (bench/ingest.bench.ts). */
 export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
 const PRESSURE_WAIT_MS = 2_000
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
 
 export class BackpressureError extends IngestError {
   constructor(pendingBytes: number, capBytes: number) {
@@ -98,7 +79,7 @@ export class Pipeline {
   #applyOrder: Promise<void> = Promise.resolve()
   #ready = false
   #timer: ReturnType<typeof setInterval> | undefined
-  #truncating = false
+  #truncation: Promise<void> | undefined
   readonly counters = { httpAccepted: 0, httpRejected: 0, kafkaAccepted: 0, kafkaRejected: 0, bytesIn: 0, replayed: 0 }
 
   private constructor(options: PipelineOptions) {
@@ -157,7 +138,7 @@ export class Pipeline {
     const key = input.idempotencyKey
     if (key !== undefined && this.#idempotency.has(key)) return { duplicate: true, response: this.#idempotency.get(key) }
     await this.#waitForRoom()
-    const entry: LogEntry = { t: tableName(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
+    const entry: WalEntry = { t: tableName(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
     const walSeq = await this.#logEntry(entry, input.recordsJson, (seq) => {
       input.table.batcher.add(input.rows, { walSeq: seq })
       input.table.batcher.maybeRoll()
@@ -173,7 +154,7 @@ export class Pipeline {
     // A retried request (same key) already has its dead letters logged.
     if (key !== undefined && (this.#idempotency.has(key) || this.#deadLettered.has(key))) return
     const at = Date.now()
-    const entry: LogEntry = {
+    const entry: WalEntry = {
       t: tableName(input.table.config.identifier),
       r: [],
       d: input.letters.map((d) => ({ e: d.reason, raw: d.raw, i: d.index, at })),
@@ -191,8 +172,8 @@ export class Pipeline {
    * marker says "every record up to seq S is committed", which only holds if a batch can never
    * roll with seq S while a record below S is still on its way into the buffer.
    */
-  async #logEntry(entry: LogEntry, recordsJson: string | undefined, apply: (seq: bigint) => void): Promise<bigint> {
-    const payload = encoder.encode(recordsJson === undefined ? JSON.stringify(entry) : logEntryText(entry, recordsJson))
+  async #logEntry(entry: WalEntry, recordsJson: string | undefined, apply: (seq: bigint) => void): Promise<bigint> {
+    const payload = encodeWalEntry(entry, recordsJson)
     const appended = this.#options.log.append([payload])
     const applied = this.#applyOrder.then(async () => {
       const { lastSeq } = await appended
@@ -266,7 +247,7 @@ export class Pipeline {
     }
     let replayed = 0
     for await (const { seq, payload } of this.#options.log.replay(floor ?? -1n)) {
-      const entry = JSON.parse(decoder.decode(payload)) as LogEntry
+      const entry = decodeWalEntry(payload)
       const table = this.tables.get(entry.t)
       if (!table) {
         this.#logLine(`WAL record ${seq} is for table ${entry.t}, which is no longer configured; skipped`)
@@ -304,9 +285,15 @@ export class Pipeline {
     void this.#truncateLog()
   }
 
-  async #truncateLog(): Promise<void> {
-    if (this.#truncating) return
-    this.#truncating = true
+  /** One truncation at a time; stop() waits for a running one and then truncates once more. */
+  #truncateLog(): Promise<void> {
+    this.#truncation ??= this.#truncateCommitted().finally(() => {
+      this.#truncation = undefined
+    })
+    return this.#truncation
+  }
+
+  async #truncateCommitted(): Promise<void> {
     try {
       // Everything below the lowest sequence number still pending anywhere is committed everywhere.
       let lowest: bigint | undefined
@@ -320,8 +307,6 @@ export class Pipeline {
       if (through >= 0n) await this.#options.log.truncateThrough(through)
     } catch (error) {
       this.#logLine(`WAL truncation failed: ${(error as Error).message}`)
-    } finally {
-      this.#truncating = false
     }
   }
 
@@ -333,7 +318,17 @@ export class Pipeline {
       await table.deadLetters.flush('shutdown', signal)
       await table.batcher.flush('shutdown', signal)
     }
+    // A truncation the timer started may predate the final commits: wait for it, then truncate what they freed,
+    // so a clean stop leaves the WAL empty.
+    await this.#truncation
     await this.#truncateLog()
+  }
+
+  /** Rows buffered or queued for commit and not yet committed, across tables and dead-letter tables. */
+  uncommittedRows(): number {
+    let rows = 0
+    for (const table of this.tables.values()) rows += table.batcher.pending().rows + table.deadLetters.pending().rows
+    return rows
   }
 
   #batcher(table: LoadedTable, triggers: RollTriggers, beforeCommit?: () => Promise<void>): TableBatcher {
