@@ -132,6 +132,11 @@ export const ConfigSchema = v.object({
   compression: v.optional(v.picklist(['zstd', 'snappy', 'uncompressed']), 'zstd'),
   /** Estimated heap bytes of uncommitted rows across tables; above it HTTP gets 503 and Kafka pauses. */
   maxPendingBytes: v.optional(positiveInt, 64 * 1024 * 1024),
+  /**
+   * How long a graceful stop (one SIGINT/SIGTERM) may spend on its final commits before the worker
+   * exits anyway; what is not committed by then stays in the WAL (HTTP) or the topic (Kafka).
+   */
+  shutdownTimeoutMs: v.optional(positiveInt, 30_000),
   tables: v.pipe(v.array(TableSchema), v.minLength(1, 'declare at least one table')),
 })
 
