@@ -1,11 +1,12 @@
 /**
- * Config file + environment → a validated Config. Every problem is reported at once, by key.
+ * Config file + environment → a validated Config. Every problem is reported at once, by key (or by
+ * the environment variable that set the key).
  * Pure: the caller (workers/) reads the file and passes `process.env`.
  */
 import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
-import { ConfigSchema, type Config } from './schema.ts'
+import { ConfigSchema, type Config, type TableConfig } from './schema.ts'
 
 export type Env = Record<string, string | undefined>
 
@@ -22,87 +23,216 @@ export const DEFAULT_CONFIG = {
 
 type Json = Record<string, unknown>
 
-const object = (parent: Json, key: string): Json => {
+const object = (parent: Json, key: string, created: Json = {}): Json => {
   const value = parent[key]
   if (value && typeof value === 'object' && !Array.isArray(value)) return value as Json
-  const created: Json = {}
   parent[key] = created
   return created
+}
+/** The file's catalog, or the schema's default one: a bare `{}` would fail as "catalog.type: invalid type". */
+const catalogOf = (config: Json): Json => object(config, 'catalog', { type: 'embedded' })
+
+/** Credentials: a problem names the variable but never shows its value (error messages end up in logs). */
+const SECRET_VARIABLES = new Set(['S3_SECRET_ACCESS_KEY', 'S3_SESSION_TOKEN', 'ICEBERG_CATALOG_TOKEN', 'ICEBERG_CATALOG_CREDENTIAL', 'INGEST_HTTP_TOKENS'])
+
+/** What a variable must hold, said instead of the schema's wording (which speaks of keys and types, not of the variable). */
+const EXPECTED: Record<string, string> = {
+  INGEST_HTTP_PORT: 'not a port (0-65535)',
+  ICEBERG_CATALOG_URI: 'not an http(s) URL, e.g. https://catalog.example.com',
+  S3_ENDPOINT: 'not an http(s) URL, e.g. http://127.0.0.1:9000',
+  KAFKA_BOOTSTRAP: 'brokers are host:port[,host:port...], e.g. kafka-1:9092,kafka-2:9092',
+}
+
+/** `NAME=value` to start a problem with; quoted when the value has blanks, by name alone when secret. */
+const variable = (name: string, value: string): string => {
+  if (SECRET_VARIABLES.has(name)) return `${name} (value not shown)`
+  return `${name}=${/^[\x21-\x7e]+$/.test(value) ? value : JSON.stringify(value)}`
+}
+
+export interface EnvOverrides {
+  config: Json
+  /** Config key (`http.port`) → the variable that set it, so that problems found there name the variable. */
+  setBy: Map<string, string>
+  /** Variables refused before validation, as finished problems; they are not applied. */
+  refused: string[]
 }
 
 /**
  * Environment overrides, applied before validation so they are validated too. Documented in
- * docs/configuration.md; secrets are read only from here or the file, never logged.
+ * docs/configuration.md; secrets are read only from here or the file, never logged. An empty
+ * variable counts as unset.
  */
-export function applyEnv(raw: Json, env: Env): Json {
+export function applyEnv(raw: Json, env: Env): EnvOverrides {
   const config = structuredClone(raw)
-  const number = (value: string) => (/^\d+$/.test(value) ? Number(value) : value)
-  if (env.INGEST_DATA_DIR) config.dataDir = env.INGEST_DATA_DIR
-  if (env.INGEST_HTTP_HOST) object(config, 'http').host = env.INGEST_HTTP_HOST
-  if (env.INGEST_HTTP_PORT) object(config, 'http').port = number(env.INGEST_HTTP_PORT)
-  if (env.INGEST_HTTP_TOKENS) object(config, 'http').tokens = env.INGEST_HTTP_TOKENS.split(',').map((t) => t.trim()).filter(Boolean)
-  if (env.ICEBERG_CATALOG_URI) {
-    const catalog = object(config, 'catalog')
+  const setBy = new Map<string, string>()
+  const refused: string[] = []
+  // Edge whitespace is refused, not trimmed: it is a line break from a secret file or a stray
+  // quote, and a credential carrying it would fail much later, as a bad signature or a 401.
+  const scalar = (name: string): string | undefined => {
+    const value = env[name]
+    if (!value) return undefined
+    if (!value.trim()) refused.push(`${variable(name, value)}: blank; unset it or give a value`)
+    else if (value.trim() !== value) refused.push(`${variable(name, value)}: starts or ends with whitespace (a line break from a secret file?); remove it`)
+    else return value
+    return undefined
+  }
+  const list = (name: string): string[] | undefined => {
+    const value = env[name]
+    return value ? value.split(',').map((item) => item.trim()).filter(Boolean) : undefined
+  }
+  const set = (parent: Json, path: string, value: unknown, name: string) => {
+    parent[path.slice(path.lastIndexOf('.') + 1)] = value
+    setBy.set(path, name)
+  }
+
+  const dataDir = scalar('INGEST_DATA_DIR')
+  if (dataDir) set(config, 'dataDir', dataDir, 'INGEST_DATA_DIR')
+  const host = scalar('INGEST_HTTP_HOST')
+  if (host) set(object(config, 'http'), 'http.host', host, 'INGEST_HTTP_HOST')
+  const port = scalar('INGEST_HTTP_PORT')
+  if (port) set(object(config, 'http'), 'http.port', /^\d+$/.test(port) ? Number(port) : port, 'INGEST_HTTP_PORT')
+  const tokens = list('INGEST_HTTP_TOKENS')
+  // Refused rather than applied: an empty list would silently replace the file's tokens with none.
+  if (tokens && !tokens.length) refused.push(`${variable('INGEST_HTTP_TOKENS', '')}: holds no token; give comma-separated tokens, or unset it to keep http.tokens from the file`)
+  else if (tokens) set(object(config, 'http'), 'http.tokens', tokens, 'INGEST_HTTP_TOKENS')
+  const uri = scalar('ICEBERG_CATALOG_URI')
+  if (uri) {
+    const catalog = catalogOf(config)
     catalog.type = 'rest'
-    catalog.uri = env.ICEBERG_CATALOG_URI
+    set(catalog, 'catalog.uri', uri, 'ICEBERG_CATALOG_URI')
     for (const key of ['path', 'name']) delete catalog[key]
   }
-  if (env.ICEBERG_CATALOG_WAREHOUSE) object(config, 'catalog').warehouse = env.ICEBERG_CATALOG_WAREHOUSE
-  if (env.ICEBERG_CATALOG_TOKEN) object(config, 'catalog').auth = { type: 'bearer', token: env.ICEBERG_CATALOG_TOKEN }
-  if (env.ICEBERG_CATALOG_CREDENTIAL) object(config, 'catalog').auth = { type: 'oauth2', credential: env.ICEBERG_CATALOG_CREDENTIAL }
-  if (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID || env.S3_REGION) {
+  const warehouse = scalar('ICEBERG_CATALOG_WAREHOUSE')
+  if (warehouse) set(catalogOf(config), 'catalog.warehouse', warehouse, 'ICEBERG_CATALOG_WAREHOUSE')
+  const token = scalar('ICEBERG_CATALOG_TOKEN')
+  if (token) set(catalogOf(config), 'catalog.auth', { type: 'bearer', token }, 'ICEBERG_CATALOG_TOKEN')
+  const credential = scalar('ICEBERG_CATALOG_CREDENTIAL')
+  if (credential) set(catalogOf(config), 'catalog.auth', { type: 'oauth2', credential }, 'ICEBERG_CATALOG_CREDENTIAL')
+  const s3Keys = { S3_ENDPOINT: 'endpoint', S3_REGION: 'region', S3_ACCESS_KEY_ID: 'accessKeyId', S3_SECRET_ACCESS_KEY: 'secretAccessKey', S3_SESSION_TOKEN: 'sessionToken' }
+  const s3 = Object.fromEntries(Object.keys(s3Keys).map((name) => [name, scalar(name)]))
+  if (s3.S3_ENDPOINT || s3.S3_ACCESS_KEY_ID || s3.S3_REGION) {
     const storage = object(config, 'storage')
     storage.type = 's3'
-    if (env.S3_ENDPOINT) storage.endpoint = env.S3_ENDPOINT
-    if (env.S3_REGION) storage.region = env.S3_REGION
-    if (env.S3_ACCESS_KEY_ID) storage.accessKeyId = env.S3_ACCESS_KEY_ID
-    if (env.S3_SECRET_ACCESS_KEY) storage.secretAccessKey = env.S3_SECRET_ACCESS_KEY
-    if (env.S3_SESSION_TOKEN) storage.sessionToken = env.S3_SESSION_TOKEN
+    for (const [name, key] of Object.entries(s3Keys)) if (s3[name]) set(storage, `storage.${key}`, s3[name], name)
   }
-  if (env.KAFKA_BOOTSTRAP) object(config, 'kafka').brokers = env.KAFKA_BOOTSTRAP.split(',').map((b) => b.trim())
-  return config
+  const brokers = list('KAFKA_BOOTSTRAP')
+  if (brokers) set(object(config, 'kafka'), 'kafka.brokers', brokers, 'KAFKA_BOOTSTRAP')
+  return { config, setBy, refused }
 }
 
-/** Validates `raw` (the parsed file, or DEFAULT_CONFIG) with env overrides. Throws ConfigError (code CONFIG). */
+/** A problem at a config key, before it is worded for the reader (located). */
+interface Problem {
+  path: string
+  message: string
+  /** The message without the offending value, for a key a secret variable set. */
+  withoutValue?: string
+}
+
+/**
+ * Validates `raw` (the parsed file, or DEFAULT_CONFIG) with env overrides. Throws ConfigError (code
+ * CONFIG) listing every problem; one at a key an env variable set names that variable instead.
+ */
 export function parseConfig(raw: unknown, env: Env = {}): Config {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['(root): expected a JSON object'])
-  const result = v.safeParse(ConfigSchema, applyEnv(raw as Json, env))
+  const { config: merged, setBy, refused } = applyEnv(raw as Json, env)
+  const located = ({ path, message, withoutValue }: Problem): string => {
+    // The key itself or a parent: KAFKA_BOOTSTRAP sets kafka.brokers, a bad broker is kafka.brokers.1.
+    let name: string | undefined
+    for (let at = path; at && !name; at = at.slice(0, Math.max(0, at.lastIndexOf('.')))) name = setBy.get(at)
+    if (!name) return `${path}: ${message}`
+    return `${variable(name, env[name]!)}: ${EXPECTED[name] ?? (SECRET_VARIABLES.has(name) ? (withoutValue ?? message) : message)}`
+  }
+  const result = v.safeParse(ConfigSchema, merged)
   if (!result.success) {
-    throw new ConfigError(
-      result.issues.map((issue) => {
-        const path = issue.path?.map((item) => String(item.key)).join('.') ?? '(root)'
-        return `${path}: ${issue.message}`
-      }),
-    )
+    const issues = result.issues.map((issue) => ({
+      path: issue.path?.map((item) => String(item.key)).join('.') ?? '(root)',
+      message: issue.message,
+      withoutValue: `invalid ${issue.type}${issue.expected ? `, expected ${issue.expected}` : ''}`,
+    }))
+    throw new ConfigError([...refused, ...issues.map(located)])
   }
   const config = result.output
-  const problems: string[] = []
+  const problems: Problem[] = []
   config.tables.forEach((table, index) => {
     let schema
     try {
       schema = parseSchemaDsl(table.schema)
     } catch (error) {
-      problems.push(`tables.${index}.schema: ${(error as Error).message}`)
+      problems.push({ path: `tables.${index}.schema`, message: (error as Error).message })
     }
     if (schema && table.partitionBy) {
       try {
         parsePartitionDsl(table.partitionBy, schema)
       } catch (error) {
-        problems.push(`tables.${index}.partitionBy: ${(error as Error).message}`)
+        problems.push({ path: `tables.${index}.partitionBy`, message: (error as Error).message })
       }
     }
-    if (table.kafka && !config.kafka) problems.push(`tables.${index}.kafka: needs the top-level kafka.brokers (or KAFKA_BOOTSTRAP)`)
+    if (table.kafka && !config.kafka) problems.push({ path: `tables.${index}.kafka`, message: 'needs the top-level kafka.brokers (or KAFKA_BOOTSTRAP)' })
   })
   const names = config.tables.map((t) => t.name)
   names.forEach((name, index) => {
-    if (names.indexOf(name) !== index) problems.push(`tables.${index}.name: ${name} is declared twice`)
+    if (names.indexOf(name) !== index) problems.push({ path: `tables.${index}.name`, message: `${name} is declared twice` })
+  })
+  problems.push(...consumerGroupProblems(config.tables, merged.tables as Json[]))
+  // Checked here, not by the client: it takes "a:9092 b:9092" or "PLAINTEXT://a:9092" for one host name and fails only when connecting.
+  config.kafka?.brokers.forEach((broker, index) => {
+    if (!/^[^\s,/]+$/.test(broker)) problems.push({ path: `kafka.brokers.${index}`, message: `${JSON.stringify(broker)} is not host:port, e.g. kafka-1:9092` })
   })
   if (config.storage.type === 's3' && !(config.storage.accessKeyId ?? env.AWS_ACCESS_KEY_ID)) {
-    problems.push('storage.accessKeyId: S3 storage needs credentials (storage.accessKeyId/secretAccessKey, S3_ACCESS_KEY_ID or AWS_ACCESS_KEY_ID)')
+    problems.push({ path: 'storage.accessKeyId', message: 'S3 storage needs credentials (storage.accessKeyId/secretAccessKey, S3_ACCESS_KEY_ID or AWS_ACCESS_KEY_ID)' })
+  }
+  // v.url() takes "minio:9000" (a URL of scheme minio:); fetch would refuse it only at the first request.
+  for (const [path, url] of [['catalog.uri', config.catalog.type === 'rest' ? config.catalog.uri : undefined], ['storage.endpoint', config.storage.type === 's3' ? config.storage.endpoint : undefined]] as const) {
+    if (url !== undefined && !/^https?:\/\//i.test(url)) problems.push({ path, message: `${JSON.stringify(url)} is not an http(s) URL` })
+  }
+  // Without this the embedded catalog's schema drops the key and the token would be silently unused
+  // (unless ICEBERG_CATALOG_URI was set but refused: that problem is reported already).
+  if (config.catalog.type === 'embedded' && setBy.has('catalog.auth') && !env.ICEBERG_CATALOG_URI) {
+    problems.push({ path: 'catalog.auth', message: 'the embedded catalog takes no auth; set ICEBERG_CATALOG_URI (or catalog.type "rest" and catalog.uri) for a REST catalog' })
   }
   if (config.catalog.type === 'embedded' && config.storage.type === 's3' && !config.catalog.warehouse?.startsWith('s3://')) {
-    problems.push('catalog.warehouse: with S3 storage the embedded catalog needs an s3:// warehouse')
+    problems.push({ path: 'catalog.warehouse', message: 'with S3 storage the embedded catalog needs an s3:// warehouse' })
   }
-  if (problems.length) throw new ConfigError(problems)
+  if (refused.length || problems.length) throw new ConfigError([...refused, ...problems.map(located)])
   return config
+}
+
+/**
+ * The worker runs one consumer per kafka.groupId for all the tables in it (ingest-worker.ts). A
+ * group delivers each message once, so a topic can feed only one of its tables (the consumer's
+ * route map would keep the last one and the others would silently get nothing); and the consumer
+ * has one fallback for partitions with no offset, so its tables must agree on startFrom. `raw` is
+ * the input before defaults, to tell a startFrom that was set from one left at its default.
+ */
+function consumerGroupProblems(tables: TableConfig[], raw: Json[]): Problem[] {
+  const problems: Problem[] = []
+  const groups = new Map<string, { first: number; topics: Map<string, string> }>()
+  const startFrom = (index: number) => {
+    const set = (raw[index]?.kafka as Json | undefined)?.startFrom !== undefined
+    return `"${tables[index]!.kafka!.startFrom}"${set ? '' : ' (not set: the default)'}`
+  }
+  tables.forEach((table, index) => {
+    if (!table.kafka) return
+    const group = table.kafka.groupId
+    let seen = groups.get(group)
+    if (!seen) groups.set(group, (seen = { first: index, topics: new Map() }))
+    for (const topic of table.kafka.topics) {
+      const owner = seen.topics.get(topic)
+      if (owner === undefined) seen.topics.set(topic, table.name)
+      else if (owner !== table.name) {
+        problems.push({
+          path: `tables.${index}.kafka.topics`,
+          message: `topic "${topic}" of table ${table.name} is already routed to table ${owner} in group "${group}"; one group delivers each message once, so a topic feeds one table per group — give this table its own kafka.groupId to fan the topic out to both tables`,
+        })
+      }
+    }
+    const first = tables[seen.first]!
+    if (table.kafka.startFrom !== first.kafka!.startFrom) {
+      problems.push({
+        path: `tables.${index}.kafka.startFrom`,
+        message: `${startFrom(index)} for table ${table.name}, but table ${first.name} in the same group "${group}" has ${startFrom(seen.first)}; the group's one consumer starts every partition without an offset the same way — set the same startFrom on both, or give this table its own kafka.groupId`,
+      })
+    }
+  })
+  return problems
 }

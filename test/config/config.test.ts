@@ -36,7 +36,7 @@ describe('worker config', () => {
     expect(config.storage).toMatchObject({ type: 's3', endpoint: 'http://127.0.0.1:39000', accessKeyId: 'a' })
     expect(config.http.port).toBe(9000)
     expect(config.kafka?.brokers).toEqual(['k1:9092', 'k2:9092'])
-    expect(issues(DEFAULT_CONFIG, { INGEST_HTTP_PORT: 'eighty' })[0]).toStartWith('http.port:')
+    expect(issues(DEFAULT_CONFIG, { INGEST_HTTP_PORT: 'eighty' })).toEqual(['INGEST_HTTP_PORT=eighty: not a port (0-65535)'])
   })
 
   test('every problem is reported at once, by key', () => {
