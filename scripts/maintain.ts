@@ -6,6 +6,7 @@ import type { MaintenanceContext } from '../src/maintenance/replace-commit.ts'
 import { rewriteManifests, type RewriteManifestsResult } from '../src/maintenance/rewrite-manifests.ts'
 import { zstdCompress } from '../src/parquet/zstd.bun.ts'
 import { CONFIG_HELP, loadConfig, openCatalog } from './cli/catalog.ts'
+import { EXIT_HELP, namingMissingTables } from './cli/missing-table.ts'
 import { parseTableName, } from './cli/table-name.ts'
 import { didYouMean, intOption, parseCommand, runCommand, UsageError } from './cli/usage.ts'
 import { tableName } from '../src/iceberg/table-identifier.ts'
@@ -39,6 +40,8 @@ ${CONFIG_HELP}
   -h, --help          show this help
 
 AGE: milliseconds, or a number with ms, s, m, h or d (0, 90s, 2h, 5d).
+
+${EXIT_HELP}
 
 Examples:
   bun run maintain learning.sensor_readings compact --dry-run
@@ -145,7 +148,7 @@ await runCommand(async () => {
 
   const { config } = loadConfig(name, v.config, process.env)
   const { catalog, io, close } = openCatalog(config, process.env)
-  const context: MaintenanceContext = { catalog, io, log: (line) => console.error(line) }
+  const context: MaintenanceContext = { catalog: namingMissingTables(name, catalog), io, log: (line) => console.error(line) }
   let lines: string[]
   let result: unknown
   try {

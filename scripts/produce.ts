@@ -1,5 +1,6 @@
 // `bun run produce <topic>` / `produce --http <url>` — JSON messages (sensor readings or a template) with totals.
 import { KAFKA_HELP, kafkaBrokers } from './cli/kafka.ts'
+import { EXIT_HELP } from './cli/missing-table.ts'
 import { progressLine } from './cli/progress.ts'
 import { httpSender, kafkaSender, type OutgoingMessage, type Sender } from './cli/senders.ts'
 import {
@@ -39,11 +40,14 @@ ${KAFKA_HELP}
 
 ${TEMPLATE_HELP}
 
+${EXIT_HELP} Here that is the table --http sends to, when the worker has none by that name.
+
 Examples:
   bun run produce sensor_data --count 5000 --bad-ratio 0.05
   bun run produce --http http://127.0.0.1:8181 --count 1000 --rate 200`
 
-function httpUrl(command: string, url: string, table: string | undefined): string {
+/** The records URL to POST to, and the table it addresses (for messages). */
+function httpUrl(command: string, url: string, table: string | undefined): { url: string; table: string } {
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -53,10 +57,19 @@ function httpUrl(command: string, url: string, table: string | undefined): strin
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`${command}: --http takes an http(s) URL, got ${JSON.stringify(url)}`)
   if (/\/records\/?$/.test(parsed.pathname)) {
     if (table) throw new UsageError(`${command}: the --http URL already names a table; leave out --table`)
-    return parsed.href
+    // The worker's routes: /v1/tables/ns.table/records and /v1/tables/ns/table/records.
+    const named = /\/tables\/(.+)\/records\/?$/.exec(parsed.pathname)?.[1]
+    const decoded = (part: string) => {
+      try {
+        return decodeURIComponent(part)
+      } catch {
+        return part // a bad %-escape: the worker will answer for it; the name is only for messages
+      }
+    }
+    return { url: parsed.href, table: named ? named.split('/').map(decoded).join('.') : parsed.pathname }
   }
   const id = parseTableName(command, table ?? 'learning.sensor_readings')
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}/v1/tables/${encodeURIComponent(tableName(id))}/records`
+  return { url: `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}/v1/tables/${encodeURIComponent(tableName(id))}/records`, table: tableName(id) }
 }
 
 await runCommand(async () => {
@@ -103,8 +116,10 @@ await runCommand(async () => {
   }
   const template = templateText === undefined ? undefined : compileTemplate(templateText, seed)
   const next = sensorMessages({ sensors, badRatio, seed })
-  const url = v.http === undefined ? undefined : httpUrl(command, v.http, v.table)
-  const sender: Sender = url ? httpSender(url, v.token ?? process.env.INGEST_TOKEN) : await kafkaSender(kafkaBrokers(command, v.bootstrap, v.config, process.env), topic!)
+  const http = v.http === undefined ? undefined : httpUrl(command, v.http, v.table)
+  const sender: Sender = http
+    ? httpSender(http.url, v.token ?? process.env.INGEST_TOKEN, http.table)
+    : await kafkaSender(kafkaBrokers(command, v.bootstrap, v.config, process.env), topic!)
 
   const totals = emptyTotals()
   const progress = progressLine({ quiet: v.quiet })
@@ -151,7 +166,7 @@ await runCommand(async () => {
     const kinds = MALFORMED_KINDS.filter((k) => totals.malformed[k]).map((k) => `${totals.malformed[k]} ${k}`).join(', ')
     lines.push(`  valid ${totals.valid}, malformed ${bad} (${((bad / count) * 100).toFixed(1)}%)${kinds ? `: ${kinds}` : ''}`)
   }
-  if (url) lines.push(`  the worker accepted ${accepted} and rejected ${rejected} (rejected ones are in the dead-letter table)`)
+  if (http) lines.push(`  the worker accepted ${accepted} and rejected ${rejected} (rejected ones are in the dead-letter table)`)
   if (!template) lines.push('', textTable(SENSOR_TOTALS_HEADER, sensorTotalsRows(totals), [1, 2, 3, 4, 5]))
   console.log(lines.join('\n'))
   return 0

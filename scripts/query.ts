@@ -5,6 +5,7 @@ import { formatCsv, formatJson, formatTable } from '../src/query/output.ts'
 import { Invalid } from '../src/records/invalid.ts'
 import { timestampConverter } from '../src/records/temporal.ts'
 import { CONFIG_HELP, loadConfig, openCatalog } from './cli/catalog.ts'
+import { EXIT_HELP, namingMissingTables } from './cli/missing-table.ts'
 import { progressLine } from './cli/progress.ts'
 import { explainJson, explainText, planSummary } from './cli/query-report.ts'
 import { formatBytes } from './cli/text-table.ts'
@@ -25,6 +26,8 @@ Options:
 ${CONFIG_HELP}
   -q, --quiet             no progress line and no plan summary on stderr
   -h, --help              show this help
+
+${EXIT_HELP}
 
 Example:
   bun run query "SELECT sensor_id, count(*), avg(reading) FROM learning.sensor_readings
@@ -73,7 +76,7 @@ await runCommand(async () => {
   const { runQuery } = await import('../src/query/sql/run-query.bun.ts')
   try {
     const outcome = await runQuery(sql, {
-      catalog,
+      catalog: namingMissingTables('query', catalog),
       io,
       explain: v.explain === true,
       ...(v.snapshot !== undefined ? { snapshotId: BigInt(v.snapshot) } : {}),

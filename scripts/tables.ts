@@ -4,6 +4,7 @@ import { parsePartitionDsl, parseSchemaDsl, formatPartitionSpec, formatSchema } 
 import type { Namespace } from '../src/catalog/catalog.ts'
 import { createTable } from '../src/table/table.ts'
 import { CONFIG_HELP, loadConfig, openCatalog } from './cli/catalog.ts'
+import { EXIT_HELP, MissingTableError, namingMissingTables } from './cli/missing-table.ts'
 import { parseTableName, } from './cli/table-name.ts'
 import { describeTable, snapshotsTable } from './cli/table-report.ts'
 import { didYouMean, parseCommand, runCommand, UsageError } from './cli/usage.ts'
@@ -28,6 +29,8 @@ Commands:
 Options:
 ${CONFIG_HELP}
   -h, --help          show this help
+
+${EXIT_HELP}
 
 Example:
   bun run tables create learning.sensor_readings \\
@@ -97,7 +100,9 @@ await runCommand(async () => {
     }
   }
   const { config } = loadConfig(name, v.config, process.env)
-  const { catalog, io, close } = openCatalog(config, process.env)
+  const access = openCatalog(config, process.env)
+  const { io, close } = access
+  const catalog = namingMissingTables(name, access.catalog)
   try {
     switch (command) {
       case 'create': {
@@ -124,7 +129,12 @@ await runCommand(async () => {
       }
       case 'list': {
         const names = target
-          ? (await catalog.listTables(target.split('.'))).map(tableName)
+          ? (
+              await catalog.listTables(target.split('.')).catch((error: unknown) => {
+                if (error instanceof NoSuchEntityError) throw new UsageError(`${name}: ${error.message} in ${catalog.name}; see \`bun run tables list\``)
+                throw error
+              })
+            ).map(tableName)
           : await listAll(async (ns) => (await catalog.listTables(ns)).map(tableName), (parent) => catalog.listNamespaces(parent))
         if (names.length) console.log(names.join('\n'))
         else console.log(target ? `no tables in namespace ${target}` : `no tables in ${catalog.name}; create one with \`bun run tables create\``)
@@ -141,16 +151,12 @@ await runCommand(async () => {
           await catalog.dropTable(id!, { purge: v.purge === true })
           console.log(`dropped ${tableName(id!)}${v.purge ? ' and its files' : ''}`)
         } catch (error) {
-          if (!(error instanceof NoSuchEntityError && v['if-exists'])) throw error
+          if (!(error instanceof MissingTableError)) throw error
+          if (!v['if-exists']) throw new MissingTableError(name, error.table, error.where, { hint: 'see `bun run tables list` (or pass --if-exists)', cause: error.cause })
           console.log(`${tableName(id!)} does not exist; nothing to drop`)
         }
         return 0
     }
-  } catch (error) {
-    if (error instanceof NoSuchEntityError) {
-      throw new UsageError(`${name}: ${error.message} in ${catalog.name}; see \`bun run tables list\`${command === 'drop' ? ' (or pass --if-exists)' : ''}`)
-    }
-    throw error
   } finally {
     close()
   }

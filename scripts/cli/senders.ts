@@ -1,6 +1,7 @@
 // Where `produce` sends batches: a Kafka topic, or the ingest worker's HTTP endpoint (NDJSON, one record per line).
 import { IngestError } from '../../src/errors.ts'
 import { kafkaError } from './kafka.ts'
+import { MissingTableError } from './missing-table.ts'
 
 export interface OutgoingMessage {
   key: string
@@ -41,10 +42,10 @@ export async function kafkaSender(brokers: string[], topic: string): Promise<Sen
 
 /**
  * POSTs batches as NDJSON to the ingest endpoint, so a malformed line is one rejected record, not a refused request.
- * 503 (WAL full, back-pressure) is retried after Retry-After; other statuses throw IngestError (code HTTP) with the
- * worker's error code and message.
+ * 503 (WAL full, back-pressure) is retried after Retry-After; 404 for an unknown table throws MissingTableError naming
+ * `table`; other statuses throw IngestError (code HTTP) with the worker's error code and message.
  */
-export function httpSender(url: string, token: string | undefined): Sender {
+export function httpSender(url: string, token: string | undefined, table: string): Sender {
   const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' }
   if (token) headers.authorization = `Bearer ${token}`
   return {
@@ -65,11 +66,19 @@ export function httpSender(url: string, token: string | undefined): Sender {
         }
         if (!response.ok) {
           let detail = text.slice(0, 300)
+          let code: string | undefined
           try {
             const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } }
             if (parsed.error) detail = `${parsed.error.code}: ${parsed.error.message}`
+            code = parsed.error?.code
           } catch {
             // not JSON: show the text
+          }
+          if (response.status === 404 && (code === 'NO_SUCH_TABLE' || code === 'NO_SUCH_NAMESPACE')) {
+            throw new MissingTableError('produce', table, `the ingest worker at ${new URL(url).origin}`, {
+              hint: 'the worker takes the tables its config lists (and only those)',
+              cause: new IngestError('HTTP', `POST ${url} answered 404 (${detail})`, { context: { status: 404 } }),
+            })
           }
           throw new IngestError('HTTP', `POST ${url} answered ${response.status} (${detail})`, { context: { status: response.status } })
         }

@@ -1,6 +1,7 @@
 // Command-line parsing for the toolkit's commands: node:util parseArgs, and usage errors that say what to type instead.
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { IngestError } from '../../src/errors.ts'
+import { EXIT_MISSING_TABLE, missingTableIn } from './missing-table.ts'
 
 /** Wrong arguments: the message says what was wrong and what to type instead; commands exit 2 with it. */
 export class UsageError extends IngestError {
@@ -71,8 +72,9 @@ export function numberOption(command: string, name: string, value: string | unde
 }
 
 /**
- * Runs a command's main: exit code 0 on success; usage errors → stderr, exit 2; other failures → their message (and
- * code) on stderr, exit 1. Stack traces only with DEBUG=1.
+ * Runs a command's main: exit code 0 on success; usage errors → stderr, exit 2; a named table that does not exist
+ * (a MissingTableError, also as the cause of another error) → its message, exit {@link EXIT_MISSING_TABLE}; other
+ * failures → their message (and code) on stderr, exit 1. Stack traces only with DEBUG=1.
  */
 export async function runCommand(main: () => Promise<number | void>): Promise<never> {
   try {
@@ -82,6 +84,11 @@ export async function runCommand(main: () => Promise<number | void>): Promise<ne
     if (error instanceof UsageError) {
       console.error(error.message)
       process.exit(2)
+    }
+    const missing = missingTableIn(error)
+    if (missing) {
+      console.error(missing.message)
+      process.exit(EXIT_MISSING_TABLE)
     }
     const code = error instanceof IngestError ? ` [${error.code}]` : ''
     console.error(`error${code}: ${(error as Error).message ?? String(error)}`)

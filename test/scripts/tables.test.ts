@@ -55,8 +55,8 @@ test('create, list, describe, snapshots and drop through the configured (embedde
 
   expect((await tables('drop', 'lab.events')).out).toBe('dropped lab.events\n')
   const again = await tables('drop', 'lab.events')
-  expect(again.code).toBe(2)
-  expect(again.err).toContain('no such table: lab.events')
+  expect(again.code).toBe(3)
+  expect(again.err).toContain('tables drop: table lab.events does not exist in catalog embedded:')
   expect(again.err).toContain('(or pass --if-exists)')
   expect((await tables('drop', 'lab.events', '--if-exists')).out).toBe('lab.events does not exist; nothing to drop\n')
   expect((await tables('list')).out).toBe('lab.other\n')
