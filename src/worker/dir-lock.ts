@@ -6,7 +6,6 @@
  * (which a pid file would). The file's text names the holder, for the refusal message only.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { IngestError } from '../errors.ts'
 
@@ -43,7 +42,8 @@ export function lockDirectory(dir: string, tryLock: TryLockFile, pid: number): H
   const held = tryLock(path)
   if (!held) throw new DirLockedError(dir, holderOf(path))
   // Written through a second descriptor: flock belongs to the first one's open file, which stays open.
-  writeFileSync(path, `pid ${pid} on ${hostname()} since ${new Date().toISOString()}\n`)
+  // No host name: Deno asks for --allow-sys to read it, and a flock is only meaningful on one host anyway.
+  writeFileSync(path, `pid ${pid} since ${new Date().toISOString()}\n`)
   return held
 }
 

@@ -91,7 +91,7 @@ describe('acknowledged data is never lost or moved', () => {
 
     const second = await runToExit(embeddedConfig(dataDir, freePort(), table), 'second')
     expect(second.code).toBe(2)
-    expect(second.stderr).toContain(`WAL directory ${join(dataDir, 'wal')} is in use by another worker (pid ${first.process.pid} on `)
+    expect(second.stderr).toContain(`WAL directory ${join(dataDir, 'wal')} is in use by another worker (pid ${first.process.pid} since `)
 
     for (let from = 3_000; from < 6_000; from += 500) await post(first.url, table, range(from, 500))
     first.process.kill(9)

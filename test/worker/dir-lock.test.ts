@@ -26,7 +26,7 @@ describe('lockDirectory', () => {
   test('a second lock on the directory is refused while the first is held, and granted once it is released', () => {
     const dir = tempDir()
     const held = lockDirectory(dir, tryLockFile, 4242)
-    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toStartWith('pid 4242 on ')
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toStartWith('pid 4242 since ')
     let refused: unknown
     try {
       lockDirectory(dir, tryLockFile, 4343)
@@ -35,9 +35,9 @@ describe('lockDirectory', () => {
     }
     expect(refused).toBeInstanceOf(DirLockedError)
     expect((refused as DirLockedError).code).toBe('DIR_LOCKED')
-    expect((refused as Error).message).toContain(`WAL directory ${dir} is in use by another worker (pid 4242 on `)
+    expect((refused as Error).message).toContain(`WAL directory ${dir} is in use by another worker (pid 4242 since `)
     // The refused attempt did not clobber the holder's line.
-    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toStartWith('pid 4242 on ')
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toStartWith('pid 4242 since ')
     held.release()
     lockDirectory(dir, tryLockFile, 4343).release()
   })
@@ -50,7 +50,7 @@ describe('lockDirectory', () => {
     try {
       const reader = holder.stdout.getReader()
       expect(new TextDecoder().decode((await reader.read()).value)).toContain('locked')
-      expect(() => lockDirectory(dir, tryLockFile, process.pid)).toThrow(`(pid ${holder.pid} on `)
+      expect(() => lockDirectory(dir, tryLockFile, process.pid)).toThrow(`(pid ${holder.pid} since `)
     } finally {
       holder.kill(9)
       await holder.exited
