@@ -18,6 +18,7 @@ import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
 import { DEAD_LETTER_SUFFIX, deadLetterRow, deadLetterSchema } from './dead-letters.ts'
 import type { RecordLog } from './record-log.ts'
 import { decodeWalEntry, encodeWalEntry, type WalDeadLetter, type WalEntry } from './wal-entry.ts'
+import { type AnsweredKey, type ClaimResult, decodeKeyLogEntry, encodeKeyLogEntry, IdempotencyKeyReusedError, IdempotencyKeys } from './idempotency-keys.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface PipelineTableConfig {
@@ -44,7 +45,19 @@ export interface PipelineOptions {
   maxPendingBytes?: number
   logLine?: (line: string) => void
   onCommitted?: (event: CommittedEvent) => void
+  /**
+   * Where Idempotency-Keys go when the WAL entry that carries one is truncated, so a resend is still
+   * recognised after the commit and a restart (idempotency-keys.ts). Without it keys last while their
+   * WAL entry does.
+   */
+  keyLog?: RecordLog
+  /** How long and how many keys are remembered (default 24 h, 100,000). */
+  idempotency?: { windowMs: number; maxKeys: number }
 }
+
+export const DEFAULT_IDEMPOTENCY = { windowMs: 24 * 3600 * 1000, maxKeys: 100_000 }
+/** The key log is truncated at most this often (finding its floor walks every key). */
+const KEY_LOG_TRUNCATE_EVERY_MS = 5_000
 
 export interface PipelineTable {
   config: PipelineTableConfig
@@ -74,7 +87,8 @@ export class BackpressureError extends IngestError {
 export class Pipeline {
   readonly tables = new Map<string, PipelineTable>()
   #options: PipelineOptions
-  #idempotency = new Map<string, unknown>()
+  readonly #keys: IdempotencyKeys
+  #keyLogTruncatedAt = 0
   #deadLettered = new Set<string>()
   #applyOrder: Promise<void> = Promise.resolve()
   #ready = false
@@ -84,6 +98,7 @@ export class Pipeline {
 
   private constructor(options: PipelineOptions) {
     this.#options = options
+    this.#keys = new IdempotencyKeys(options.idempotency ?? DEFAULT_IDEMPOTENCY)
   }
 
   /** Loads or creates every table and its dead-letter table, then replays the log. */
@@ -107,6 +122,7 @@ export class Pipeline {
         commitBarriers,
       })
     }
+    await pipeline.#loadKeys()
     await pipeline.#replay()
     pipeline.#ready = true
     pipeline.#timer = setInterval(() => pipeline.tick(), 200)
@@ -122,9 +138,19 @@ export class Pipeline {
   }
 
   /**
-   * Logs the accepted records of one HTTP request durably (WAL fsync), then buffers them.
-   * A repeated Idempotency-Key returns the first response instead. Throws BackpressureError
-   * (BACKPRESSURE) or the log's WAL_FULL error; both mean "retry later".
+   * Claims an Idempotency-Key for one request (scoped to the table, bound to the body's fingerprint):
+   * a key answered within its window replays that answer; a key in flight waits for the first
+   * request's answer. Throws IdempotencyKeyReusedError (IDEMPOTENCY_KEY_REUSED) for another body.
+   */
+  claimIdempotencyKey(table: PipelineTable, key: string, fingerprint: string): Promise<ClaimResult> {
+    return this.#keys.claim(tableName(table.config.identifier), key, fingerprint)
+  }
+
+  /**
+   * Logs the accepted records of one HTTP request durably (WAL fsync), then buffers them; with a key,
+   * the entry also carries the key, the body's fingerprint and `response`, the request's answer. A key
+   * already answered returns that answer instead. Throws BackpressureError (BACKPRESSURE) or the log's
+   * WAL_FULL error, both "retry later"; IdempotencyKeyReusedError when the key belongs to another body.
    */
   async acceptHttp(input: {
     table: PipelineTable
@@ -133,38 +159,83 @@ export class Pipeline {
     recordsJson?: string
     rows: Row[]
     idempotencyKey?: string
+    /** Hex SHA-256 of the request body (idempotency-keys.ts); without it the key replays for any body. */
+    fingerprint?: string
     response: unknown
   }): Promise<{ duplicate: true; response: unknown } | { duplicate: false; walSeq: bigint }> {
+    const t = tableName(input.table.config.identifier)
     const key = input.idempotencyKey
-    if (key !== undefined && this.#idempotency.has(key)) return { duplicate: true, response: this.#idempotency.get(key) }
+    const answered = key === undefined ? undefined : this.#answered(t, key, input.fingerprint)
+    if (answered) return { duplicate: true, response: answered.response }
     await this.#waitForRoom()
-    const entry: WalEntry = { t: tableName(input.table.config.identifier), ...(key !== undefined ? { k: key } : {}), r: input.records, d: [] }
+    const entry: WalEntry = { t, ...this.#keyFields(key, input.fingerprint, input.response), r: input.records, d: [] }
     const walSeq = await this.#logEntry(entry, input.recordsJson, (seq) => {
       input.table.batcher.add(input.rows, { walSeq: seq })
       input.table.batcher.maybeRoll()
     })
     this.counters.httpAccepted += input.rows.length
-    if (key !== undefined) this.#remember(key, input.response)
+    this.#recordKey(entry, walSeq)
     return { duplicate: false, walSeq }
   }
 
-  /** Logs the rejected records of one HTTP request durably, then buffers them for the dead-letter table. */
-  async deadLetterHttp(input: { table: PipelineTable; letters: { index: number; raw: string; reason: string }[]; idempotencyKey?: string }): Promise<void> {
+  /**
+   * Logs the rejected records of one HTTP request durably, then buffers them for the dead-letter
+   * table. With `response` (the request accepted nothing, so this is its last entry) the entry carries
+   * the key as acceptHttp's does.
+   */
+  async deadLetterHttp(input: {
+    table: PipelineTable
+    letters: { index: number; raw: string; reason: string }[]
+    idempotencyKey?: string
+    fingerprint?: string
+    response?: unknown
+  }): Promise<void> {
+    const t = tableName(input.table.config.identifier)
     const key = input.idempotencyKey
-    // A retried request (same key) already has its dead letters logged.
-    if (key !== undefined && (this.#idempotency.has(key) || this.#deadLettered.has(key))) return
+    // A resend whose first try logged its dead letters and then failed to log its rows (WAL full) logs them once.
+    const retried = key === undefined ? undefined : `${t}\u0000${key}`
+    if (key !== undefined && (this.#answered(t, key, input.fingerprint) || this.#deadLettered.has(retried!))) return
     const at = Date.now()
     const entry: WalEntry = {
-      t: tableName(input.table.config.identifier),
+      t,
+      ...(input.response === undefined ? {} : this.#keyFields(key, input.fingerprint, input.response)),
       r: [],
       d: input.letters.map((d) => ({ e: d.reason, raw: d.raw, i: d.index, at })),
     }
-    await this.#logEntry(entry, undefined, (seq) => input.table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq }))
+    const walSeq = await this.#logEntry(entry, undefined, (seq) => input.table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq }))
     this.counters.httpRejected += input.letters.length
-    if (key !== undefined) {
-      this.#deadLettered.add(key)
+    this.#recordKey(entry, walSeq)
+    if (retried !== undefined) {
+      this.#deadLettered.add(retried)
       if (this.#deadLettered.size > 100_000) this.#deadLettered.delete(this.#deadLettered.values().next().value as string)
     }
+  }
+
+  /** The answer to a key within its window; throws IdempotencyKeyReusedError when it belongs to another body. */
+  #answered(table: string, key: string, fingerprint: string | undefined): AnsweredKey | undefined {
+    const answered = this.#keys.get(table, key)
+    if (answered && answered.fingerprint !== undefined && fingerprint !== undefined && answered.fingerprint !== fingerprint) {
+      throw new IdempotencyKeyReusedError(table, key)
+    }
+    return answered
+  }
+
+  #keyFields(key: string | undefined, fingerprint: string | undefined, response: unknown): Partial<WalEntry> {
+    if (key === undefined) return {}
+    return { k: key, ...(fingerprint === undefined ? {} : { h: fingerprint }), a: response, at: Date.now() }
+  }
+
+  /** Remembers the key an entry carries, from the moment the entry is durable. */
+  #recordKey(entry: WalEntry, walSeq: bigint): void {
+    if (entry.k === undefined || entry.at === undefined) return
+    this.#keys.record({
+      table: entry.t,
+      key: entry.k,
+      ...(entry.h === undefined ? {} : { fingerprint: entry.h }),
+      response: entry.a,
+      answeredAtMs: entry.at,
+      walSeq,
+    })
   }
 
   /**
@@ -189,13 +260,6 @@ export class Pipeline {
     this.counters.bytesIn += payload.length
     return seq
   }
-
-  /** Remembers the response sent for an idempotency key (bounded; oldest forgotten first). */
-  #remember(key: string, response: unknown): void {
-    this.#idempotency.set(key, response)
-    if (this.#idempotency.size > 100_000) this.#idempotency.delete(this.#idempotency.keys().next().value as string)
-  }
-
 
   /**
    * Waits (up to `PRESSURE_WAIT_MS`) for buffered bytes to drop under the cap, then throws
@@ -237,6 +301,14 @@ export class Pipeline {
     }
   }
 
+  /** Keys whose WAL entries are gone: the key log holds them, oldest first. */
+  async #loadKeys(): Promise<void> {
+    const keyLog = this.#options.keyLog
+    if (!keyLog) return
+    for await (const { seq, payload } of keyLog.replay(-1n)) this.#keys.record(decodeKeyLogEntry(payload, seq))
+    if (this.#keys.size) this.#logLine(`idempotency: ${this.#keys.size} keys answered within the window remembered from the key log`)
+  }
+
   async #replay(): Promise<void> {
     let floor: bigint | undefined
     for (const table of this.tables.values()) {
@@ -268,7 +340,10 @@ export class Pipeline {
         table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq })
         buffered = true
       }
-      if (entry.k !== undefined) this.#remember(entry.k, { replayed: true, walSeq: String(seq) })
+      // Entries from before answers were logged replay a marker answer for any body.
+      if (entry.k !== undefined && !this.#keys.get(entry.t, entry.k)) {
+        this.#recordKey({ ...entry, a: entry.a ?? { replayed: true, walSeq: String(seq) }, at: entry.at ?? Date.now() }, seq)
+      }
       if (buffered) replayed++
     }
     this.counters.replayed = replayed
@@ -304,10 +379,37 @@ export class Pipeline {
         }
       }
       const through = lowest === undefined ? this.#options.log.lastSeq : lowest - 1n
-      if (through >= 0n) await this.#options.log.truncateThrough(through)
+      if (through < 0n) return
+      await this.#storeKeys(through)
+      await this.#options.log.truncateThrough(through)
+      await this.#truncateKeyLog()
     } catch (error) {
       this.#logLine(`WAL truncation failed: ${(error as Error).message}`)
     }
+  }
+
+  /**
+   * Copies the keys of WAL entries up to `through` into the key log (fsync) before those entries go.
+   * Why first: once the WAL segment is deleted, the key log is the only record that the key was answered.
+   */
+  async #storeKeys(through: bigint): Promise<void> {
+    const keyLog = this.#options.keyLog
+    if (!keyLog) return
+    const due = this.#keys.unstoredThrough(through)
+    if (!due.length) return
+    const { firstSeq } = await keyLog.append(due.map(encodeKeyLogEntry))
+    due.forEach((answered, i) => (answered.storedSeq = firstSeq + BigInt(i)))
+  }
+
+  /** Drops key-log segments that only hold expired or evicted keys. */
+  async #truncateKeyLog(): Promise<void> {
+    const keyLog = this.#options.keyLog
+    if (!keyLog || Date.now() - this.#keyLogTruncatedAt < KEY_LOG_TRUNCATE_EVERY_MS) return
+    this.#keyLogTruncatedAt = Date.now()
+    this.#keys.expire()
+    const lowest = this.#keys.lowestStoredSeq()
+    const through = lowest === undefined ? keyLog.lastSeq : lowest - 1n
+    if (through >= 0n) await keyLog.truncateThrough(through)
   }
 
   /** Stops the timer, commits everything buffered, and frees the log. A signal cuts the wait short. */

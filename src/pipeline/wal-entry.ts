@@ -3,7 +3,10 @@
  * as UTF-8 JSON:
  *
  *   { "t": "<namespace.table>",        the table, dotted
- *     "k": "<idempotency key>",        optional
+ *     "k": "<idempotency key>",        optional; on the request's last entry also:
+ *     "h": "<hex sha-256 of the body>",  the body the key belongs to,
+ *     "a": <response>,                   the 200 body the client got,
+ *     "at": <epoch ms>,                  when (the key's window counts from here)
  *     "r": [ <record>, ... ],          accepted records as received (re-coerced on replay; coercion is deterministic)
  *     "d": [ { "e": "<reason>",        dead letters: the refusal,
  *              "raw": "<text>" | null,   the record as received,
@@ -14,6 +17,9 @@
 export interface WalEntry {
   t: string
   k?: string
+  h?: string
+  a?: unknown
+  at?: number
   r: unknown[]
   d: WalDeadLetter[]
 }
@@ -34,8 +40,10 @@ const decoder = new TextDecoder()
  */
 export function encodeWalEntry(entry: WalEntry, recordsJson?: string): Uint8Array {
   if (recordsJson === undefined) return encoder.encode(JSON.stringify(entry))
-  const key = entry.k === undefined ? '' : `,"k":${JSON.stringify(entry.k)}`
-  return encoder.encode(`{"t":${JSON.stringify(entry.t)}${key},"r":${recordsJson},"d":${JSON.stringify(entry.d)}}`)
+  // Everything but `r` through JSON.stringify, then `r` spliced in: `{"t":…,…,"d":[…]` + `,"r":<recordsJson>}`.
+  const { r: _records, ...rest } = entry
+  const head = JSON.stringify(rest)
+  return encoder.encode(`${head.slice(0, -1)},"r":${recordsJson}}`)
 }
 
 export function decodeWalEntry(payload: Uint8Array): WalEntry {

@@ -48,6 +48,7 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     catalog: resources.catalog,
     io: resources.io,
     log: resources.log,
+    keyLog: resources.log.keys,
     tables,
     compression: config.compression,
     compressors: { zstd: zstdCompress },

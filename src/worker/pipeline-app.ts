@@ -43,12 +43,20 @@ export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () 
         rows: input.rows,
         response: input.response,
         ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+        ...(input.fingerprint ? { fingerprint: input.fingerprint } : {}),
       })
     },
     deadLetter: async (input) => {
       const table = pipeline.table(input.table.namespace, input.table.name)!
-      await pipeline.deadLetterHttp({ table, letters: input.records, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) })
+      await pipeline.deadLetterHttp({
+        table,
+        letters: input.records,
+        ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+        ...(input.fingerprint ? { fingerprint: input.fingerprint } : {}),
+        ...(input.response ? { response: input.response } : {}),
+      })
     },
+    claimIdempotencyKey: (input) => pipeline.claimIdempotencyKey(pipeline.table(input.table.namespace, input.table.name)!, input.key, input.fingerprint),
     health: () => {
       if (!pipeline.ready) return { ready: false, state: 'starting', reasons: ['WAL recovery in progress'] }
       const reasons: string[] = []

@@ -23,7 +23,15 @@ export interface WalLogOptions {
   discard?: boolean
 }
 
-export type WorkerLog = RecordLog & { readonly dir: string; close(): Promise<void> }
+export type WorkerLog = RecordLog & {
+  readonly dir: string
+  /** The Idempotency-Key log beside the WAL (`<dir>/idempotency-keys/`): keys whose WAL entries were truncated. */
+  readonly keys: RecordLog
+  close(): Promise<void>
+}
+
+/** The key log is small; small segments let expired keys go promptly. */
+const KEY_LOG_SEGMENT_BYTES = 1024 * 1024
 
 /** The file that binds a WAL directory to one catalog + warehouse (JSON CatalogBinding). */
 export const BINDING_FILE = 'wal.catalog.json'
@@ -91,7 +99,7 @@ async function discardHeld(wal: Wal, log: (line: string) => void): Promise<void>
  * Binds the WAL to this config's catalog. A WAL holding records bound to another catalog is refused
  * (WalBoundElsewhereError) unless `discard`; an empty one simply follows the config.
  */
-async function bindToCatalog(wal: Wal, wanted: CatalogBinding, discard: boolean, log: (line: string) => void): Promise<void> {
+async function bindToCatalog(wal: Wal, keys: Wal, wanted: CatalogBinding, discard: boolean, log: (line: string) => void): Promise<void> {
   const bound = readBinding(wal.dir)
   if (discard) await discardHeld(wal, log)
   const entries = wal.lastSeq - wal.firstSeq + 1n
@@ -100,8 +108,31 @@ async function bindToCatalog(wal: Wal, wanted: CatalogBinding, discard: boolean,
   }
   if (bound && sameBinding(bound, wanted)) return
   // A WAL from before bindings were recorded is taken to belong to the config that opens it.
-  if (bound) log(`WAL ${wal.dir} is empty: now bound to ${describeBinding(wanted)} (was ${describeBinding(bound)})`)
+  if (bound) {
+    // Keys name requests answered for the other catalog's tables: a resend there is not one here.
+    if (keys.lastSeq >= keys.firstSeq) await keys.truncateThrough(keys.lastSeq)
+    log(`WAL ${wal.dir} is empty: now bound to ${describeBinding(wanted)} (was ${describeBinding(bound)}); its Idempotency-Keys are forgotten`)
+  }
   await writeBinding(wal.dir, wanted)
+}
+
+/** A RecordLog over an open Wal. */
+function recordLogOf(wal: Wal, id: string): RecordLog {
+  return {
+    id,
+    append: (payloads) => wal.append(payloads),
+    replay: (afterSeq) => wal.replay(afterSeq),
+    truncateThrough: (seq) => wal.truncateThrough(seq),
+    get lastSeq() {
+      return wal.lastSeq
+    },
+    get bytes() {
+      return wal.bytes
+    },
+    get segmentCount() {
+      return wal.segmentCount
+    },
+  }
 }
 
 /**
@@ -113,37 +144,31 @@ export async function openWalLog(config: Config, dataDir: string, log: (line: st
   mkdirSync(dir, { recursive: true })
   const lock = lockDirectory(dir, options.tryLock, options.pid)
   let wal: Wal | undefined
+  let keys: Wal | undefined
   try {
     const id = walId(dir)
     wal = await Wal.open(dir, { maxBytes: config.wal.maxBytes, segmentBytes: config.wal.segmentBytes, fsync: config.wal.fsync, log })
-    await bindToCatalog(wal, catalogBinding(config), options.discard ?? false, log)
-    const opened = wal
-    return {
-      id,
-      dir,
-      append: (payloads) => opened.append(payloads),
-      replay: (afterSeq) => opened.replay(afterSeq),
-      truncateThrough: (seq) => opened.truncateThrough(seq),
-      get lastSeq() {
-        return opened.lastSeq
-      },
-      get bytes() {
-        return opened.bytes
-      },
-      get segmentCount() {
-        return opened.segmentCount
-      },
-      async close() {
-        try {
-          await opened.close()
-        } finally {
-          lock.release()
-        }
-      },
+    keys = await Wal.open(join(dir, 'idempotency-keys'), { segmentBytes: KEY_LOG_SEGMENT_BYTES, fsync: config.wal.fsync, log })
+    await bindToCatalog(wal, keys, catalogBinding(config), options.discard ?? false, log)
+    const [records, keyLog] = [wal, keys]
+    const close = async () => {
+      try {
+        await records.close()
+        await keyLog.close()
+      } finally {
+        lock.release()
+      }
     }
+    // Not Object.assign: it would read the getters (lastSeq, bytes) once instead of copying them.
+    return Object.defineProperties(recordLogOf(records, id), {
+      dir: { value: dir, enumerable: true },
+      keys: { value: recordLogOf(keyLog, `${id}-keys`), enumerable: true },
+      close: { value: close, enumerable: true },
+    }) as WorkerLog
   } catch (error) {
     // The error that stopped the open is the one to report; a failing close of a half-open log adds nothing.
     await wal?.close().catch(() => {})
+    await keys?.close().catch(() => {})
     lock.release()
     throw error
   }

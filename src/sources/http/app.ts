@@ -30,6 +30,14 @@ export type IngestEnv = { Variables: { admitted: Admitted; outcome: IngestRespon
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
+/** Hex SHA-256 of a request body: what binds an Idempotency-Key to its request. */
+async function bodyFingerprint(body: ArrayBuffer): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body))
+  let hex = ''
+  for (const byte of digest) hex += byte.toString(16).padStart(2, '0')
+  return hex
+}
+
 /** The table address in the path: `:namespace` may be multi-level (`a.b`); `:qualified` is `namespace.table`. */
 function tableAddress(c: Context<IngestEnv>): TableIdentifier {
   const qualified = c.req.param('qualified')
@@ -142,9 +150,39 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
     },
   })
 
+  /** A 200 answer; a replayed one (the first request's, for a repeated Idempotency-Key) says so in a header. */
+  const answer = (c: Context<IngestEnv>, outcome: { body: unknown; replayed: boolean }): Response =>
+    outcome.replayed ? c.json(outcome.body as IngestResponse, 200, { 'Idempotent-Replayed': 'true' }) : c.json(outcome.body as IngestResponse, 200)
+
+  /**
+   * With an Idempotency-Key (and a dep that tracks keys) the request first claims it: a key answered
+   * before, or answered meanwhile by a request in flight, gets that answer back and writes nothing.
+   */
   const ingest = async (c: Context<IngestEnv>): Promise<Response> => {
+    const { identifier, idempotencyKey } = c.get('admitted')
+    const bytes = await c.req.arrayBuffer()
+    if (idempotencyKey === undefined || deps.claimIdempotencyKey === undefined) return answer(c, await ingestBody(c, bytes, undefined))
+    const fingerprint = await bodyFingerprint(bytes)
+    const claim = await deps.claimIdempotencyKey({ table: identifier, key: idempotencyKey, fingerprint })
+    if ('replay' in claim) {
+      c.set('outcome', { accepted: 0, rejected: [] })
+      return answer(c, { body: claim.replay, replayed: true })
+    }
+    let outcome: { body: unknown; replayed: boolean }
+    try {
+      outcome = await ingestBody(c, bytes, fingerprint)
+    } catch (error) {
+      claim.claimed.release()
+      throw error
+    }
+    claim.claimed.settle(outcome.body)
+    return answer(c, outcome)
+  }
+
+  const ingestBody = async (c: Context<IngestEnv>, bytes: ArrayBuffer, fingerprint: string | undefined): Promise<{ body: unknown; replayed: boolean }> => {
     const { identifier, table, format, idempotencyKey } = c.get('admitted')
-    const body = parseBody(decodeUtf8(await c.req.arrayBuffer()), format)
+    const keyed = idempotencyKey === undefined ? {} : { idempotencyKey, ...(fingerprint === undefined ? {} : { fingerprint }) }
+    const body = parseBody(decodeUtf8(bytes), format)
     const rows: Row[] = []
     const records: unknown[] = []
     const rejected: RejectedRecord[] = []
@@ -165,7 +203,8 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
     // again, which is better than accepted rows whose rejected siblings were never recorded.
     if (rejected.length > 0) {
       const letters = rejected.map((record) => ({ ...record, raw: body.rawText(record.index) }))
-      await deps.deadLetter({ table: identifier, records: letters, source: 'http', ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
+      // With no accepted record this is the request's only write, so it carries the answer for the key.
+      await deps.deadLetter({ table: identifier, records: letters, source: 'http', ...keyed, ...(rows.length === 0 ? { response } : {}) })
     }
     if (rows.length > 0) {
       const result = await deps.accept({
@@ -174,14 +213,14 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
         records,
         ...(rejected.length === 0 ? { recordsJson: body.arrayText() } : {}),
         response,
-        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        ...keyed,
       })
       if (result.duplicate === true) {
         c.set('outcome', { accepted: 0, rejected })
-        return c.json(result.response, 200, { 'Idempotent-Replayed': 'true' })
+        return { body: result.response, replayed: true }
       }
     }
-    return c.json(response, 200)
+    return { body: response, replayed: false }
   }
 
   app.post('/v1/tables/:namespace/:table/records', observe, admit, limit, ingest)

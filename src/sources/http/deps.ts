@@ -38,6 +38,8 @@ export interface AcceptInput {
   recordsJson?: string
   /** The request's `Idempotency-Key` header, when sent. */
   idempotencyKey?: string
+  /** Hex SHA-256 of the request body, with a key: what binds the key to this request. */
+  fingerprint?: string
   /**
    * The body the client will get if this call succeeds. A dep that implements idempotency stores it with the key
    * (atomically with the rows) and returns it as `{duplicate: true, response}` when the key comes again.
@@ -57,6 +59,24 @@ export interface DeadLetterInput {
   records: DeadLetter[]
   source: 'http'
   idempotencyKey?: string
+  fingerprint?: string
+  /** The request's answer, when it accepted no record (so this is its only write): stored with the key as for accept. */
+  response?: IngestResponse
+}
+
+/** A claimed Idempotency-Key; the app ends it exactly once. */
+export interface KeyClaim {
+  /** The request was answered with `response` (its writes are durable): requests waiting on the key replay it. */
+  settle(response: unknown): void
+  /** The request failed before anything was written: a waiting request goes ahead itself. */
+  release(): void
+}
+
+export interface ClaimInput {
+  table: TableIdentifier
+  key: string
+  /** Hex SHA-256 of the request body. */
+  fingerprint: string
 }
 
 export interface HealthReport {
@@ -102,6 +122,12 @@ export interface IngestAppDeps extends IngestAppOptions {
   accept(input: AcceptInput): Promise<AcceptResult>
   /** Stores rejected records with their reasons; awaited before `accept` and before the response. */
   deadLetter(input: DeadLetterInput): Promise<void>
+  /**
+   * Optional. Called before anything else for a request with an Idempotency-Key: `replay` answers it with the first
+   * request's answer; `claimed` lets it go ahead. Waits while another request with the key is in flight. Throws
+   * IngestError IDEMPOTENCY_KEY_REUSED (→ 422) when the key belongs to a different body.
+   */
+  claimIdempotencyKey?(input: ClaimInput): Promise<{ replay: unknown } | { claimed: KeyClaim }>
   health(): HealthReport | Promise<HealthReport>
   /** Prometheus text exposition (see metrics.ts). */
   metrics(): string | Promise<string>

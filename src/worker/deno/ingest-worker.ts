@@ -47,6 +47,7 @@ export async function startDenoWorker(
       catalog: remote.catalog,
       io: remote.io,
       log: recordLog,
+      keyLog: recordLog.keys,
       tables,
       compression: config.compression,
       compressors: { zstd: zstdCompress },
