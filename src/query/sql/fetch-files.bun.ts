@@ -1,7 +1,7 @@
 /** HOST-ONLY: puts planned data files where DuckDB can read them — local paths as they are, others fetched to a temp dir. */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { FileIO } from '../../storage/file-io.ts'
+import { normalizeLocation, type FileIO } from '../../storage/file-io.ts'
 
 export interface FetchProgress {
   done: number
@@ -13,8 +13,9 @@ export interface FetchProgress {
 const PLAIN_PATH = /^\/[\w\-./=%+:@,~]+$/
 
 /**
- * Local paths for `locations` (same order): `file://` URIs with plain paths are used in place (the path is the URI's
- * text after `file://`, as the fs store writes it); every other location is read through `io` into `dir`,
+ * Local paths for `locations` (same order): local locations (`file:///p`, and `file:/p` or `/p` as other engines write
+ * them) with plain paths are used in place (the path is the normalized URI's text after `file://`, as the fs store
+ * writes it); every other location is read through `io` into `dir`,
  * `concurrency` at a time. StorageError from `io` propagates (the message names the location).
  */
 export async function fetchDataFiles(
@@ -32,7 +33,8 @@ export async function fetchDataFiles(
     while (next < locations.length) {
       const index = next++
       const location = locations[index]!
-      const local = location.startsWith('file://') ? location.slice('file://'.length) : undefined
+      const normalized = normalizeLocation(location)
+      const local = normalized.startsWith('file://') ? normalized.slice('file://'.length) : undefined
       if (local !== undefined && PLAIN_PATH.test(local)) {
         paths[index] = local
       } else {
