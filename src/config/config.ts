@@ -7,6 +7,7 @@ import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
 import { ConfigSchema, type Config, type TableConfig } from './schema.ts'
+import { unknownKeys } from './unknown-keys.ts'
 
 export type Env = Record<string, string | undefined>
 
@@ -130,7 +131,8 @@ interface Problem {
 
 /**
  * Validates `raw` (the parsed file, or DEFAULT_CONFIG) with env overrides. Throws ConfigError (code
- * CONFIG) listing every problem; one at a key an env variable set names that variable instead.
+ * CONFIG) listing every problem, unknown keys included (with the key meant, when one is close); one
+ * at a key an env variable set names that variable instead.
  */
 export function parseConfig(raw: unknown, env: Env = {}): Config {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['(root): expected a JSON object'])
@@ -142,6 +144,10 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
     if (!name) return `${path}: ${message}`
     return `${variable(name, env[name]!)}: ${EXPECTED[name] ?? (SECRET_VARIABLES.has(name) ? (withoutValue ?? message) : message)}`
   }
+  // The schema would drop these without a word: `"upsert": {...}` or `roll.intervalMS` would start
+  // fine and do nothing. A key an env variable set is no typo in the file; the one that can land
+  // where it does not belong (catalog.auth on the embedded catalog) gets its own problem below.
+  const unknown: Problem[] = unknownKeys(ConfigSchema, merged).filter(({ path }) => !setBy.has(path))
   const result = v.safeParse(ConfigSchema, merged)
   if (!result.success) {
     const issues = result.issues.map((issue) => ({
@@ -149,10 +155,10 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
       message: issue.message,
       withoutValue: `invalid ${issue.type}${issue.expected ? `, expected ${issue.expected}` : ''}`,
     }))
-    throw new ConfigError([...refused, ...issues.map(located)])
+    throw new ConfigError([...refused, ...[...unknown, ...issues].map(located)])
   }
   const config = result.output
-  const problems: Problem[] = []
+  const problems: Problem[] = [...unknown]
   config.tables.forEach((table, index) => {
     let schema
     try {
