@@ -106,6 +106,14 @@ export const ConfigSchema = v.object({
       port: v.optional(port, 8181),
       tokens: v.optional(v.array(v.string()), []),
       maxBodyBytes: v.optional(positiveInt, 16 * 1024 * 1024),
+      /** Idempotency-Keys are remembered this long from their first answer, at most maxKeys of them (docs/records.md). */
+      idempotency: v.optional(
+        v.object({
+          windowS: v.optional(positiveInt, 24 * 3600),
+          maxKeys: v.optional(positiveInt, 100_000),
+        }),
+        {},
+      ),
     }),
     {},
   ),

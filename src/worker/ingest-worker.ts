@@ -49,6 +49,7 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     io: resources.io,
     log: resources.log,
     keyLog: resources.log.keys,
+    idempotency: { windowMs: config.http.idempotency.windowS * 1000, maxKeys: config.http.idempotency.maxKeys },
     tables,
     compression: config.compression,
     compressors: { zstd: zstdCompress },

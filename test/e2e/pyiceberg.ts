@@ -46,3 +46,9 @@ export async function runPython(script: string, args: string[]): Promise<unknown
     throw new Error(`python ${command} printed no JSON document on stdout (${(error as Error).message}):\n${stdout.slice(0, 2000)}\nstderr:\n${stderr.slice(-2000)}`)
   }
 }
+
+/** PyIceberg's table_report.py for a table of the embedded catalog under `dataDir` (its SqlCatalog on the same SQLite file). */
+export async function embeddedTableReport(dataDir: string, table: string): Promise<{ count: number; rows?: Record<string, unknown>[] }> {
+  const catalog = { type: 'sql', uri: `sqlite:///${join(dataDir, 'catalog.db')}`, name: 'default', warehouse: `file://${join(dataDir, 'warehouse')}` }
+  return (await runPython('table_report.py', [JSON.stringify({ table, catalog, rows: true })])) as { count: number; rows?: Record<string, unknown>[] }
+}

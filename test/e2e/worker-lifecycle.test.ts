@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
-import { runPython } from './pyiceberg.ts'
+import { embeddedTableReport, runPython } from './pyiceberg.ts'
 import { freePort, spawnWorker, type WorkerProcess } from './worker-process.ts'
 import { stackWorkerConfig } from './worker-config.ts'
 
@@ -36,11 +36,7 @@ interface Report {
   rows?: { id: number }[]
 }
 
-/** PyIceberg's SQL catalog on the embedded default's SQLite file (same JDBC layout). */
-async function embeddedReport(dataDir: string, table: string): Promise<Report> {
-  const catalog = { type: 'sql', uri: `sqlite:///${join(dataDir, 'catalog.db')}`, name: 'default', warehouse: `file://${join(dataDir, 'warehouse')}` }
-  return (await runPython('table_report.py', [JSON.stringify({ table, catalog, rows: true })])) as Report
-}
+const embeddedReport = async (dataDir: string, table: string) => (await embeddedTableReport(dataDir, table)) as Report
 
 const restReport = async (table: string) => (await runPython('table_report.py', [JSON.stringify({ table, catalog: { type: 'rest' }, rows: true })])) as Report
 

@@ -48,6 +48,7 @@ export async function startDenoWorker(
       io: remote.io,
       log: recordLog,
       keyLog: recordLog.keys,
+      idempotency: { windowMs: config.http.idempotency.windowS * 1000, maxKeys: config.http.idempotency.maxKeys },
       tables,
       compression: config.compression,
       compressors: { zstd: zstdCompress },
