@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createSqliteCatalog } from '../src/catalog/embedded/sqlite-catalog.ts'
 import { committedKafkaOffsets } from '../src/batcher/markers.ts'
-import { currentSnapshot } from '../src/iceberg/table-metadata.ts'
+import { tableMarkers } from '../src/batcher/table-markers.ts'
 import { createFileIO } from '../src/storage/file-io.ts'
 import { createFsStore } from '../src/storage/fs.ts'
 import { createTopic, produce } from '../test/e2e/kafka-topics.ts'
@@ -78,7 +78,7 @@ function committedOffsets(dataDir: string, table: string, topic: string): Promis
   const [ns, name] = table.split('.') as [string, string]
   return catalog
     .loadTable({ namespace: [ns], name })
-    .then((t) => [...committedKafkaOffsets(currentSnapshot(t.metadata), topic).values()].reduce((a, b) => a + Number(b), 0))
+    .then((t) => [...committedKafkaOffsets(tableMarkers(t.metadata).markers, topic).values()].reduce((a, b) => a + Number(b), 0))
     .catch(() => 0)
     .finally(() => catalog.close())
 }

@@ -1,7 +1,8 @@
 /**
  * Progress markers in snapshot summaries — how a restart knows what a table already holds.
- * Every snapshot carries the COMPLETE markers (the parent's, merged with the batch's), so the
- * newest snapshot alone is enough even after old snapshots expire (peers lose dedup state there).
+ * Every snapshot we write carries the COMPLETE markers (the table's, merged with the batch's), so
+ * the newest snapshot of ours alone is enough even after old snapshots expire (peers lose dedup
+ * state there). Where a table's markers are found when other engines commit too: table-markers.ts.
  *
  *   ingest.wal.<wal-id>.seq   highest WAL sequence number whose records for this table are committed
  *   ingest.kafka.<topic>      JSON {"<partition>": <next offset to consume>, ...}
@@ -47,13 +48,29 @@ export class OffsetFenceError extends IngestError {
   }
 }
 
-export function committedWalSeq(snapshot: Snapshot | undefined, walId: string): bigint | undefined {
-  const value = snapshot?.summary[walMarkerKey(walId)]
+/** The progress markers of a snapshot summary or marker set: `ingest.wal.*` and `ingest.kafka.*` keys. */
+export type Markers = Record<string, string>
+
+export const isMarkerKey = (key: string): boolean => key.startsWith(WAL_MARKER_PREFIX) || key.startsWith(KAFKA_MARKER_PREFIX)
+
+/** The marker keys of `summary` (a snapshot summary, or any string map), verbatim. */
+export function markersOf(summary: Record<string, string> | undefined): Markers {
+  const markers: Markers = {}
+  for (const [key, value] of Object.entries(summary ?? {})) if (isMarkerKey(key)) markers[key] = value
+  return markers
+}
+
+export function committedWalSeq(markers: Markers, walId: string): bigint | undefined {
+  const value = markers[walMarkerKey(walId)]
   return value === undefined ? undefined : BigInt(value)
 }
 
-export function committedKafkaOffsets(snapshot: Snapshot | undefined, topic: string): Map<number, bigint> {
-  const value = snapshot?.summary[kafkaMarkerKey(topic)]
+/** `{"<partition>": <next offset>}` of `topic`; empty when the markers hold none. */
+export function committedKafkaOffsets(markers: Markers, topic: string): Map<number, bigint> {
+  return parseKafkaMarker(markers[kafkaMarkerKey(topic)])
+}
+
+export function parseKafkaMarker(value: string | undefined): Map<number, bigint> {
   const offsets = new Map<number, bigint>()
   if (value === undefined) return offsets
   for (const [partition, next] of Object.entries(JSON.parse(value) as Record<string, string | number>)) {
@@ -62,29 +79,31 @@ export function committedKafkaOffsets(snapshot: Snapshot | undefined, topic: str
   return offsets
 }
 
+export function kafkaMarkerValue(offsets: Map<number, bigint>): string {
+  const sorted = [...offsets.entries()].sort((a, b) => a[0] - b[0])
+  return JSON.stringify(Object.fromEntries(sorted.map(([p, next]) => [String(p), Number(next)])))
+}
+
 /**
- * The markers for a snapshot built on `parent`: every `ingest.*` key of the parent, advanced by
- * this batch. Throws OffsetFenceError (code OFFSET_FENCE) when the parent already covers offsets
- * this batch starts before — committing would duplicate them.
+ * The markers for a snapshot built on a table whose committed markers are `base` (see
+ * table-markers.ts): every marker of `base`, advanced by this batch. Throws OffsetFenceError (code
+ * OFFSET_FENCE) when `base` already covers offsets this batch starts before — committing would
+ * duplicate them.
  */
-export function mergedMarkers(parent: Snapshot | undefined, walId: string, batch: BatchMarkers): Record<string, string> {
-  const merged: Record<string, string> = {}
-  for (const [key, value] of Object.entries(parent?.summary ?? {})) {
-    if (key.startsWith('ingest.')) merged[key] = value
-  }
+export function mergedMarkers(base: Markers, walId: string, batch: BatchMarkers): Markers {
+  const merged = markersOf(base)
   if (batch.walSeqMax !== undefined) {
-    const previous = committedWalSeq(parent, walId)
+    const previous = committedWalSeq(base, walId)
     merged[walMarkerKey(walId)] = String(previous !== undefined && previous > batch.walSeqMax ? previous : batch.walSeqMax)
   }
   for (const [topic, partitions] of batch.kafka) {
-    const offsets = committedKafkaOffsets(parent, topic)
+    const offsets = committedKafkaOffsets(base, topic)
     for (const [partition, range] of partitions) {
       const committed = offsets.get(partition)
       if (committed !== undefined && committed > range.first) throw new OffsetFenceError(topic, partition, committed, range.first)
       offsets.set(partition, range.next)
     }
-    const sorted = [...offsets.entries()].sort((a, b) => a[0] - b[0])
-    merged[kafkaMarkerKey(topic)] = JSON.stringify(Object.fromEntries(sorted.map(([p, next]) => [String(p), Number(next)])))
+    merged[kafkaMarkerKey(topic)] = kafkaMarkerValue(offsets)
   }
   return merged
 }

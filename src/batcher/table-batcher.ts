@@ -6,8 +6,10 @@
  * the snapshot id is fixed per batch so a retry after an unknown outcome cannot duplicate it.
  */
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
+import { IngestError } from '../errors.ts'
 import { newSnapshotId } from '../iceberg/snapshot.ts'
-import { currentSchema, currentSnapshot } from '../iceberg/table-metadata.ts'
+import { evolveRows } from '../iceberg/row-evolution.ts'
+import { currentSchema } from '../iceberg/table-metadata.ts'
 import type { Row, Schema, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
 import { estimateRowBytes, type ParquetCompression, type ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
@@ -15,7 +17,8 @@ import type { BatchEncoder } from '../table/encode-batch.ts'
 import { writeDataFiles } from '../table/write-data-files.ts'
 import { fastAppend } from '../transaction/fast-append.ts'
 import { emptyOrigins, pushOrigin, trimCommitted, type RowOrigins } from './kafka-rows.ts'
-import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, mergedMarkers, OffsetFenceError, type OffsetRange } from './markers.ts'
+import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, type Markers, mergedMarkers, OffsetFenceError, type OffsetRange } from './markers.ts'
+import { markerProperties, tableMarkers } from './table-markers.ts'
 import { rollReason, type BufferState, type RollReason, type RollTriggers } from './policy.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
 
@@ -29,6 +32,12 @@ export interface TableBatcherOptions {
   compressors?: ParquetCompressors
   /** Where Parquet encoding runs (default: this thread). */
   encoder?: BatchEncoder
+  /**
+   * The schema rows passed to `add` are shaped by (keyed by its names); default: the schema `table`
+   * has now, which is what the pipeline's coercer was built from. When another engine changes the
+   * schema, buffered rows are carried to the new one by field id (iceberg/row-evolution.ts).
+   */
+  rowSchema?: Schema
   /** Runs before each commit of this table, e.g. committing its dead-letter table first. */
   beforeCommit?: () => Promise<void>
   onCommitted?: (event: CommittedEvent) => void
@@ -91,17 +100,27 @@ export class TableBatcher {
     this.#now = options.now ?? Date.now
     this.#log = options.log ?? (() => {})
     this.#buffer = this.#emptyBatch()
+    this.#rowSchema = options.rowSchema ?? currentSchema(options.table.metadata)
   }
+  #rowSchema: Schema
 
-  /** Highest WAL sequence number this table holds, per its newest snapshot. */
+  /** Highest WAL sequence number this table holds, per its markers (table-markers.ts). */
   committedWalSeq(): bigint | undefined {
-    return committedWalSeq(currentSnapshot(this.#table.metadata), this.#options.walId)
+    return committedWalSeq(this.#markers, this.#options.walId)
   }
 
-  /** Next offset per partition this table holds for `topic`, per its newest snapshot. */
+  /** Next offset per partition this table holds for `topic`, per its markers (table-markers.ts). */
   committedKafkaOffsets(topic: string): Map<number, bigint> {
-    return committedKafkaOffsets(currentSnapshot(this.#table.metadata), topic)
+    return committedKafkaOffsets(this.#markers, topic)
   }
+
+  /** The table's markers, looked up once per metadata version (replay asks once per WAL entry). */
+  get #markers(): Markers {
+    const metadata = this.#table.metadata
+    if (this.#markersOf?.metadata !== metadata) this.#markersOf = { metadata, markers: tableMarkers(metadata).markers }
+    return this.#markersOf.markers
+  }
+  #markersOf: { metadata: TableMetadata; markers: Markers } | undefined
 
   get table(): LoadedTable {
     return this.#table
@@ -127,16 +146,8 @@ export class TableBatcher {
    * row against a Parquet estimate of 28 — without this, backpressure fired 15x too late.
    */
   get #rowOverheadBytes(): number {
-    return 64 + 48 * this.#schema.fields.length
+    return 64 + 48 * this.#rowSchema.fields.length
   }
-
-  /** The table's current schema, looked up once per metadata version (add() runs once per record). */
-  get #schema(): Schema {
-    const metadata = this.#table.metadata
-    if (this.#schemaOf?.metadata !== metadata) this.#schemaOf = { metadata, schema: currentSchema(metadata) }
-    return this.#schemaOf.schema
-  }
-  #schemaOf: { metadata: TableMetadata; schema: Schema } | undefined
 
   /** Lowest WAL sequence number not yet committed here, or undefined when none is pending. */
   lowestPendingWalSeq(): bigint | undefined {
@@ -147,7 +158,7 @@ export class TableBatcher {
 
   /** Adds coerced rows. `walSeq` or `kafka` says where they came from, for the markers. */
   add(rows: Row[], source: { walSeq: bigint } | { kafka: { topic: string; partition: number; offset: bigint } } | { none: true }): void {
-    const schema = this.#schema
+    const schema = this.#rowSchema
     const kafka = 'kafka' in source ? source.kafka : undefined
     for (const row of rows) {
       this.#buffer.rows.push(row)
@@ -266,29 +277,40 @@ export class TableBatcher {
       if (this.#table.metadata.snapshots.some((s) => s['snapshot-id'] === batch.snapshotId)) return this.#committed(batch, 0, started)
       this.#trim(batch)
       if (batch.rows.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined) return
+      const metadata = this.#table.metadata
       const dataFiles = batch.rows.length
         ? await writeDataFiles({
             io: this.#options.io,
-            metadata: this.#table.metadata,
-            rows: batch.rows,
+            metadata,
+            rows: evolveRows(batch.rows, this.#rowSchema, currentSchema(metadata)),
             fileStem: `${String(started).padStart(13, '0')}-${batch.snapshotId}-${attempt}`,
             compression: this.#options.compression,
             compressors: this.#options.compressors,
             ...(this.#options.encoder ? { encoder: this.#options.encoder } : {}),
           })
         : []
+      // The markers of the metadata each attempt builds on, into its summary and the table property alike.
+      const markers = (metadata: TableMetadata) => mergedMarkers(tableMarkers(metadata).markers, this.#options.walId, batch.markers)
       try {
         const result = await fastAppend(
           { catalog: this.#options.catalog, io: this.#options.io, table: this.#table, log: this.#log },
-          { dataFiles, snapshotId: batch.snapshotId, summary: (parent) => mergedMarkers(parent, this.#options.walId, batch.markers) },
+          {
+            dataFiles,
+            snapshotId: batch.snapshotId,
+            summary: (_parent, metadata) => markers(metadata),
+            properties: (_parent, metadata) => markerProperties(markers(metadata), batch.snapshotId),
+          },
         )
         this.#table = result.table
         this.stats.commitRetries += result.attempts - 1
         return this.#committed(batch, dataFiles.length, started)
       } catch (error) {
-        if (!(error instanceof OffsetFenceError)) throw error
+        const fenced = error instanceof OffsetFenceError
+        // Another engine changed the schema or partition spec: the files must be written again in the new layout.
+        const relayout = error instanceof IngestError && error.code === 'SCHEMA_CHANGED'
+        if (!fenced && !relayout) throw error
         // Raised before the commit request was sent, so these files are referenced by nothing.
-        this.#log(`table ${tableName(this.identifier)}: ${error.message}; trimming the batch to what the table lacks`)
+        this.#log(`table ${tableName(this.identifier)}: ${error.message}; ${fenced ? 'trimming the batch to what the table lacks' : 'writing the batch again'}`)
         await Promise.allSettled(dataFiles.map((f) => this.#options.io.delete(f['file-path'])))
         await this.#reload()
       }

@@ -1,10 +1,12 @@
 /**
  * Maintenance snapshots (operation `replace`: same rows, different files or manifests) through the
  * shared commit loop (transaction/commit-snapshot.ts). Every attempt builds on the current `main`
- * (which re-validates what is replaced) and carries the parent's `ingest.*` markers forward
- * unchanged: exactly-once depends on the newest snapshot holding them (batcher/markers.ts).
+ * (which re-validates what is replaced) and carries the table's progress markers forward
+ * unchanged — found along the chain or in the `ingest.markers` property when the parent is another
+ * engine's (batcher/table-markers.ts) — so the newest snapshot holds them again.
  */
 import type { LoadedTable } from '../catalog/catalog.ts'
+import { tableMarkers } from '../batcher/table-markers.ts'
 import { replaceSummary, type ReplaceCounts } from '../iceberg/snapshot.ts'
 import type { ManifestFile, Snapshot, TableMetadata } from '../iceberg/types.ts'
 import { commitSnapshot, type CommitContext, type SnapshotCommitResult } from '../transaction/commit-snapshot.ts'
@@ -18,7 +20,7 @@ export interface ReplaceAttempt {
   /** The new snapshot's complete manifest list. */
   manifests: ManifestFile[]
   counts: ReplaceCounts
-  /** Extra summary keys (e.g. `manifests-created`); `ingest.*` keys are copied from the parent. */
+  /** Extra summary keys (e.g. `manifests-created`); the table's `ingest.*` markers are added. */
   summary?: Record<string, string>
 }
 
@@ -37,11 +39,6 @@ export interface ReplaceRequest {
 export type ReplaceResult = SnapshotCommitResult
 
 
-/** The parent's progress markers, verbatim. */
-export function ingestMarkers(parent: Snapshot | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([key]) => key.startsWith('ingest.')))
-}
-
 /**
  * Commits a `replace` snapshot on main through the shared commit loop. Throws MaintenanceError from
  * `build` (`NO_SNAPSHOT` when the table has no current snapshot), CommitConflictError after the
@@ -59,7 +56,7 @@ export async function commitReplace(context: MaintenanceContext, table: LoadedTa
       const built = await request.build(parent, metadata, sequenceNumber, attempt)
       return {
         manifests: built.manifests,
-        summary: replaceSummary(parent.summary, built.counts, { ...ingestMarkers(parent), ...(built.summary ?? {}) }),
+        summary: replaceSummary(parent.summary, built.counts, { ...tableMarkers(metadata).markers, ...(built.summary ?? {}) }),
       }
     },
   })

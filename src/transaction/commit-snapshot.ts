@@ -31,6 +31,11 @@ export interface SnapshotAttempt {
   /** The new snapshot's complete manifest list. */
   manifests: ManifestFile[]
   summary: SnapshotSummary
+  /**
+   * Table properties set in the same commit (one `set-properties` update), e.g. a copy of the
+   * progress markers that survives any engine's snapshot expiry (batcher/table-markers.ts).
+   */
+  properties?: Record<string, string>
 }
 
 export interface SnapshotCommitRequest {
@@ -110,6 +115,7 @@ export async function commitSnapshot(context: CommitContext, table: LoadedTable,
         const updates: TableUpdate[] = [
           { action: 'add-snapshot', snapshot },
           { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
+          ...(built.properties && Object.keys(built.properties).length ? [{ action: 'set-properties' as const, updates: built.properties }] : []),
         ]
         const committed = await context.catalog.commitTable(identifier, { requirements, updates })
         return { snapshot, table: committed, attempts: attempt, uncertain: sawUnknown }

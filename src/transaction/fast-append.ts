@@ -12,7 +12,7 @@ import { partitionType } from '../iceberg/partition-type.ts'
 import { encodeSingleValue } from '../iceberg/single-value.ts'
 import { appendSummary, newSnapshotId } from '../iceberg/snapshot.ts'
 import { currentSchema, defaultSpec } from '../iceberg/table-metadata.ts'
-import type { DataFile, ManifestFile, Snapshot } from '../iceberg/types.ts'
+import type { DataFile, ManifestFile, Snapshot, TableMetadata } from '../iceberg/types.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { commitSnapshot } from './commit-snapshot.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
@@ -20,10 +20,13 @@ import { tableName } from '../iceberg/table-identifier.ts'
 export interface AppendRequest {
   dataFiles: DataFile[]
   /**
-   * Extra snapshot-summary properties, computed from the parent the attempt builds on, so
-   * progress markers (offsets, WAL positions) can carry the parent's complete state forward.
+   * Extra snapshot-summary properties, computed from the metadata (and its current snapshot, the
+   * parent) each attempt builds on, so progress markers (offsets, WAL positions) can carry the
+   * table's complete state forward.
    */
-  summary?: (parent: Snapshot | undefined) => Record<string, string>
+  summary?: (parent: Snapshot | undefined, metadata: TableMetadata) => Record<string, string>
+  /** Table properties to set in the same commit, computed like `summary`. */
+  properties?: (parent: Snapshot | undefined, metadata: TableMetadata) => Record<string, string>
   /** Fix the snapshot id yourself (e.g. to record it before committing); random otherwise. */
   snapshotId?: bigint
 }
@@ -121,7 +124,8 @@ export async function fastAppend(context: AppendContext, request: AppendRequest)
       }
       return {
         manifests: [ours, ...(await manifestsOf(parent))],
-        summary: appendSummary(parent?.summary, added, request.summary?.(parent) ?? {}),
+        summary: appendSummary(parent?.summary, added, request.summary?.(parent, metadata) ?? {}),
+        ...(request.properties ? { properties: request.properties(parent, metadata) } : {}),
       }
     },
   })

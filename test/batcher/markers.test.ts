@@ -1,20 +1,14 @@
 import { describe, expect, test } from 'bun:test'
 import { trimCommitted, emptyOrigins, pushOrigin } from '../../src/batcher/kafka-rows.ts'
 import { committedKafkaOffsets, committedWalSeq, mergedMarkers, OffsetFenceError, type BatchMarkers } from '../../src/batcher/markers.ts'
-import type { Snapshot } from '../../src/iceberg/types.ts'
 
-const parent = (summary: Record<string, string>): Snapshot => ({
-  'snapshot-id': 1n,
-  'sequence-number': 1,
-  'timestamp-ms': 0,
-  'manifest-list': 'x',
-  summary: { operation: 'append', ...summary },
-})
+// What the table holds (a summary or the markers table-markers.ts found): marker keys among others.
+const parent = (summary: Record<string, string>): Record<string, string> => ({ operation: 'append', ...summary })
 
 describe('markers', () => {
-  test('every snapshot carries the complete markers: parent keys kept, batch advances its own', () => {
+  test('every snapshot carries the complete markers: marker keys kept (others not), batch advances its own', () => {
     const markers: BatchMarkers = { walSeqMax: 40n, kafka: new Map([['t', new Map([[1, { first: 10n, next: 20n }]])]]) }
-    const merged = mergedMarkers(parent({ 'ingest.wal.w1.seq': '30', 'ingest.wal.other.seq': '7', 'ingest.kafka.t': '{"0":5,"1":10}', unrelated: 'x' }), 'w1', markers)
+    const merged = mergedMarkers(parent({ 'ingest.wal.w1.seq': '30', 'ingest.wal.other.seq': '7', 'ingest.kafka.t': '{"0":5,"1":10}', 'ingest.idempotency-key': 'k', unrelated: 'x' }), 'w1', markers)
     expect(merged).toEqual({ 'ingest.wal.w1.seq': '40', 'ingest.wal.other.seq': '7', 'ingest.kafka.t': '{"0":5,"1":20}' })
     const snapshot = parent(merged)
     expect(committedWalSeq(snapshot, 'w1')).toBe(40n)
