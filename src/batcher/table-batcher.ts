@@ -297,6 +297,8 @@ export class TableBatcher {
           {
             dataFiles,
             snapshotId: batch.snapshotId,
+            // New files go into the table's current schema and spec, whoever changed them.
+            requireCurrentLayout: true,
             summary: (_parent, metadata) => markers(metadata),
             properties: (_parent, metadata) => markerProperties(markers(metadata), batch.snapshotId),
           },

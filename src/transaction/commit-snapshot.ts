@@ -36,6 +36,8 @@ export interface SnapshotAttempt {
    * progress markers that survives any engine's snapshot expiry (batcher/table-markers.ts).
    */
   properties?: Record<string, string>
+  /** Requirements beyond table uuid and `main`, e.g. that the current schema is still the one files were written in. */
+  requirements?: TableRequirement[]
 }
 
 export interface SnapshotCommitRequest {
@@ -111,6 +113,7 @@ export async function commitSnapshot(context: CommitContext, table: LoadedTable,
         const requirements: TableRequirement[] = [
           { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
           { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parent?.['snapshot-id'] ?? null },
+          ...(built.requirements ?? []),
         ]
         const updates: TableUpdate[] = [
           { action: 'add-snapshot', snapshot },

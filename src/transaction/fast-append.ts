@@ -27,6 +27,13 @@ export interface AppendRequest {
   summary?: (parent: Snapshot | undefined, metadata: TableMetadata) => Record<string, string>
   /** Table properties to set in the same commit, computed like `summary`. */
   properties?: (parent: Snapshot | undefined, metadata: TableMetadata) => Record<string, string>
+  /**
+   * Commit only while the table's current schema and default spec are the ones the files were
+   * written in (`assert-current-schema-id`, `assert-default-spec-id`): after another writer changed
+   * either, the attempt conflicts and the append throws SCHEMA_CHANGED, so the caller can write the
+   * rows again in the new layout. Without it the files keep their layout, which Iceberg allows.
+   */
+  requireCurrentLayout?: boolean
   /** Fix the snapshot id yourself (e.g. to record it before committing); random otherwise. */
   snapshotId?: bigint
 }
@@ -126,6 +133,14 @@ export async function fastAppend(context: AppendContext, request: AppendRequest)
         manifests: [ours, ...(await manifestsOf(parent))],
         summary: appendSummary(parent?.summary, added, request.summary?.(parent, metadata) ?? {}),
         ...(request.properties ? { properties: request.properties(parent, metadata) } : {}),
+        ...(request.requireCurrentLayout
+          ? {
+              requirements: [
+                { type: 'assert-current-schema-id', 'current-schema-id': schema['schema-id'] },
+                { type: 'assert-default-spec-id', 'default-spec-id': spec['spec-id'] },
+              ],
+            }
+          : {}),
       }
     },
   })

@@ -12,6 +12,8 @@ import { TableBatcher } from '../../src/batcher/table-batcher.ts'
 import { MARKERS_PROPERTY, markersProperty } from '../../src/batcher/table-markers.ts'
 import { createSqliteCatalog } from '../../src/catalog/embedded/sqlite-catalog.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
+import { decodeManifest } from '../../src/iceberg/manifest.ts'
+import { decodeManifestList } from '../../src/iceberg/manifest-list.ts'
 import { currentSnapshot } from '../../src/iceberg/table-metadata.ts'
 import type { Schema, TableIdentifier } from '../../src/iceberg/types.ts'
 import { hostDecompressors } from '../../src/query/decompress.bun.ts'
@@ -115,6 +117,18 @@ describe('schema changed by another engine while rows are buffered', () => {
     w.catalog.close()
   })
 
+  test('a batcher that has not seen the change still writes in the new schema (the commit asserts schema and spec)', async () => {
+    const w = await warehouse()
+    const batcher = await w.batcher()
+    batcher.add([{ id: 1n, name: 'a' }], { walSeq: 1n })
+    await evolve(w)
+    await batcher.flush()
+    expect(batcher.stats.commitFailures).toBe(0)
+    expect(currentSnapshot(batcher.table.metadata)!['schema-id']).toBe(1)
+    expect(await w.rows()).toEqual([{ id: 1n, label: 'a', note: null }])
+    w.catalog.close()
+  })
+
   test('a commit that finds the new schema on retry writes its files again in it and removes the first ones', async () => {
     const w = await warehouse()
     const batcher = await w.batcher()
@@ -130,6 +144,36 @@ describe('schema changed by another engine while rows are buffered', () => {
     ])
     // The files written for the old layout were removed: only the two referenced data files are left.
     expect(readdirSync(join(w.dir, 'wh', 'ns', 't', 'data'))).toHaveLength(2)
+    w.catalog.close()
+  })
+})
+
+describe('partition spec evolved by another engine', () => {
+  test('new files go into the default spec, the old ones stay in theirs', async () => {
+    const w = await warehouse()
+    const before = await w.batcher()
+    before.add([{ id: 1n, name: 'a' }], { walSeq: 1n })
+    await before.flush()
+    const stale = await w.batcher()
+    stale.add([{ id: 2n, name: 'b' }], { walSeq: 2n })
+    // Another engine: ALTER TABLE ... ADD PARTITION FIELD name.
+    await w.catalog.commitTable(w.id, {
+      requirements: [],
+      updates: [
+        { action: 'add-spec', spec: { 'spec-id': 1, fields: [{ 'source-id': 2, 'field-id': 1000, name: 'name', transform: 'identity' }] } },
+        { action: 'set-default-spec', 'spec-id': -1 },
+      ],
+    })
+    await stale.flush()
+    const metadata = stale.table.metadata
+    expect(metadata['default-spec-id']).toBe(1)
+    const manifests = await decodeManifestList(await w.io.read(currentSnapshot(metadata)!['manifest-list']))
+    expect(manifests.map((m) => m['partition-spec-id']).sort()).toEqual([0, 1])
+    const newest = manifests.find((m) => m['partition-spec-id'] === 1)!
+    const [entry] = (await decodeManifest(await w.io.read(newest['manifest-path']))).entries
+    expect(entry!['data-file'].partition).toEqual(['b'])
+    expect(entry!['data-file']['file-path']).toContain('/data/name=b/')
+    expect((await w.rows()).map((r) => r.id)).toEqual([1n, 2n])
     w.catalog.close()
   })
 })
