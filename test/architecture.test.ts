@@ -192,6 +192,25 @@ describe('edge-safe core', () => {
   })
 })
 
+/**
+ * The path of a record reads top-down: sources/ → pipeline/ → batcher/ → table/ → transaction/. A source sees the
+ * pipeline's intake port only (src/pipeline/intake.ts), never the batchers behind it.
+ */
+describe('layering', () => {
+  test('no file under src/sources/ imports from src/batcher/ (type imports included)', async () => {
+    const violations: string[] = []
+    for (const file of await sourceFiles('src/sources/**/*.ts')) {
+      const code = await Bun.file(join(ROOT, file)).text()
+      // scanImports drops type-only imports, so look at the import specifiers in the text itself.
+      for (const match of code.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+        const target = relative(ROOT, resolve(ROOT, dirname(file), match[1]!))
+        if (match[1]!.startsWith('.') && target.startsWith('src/batcher/')) violations.push(`${file} imports ${target}`)
+      }
+    }
+    expect(violations).toEqual([])
+  })
+})
+
 test('runtime dependencies are on the allow-list', async () => {
   const pkg = (await Bun.file(join(ROOT, 'package.json')).json()) as { dependencies?: Record<string, string> }
   const unlisted = Object.keys(pkg.dependencies ?? {}).filter((name) => !(name in RUNTIME_DEPENDENCIES))

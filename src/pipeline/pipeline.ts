@@ -9,7 +9,7 @@ import { IngestError, NoSuchEntityError } from '../errors.ts'
 import { currentSchema } from '../iceberg/table-metadata.ts'
 import type { PartitionSpec, Row, Schema, TableIdentifier } from '../iceberg/types.ts'
 import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
-import { createRecordCoercer, type CoerceResult } from '../records/coerce.ts'
+import { createRecordCoercer, type CoerceResult, type RecordCoercer } from '../records/coerce.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
 import { createTable } from '../table/table.ts'
@@ -17,6 +17,7 @@ import type { RollTriggers } from '../batcher/policy.ts'
 import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
 import { DEAD_LETTER_SUFFIX, deadLetterRow, deadLetterSchema } from './dead-letters.ts'
 import type { RecordLog } from './record-log.ts'
+import type { Intake, IntakeTable } from './intake.ts'
 import { decodeWalEntry, encodeWalEntry, type WalDeadLetter, type WalEntry } from './wal-entry.ts'
 import { type AnsweredKey, type ClaimResult, decodeKeyLogEntry, encodeKeyLogEntry, IdempotencyKeyReusedError, IdempotencyKeys } from './idempotency-keys.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
@@ -44,7 +45,6 @@ export interface PipelineOptions {
   /** Cap on estimated heap bytes of rows held across tables (buffers + queued batches); intake gets BACKPRESSURE above it. */
   maxPendingBytes?: number
   logLine?: (line: string) => void
-  onCommitted?: (event: CommittedEvent) => void
   /**
    * Where Idempotency-Keys go when the WAL entry that carries one is truncated, so a resend is still
    * recognised after the commit and a restart (idempotency-keys.ts). Without it keys last while their
@@ -61,6 +61,8 @@ const KEY_LOG_TRUNCATE_EVERY_MS = 5_000
 
 export interface PipelineTable {
   config: PipelineTableConfig
+  /** What sources see of this table (intake.ts). */
+  intake: IntakeTable
   coerce: (input: unknown) => CoerceResult
   batcher: TableBatcher
   deadLetters: TableBatcher
@@ -88,6 +90,7 @@ export class Pipeline {
   readonly tables = new Map<string, PipelineTable>()
   #options: PipelineOptions
   readonly #keys: IdempotencyKeys
+  readonly #committedListeners = new Set<(event: CommittedEvent) => void>()
   #keyLogTruncatedAt = 0
   #deadLettered = new Set<string>()
   #applyOrder: Promise<void> = Promise.resolve()
@@ -114,9 +117,11 @@ export class Pipeline {
         for (const barrier of commitBarriers) await barrier()
         await deadLetters.flush('interval')
       })
+      const coerce = createRecordCoercer(currentSchema(loaded.metadata))
       pipeline.tables.set(tableName(config.identifier), {
         config,
-        coerce: createRecordCoercer(currentSchema(loaded.metadata)),
+        intake: pipeline.#intakeTable(tableName(config.identifier), coerce, batcher, deadLetters, commitBarriers),
+        coerce,
         batcher,
         deadLetters,
         commitBarriers,
@@ -127,6 +132,41 @@ export class Pipeline {
     pipeline.#ready = true
     pipeline.#timer = setInterval(() => pipeline.tick(), 200)
     return pipeline
+  }
+
+  /** The port every source feeds (intake.ts). */
+  readonly intake: Intake = {
+    table: (name) => this.tables.get(name)?.intake,
+    overloaded: () => this.overloaded(),
+    onCommitted: (listener) => {
+      this.#committedListeners.add(listener)
+      return () => this.#committedListeners.delete(listener)
+    },
+  }
+
+  #intakeTable(name: string, coerce: RecordCoercer, batcher: TableBatcher, deadLetters: TableBatcher, commitBarriers: PipelineTable['commitBarriers']): IntakeTable {
+    return {
+      name,
+      coerce,
+      accept: (rows, origin) => {
+        batcher.add(rows, origin)
+        if ('kafka' in origin) this.counters.kafkaAccepted += rows.length
+        batcher.maybeRoll()
+      },
+      reject: (origin) => {
+        this.counters.kafkaRejected++
+        // The main table's offset range covers the bad message too, so its marker moves past it.
+        batcher.trackOffset(origin.topic, origin.partition, origin.offset)
+      },
+      deadLetter: (row, origin) => deadLetters.add([row], origin),
+      committedOffsets: async (topic) => {
+        // Another worker may have committed partitions that just moved here.
+        await batcher.reload()
+        await deadLetters.reload()
+        return batcher.committedKafkaOffsets(topic)
+      },
+      holdCommits: (barrier) => void commitBarriers.push(barrier),
+    }
   }
 
   get ready(): boolean {
@@ -169,10 +209,7 @@ export class Pipeline {
     if (answered) return { duplicate: true, response: answered.response }
     await this.#waitForRoom()
     const entry: WalEntry = { t, ...this.#keyFields(key, input.fingerprint, input.response), r: input.records, d: [] }
-    const walSeq = await this.#logEntry(entry, input.recordsJson, (seq) => {
-      input.table.batcher.add(input.rows, { walSeq: seq })
-      input.table.batcher.maybeRoll()
-    })
+    const walSeq = await this.#logEntry(entry, input.recordsJson, (seq) => input.table.intake.accept(input.rows, { walSeq: seq }))
     this.counters.httpAccepted += input.rows.length
     this.#recordKey(entry, walSeq)
     return { duplicate: false, walSeq }
@@ -444,7 +481,9 @@ export class Pipeline {
       compressors: this.#options.compressors,
       ...(this.#options.encoder ? { encoder: this.#options.encoder } : {}),
       beforeCommit,
-      onCommitted: this.#options.onCommitted,
+      onCommitted: (event) => {
+        for (const listener of this.#committedListeners) listener(event)
+      },
       log: (line) => this.#logLine(line),
     })
   }

@@ -6,12 +6,12 @@ import type { Config } from '../config/schema.ts'
 import type { Env } from '../config/config.ts'
 import { zstdCompress } from '../parquet/zstd.bun.ts'
 import { Pipeline } from '../pipeline/pipeline.ts'
-import { tableIdentifier } from '../iceberg/table-identifier.ts'
+import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
 import { pipelineAppDeps, pipelineTables } from './pipeline-app.ts'
 import { createIngestApp } from '../sources/http/app.ts'
 import { MaintenanceScheduler } from '../maintenance/scheduler.ts'
-import { KafkaSource } from '../sources/kafka/kafka-source.ts'
-import type { CommittedEvent } from '../batcher/table-batcher.ts'
+import type { KafkaSource } from '../sources/kafka/kafka-source.ts'
+import { kafkaSourcesFor } from './kafka-sources.ts'
 import { createWorkerMetrics } from './metrics.ts'
 import { ParquetEncoderThread } from './parquet-encoder.ts'
 import { openResources } from './resources.ts'
@@ -37,10 +37,8 @@ export interface StartOptions {
 export async function startWorker(config: Config, env: Env, log: (line: string) => void, options: StartOptions = {}): Promise<RunningWorker> {
   const resources = await openResources(config, env, log, { tryLock: tryLockFile, pid: process.pid, discard: options.discardWal ?? false })
   const tables = pipelineTables(config)
-  const kafkaSources: KafkaSource[] = []
-  const onCommitted = (event: CommittedEvent) => {
-    for (const source of kafkaSources) source.onCommitted(event)
-  }
+  // Built once the pipeline serves the tables; /metrics reads whatever is there by then.
+  let kafkaSources: KafkaSource[] = []
   // Encoding off the intake thread: acks and fetches never wait behind a batch's Parquet encoding.
   const encoder = new ParquetEncoderThread()
   log(`catalog ${resources.catalog.name}; WAL ${resources.log.id} holds ${resources.log.bytes} bytes in ${resources.log.segmentCount} segments`)
@@ -56,7 +54,6 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     encoder: encoder.encode,
     maxPendingBytes: config.maxPendingBytes,
     logLine: log,
-    onCommitted,
   })
 
   let server: ReturnType<typeof Bun.serve> | undefined
@@ -67,43 +64,17 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     log(`http listening on http://${server.hostname}:${server.port}`)
   }
 
-  const groups = new Map<string, { topic: string; table: string; columns?: Record<string, string | undefined>; startFrom: 'earliest' | 'latest'; deadLetterTopic?: string }[]>()
-  for (const table of config.tables) {
-    if (!table.kafka) continue
-    const routes = groups.get(table.kafka.groupId) ?? []
-    for (const topic of table.kafka.topics) {
-      routes.push({ topic, table: table.name, columns: table.kafka.columns, startFrom: table.kafka.startFrom, ...(table.kafka.deadLetterTopic ? { deadLetterTopic: table.kafka.deadLetterTopic } : {}) })
-    }
-    groups.set(table.kafka.groupId, routes)
-  }
+  kafkaSources = kafkaSourcesFor(config, pipeline.intake, log)
+  const started: KafkaSource[] = []
   try {
-    for (const [groupId, routes] of groups) {
-      const source = new KafkaSource({
-        bootstrapBrokers: config.kafka!.brokers,
-        groupId,
-        ...(config.kafka!.clientId ? { clientId: config.kafka!.clientId } : {}),
-        startFrom: routes[0]!.startFrom,
-        sessionTimeoutMs: config.kafka!.sessionTimeoutMs,
-        heartbeatIntervalMs: config.kafka!.heartbeatIntervalMs,
-        routes: routes.map((route) => {
-          const id = tableIdentifier(route.table)
-          return {
-            topic: route.topic,
-            table: pipeline.table(id.namespace, id.name)!,
-            ...(route.columns ? { columns: route.columns } : {}),
-            ...(route.deadLetterTopic ? { deadLetterTopic: route.deadLetterTopic } : {}),
-          }
-        }),
-        pipeline,
-        log,
-      })
-      kafkaSources.push(source)
+    for (const source of kafkaSources) {
+      started.push(source)
       await source.start()
     }
   } catch (error) {
     // A source that cannot start (broker down, dead-letter topic missing) fails start-up; close what did start.
     await server?.stop()
-    await Promise.all(kafkaSources.map((source) => source.stop()))
+    await Promise.all(started.map((source) => source.stop()))
     await pipeline.stop()
     encoder.close()
     await resources.close()
@@ -121,7 +92,11 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     compactor: encoder.compactBin,
     log,
     // An idle batcher would otherwise build its next commit on a parent expiry may have removed.
-    onCommitted: (id) => void pipeline.table(id.namespace, id.name)?.batcher.reload().catch(() => {}),
+    onCommitted: (id) =>
+      void pipeline
+        .table(id.namespace, id.name)
+        ?.batcher.reload()
+        .catch((error: Error) => log(`table ${tableName(id)}: reload after maintenance failed (a commit on a stale parent reloads and retries): ${error.message}`)),
   })
   maintenance.start()
 

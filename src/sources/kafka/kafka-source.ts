@@ -4,13 +4,11 @@
  * skipped, so neither a restart, a rebalance, nor a lost group-offset commit can duplicate a row.
  * Group offsets are committed after each Iceberg commit only so that lag tools see progress.
  */
-import { Consumer, ListOffsetTimestamps, MessagesStreamFallbackModes, MessagesStreamModes, Producer, type Message, type MessagesStream } from '@platformatic/kafka'
-import type { CommittedEvent } from '../../batcher/table-batcher.ts'
 import { IngestError } from '../../errors.ts'
 import { deadLetterRow } from '../../pipeline/dead-letters.ts'
-import type { Pipeline, PipelineTable } from '../../pipeline/pipeline.ts'
+import type { CommittedEvent, Intake, IntakeTable, KafkaOrigin } from '../../pipeline/intake.ts'
+import type { DeadLetterProducer, GroupConsumer, KafkaMessage, MessageStream } from './client-ports.ts'
 import { DeadLetterTopic, type DeadLetterMessage } from './dead-letter-topic.ts'
-import { tableName } from '../../iceberg/table-identifier.ts'
 
 /** Message metadata copied into columns of the row before coercion. */
 export interface KafkaColumns {
@@ -26,29 +24,27 @@ export interface KafkaColumns {
 
 export interface KafkaTopicRoute {
   topic: string
-  table: PipelineTable
+  table: IntakeTable
   columns?: KafkaColumns
   /** Bad messages go to this topic instead of the table's dead-letter table (dead-letter-topic.ts). */
   deadLetterTopic?: string
 }
 
 export interface KafkaSourceOptions {
-  bootstrapBrokers: string[]
   groupId: string
-  clientId?: string
+  /** The group's consumer (platformatic-client.ts, or a fake in tests). */
+  consumer: GroupConsumer
+  /** Needed when a route has a deadLetterTopic. */
+  producer?: DeadLetterProducer
   routes: KafkaTopicRoute[]
   /** Where a partition starts when neither the table nor the group has an offset for it. */
   startFrom?: 'earliest' | 'latest'
-  pipeline: Pipeline
+  intake: Intake
   log?: (line: string) => void
-  sessionTimeoutMs?: number
-  heartbeatIntervalMs?: number
-  maxWaitTimeMs?: number
-  /** Bytes per fetch response (default 1 MiB). */
-  maxFetchBytes?: number
+  /** How often backpressure and lag are checked (default 100 ms and 10 s). */
+  pauseCheckMs?: number
+  lagCheckMs?: number
 }
-
-type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>
 
 const decoder = new TextDecoder()
 const key = (topic: string, partition: number) => `${topic}:${partition}`
@@ -70,13 +66,12 @@ export class KafkaSource {
   readonly #highWatermarks = new Map<string, bigint>()
   #options: KafkaSourceOptions
   #routes: Map<string, KafkaTopicRoute>
-  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>
-  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined
+  #stream: MessageStream | undefined
   #pauseTimer: ReturnType<typeof setInterval> | undefined
   #lagTimer: ReturnType<typeof setInterval> | undefined
+  #unsubscribe: (() => void) | undefined
   #log: (line: string) => void
   #sincePressureCheck = 0
-  #producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined
   /** by dead-letter topic name */
   readonly deadLetterTopics = new Map<string, DeadLetterTopic>()
 
@@ -84,44 +79,23 @@ export class KafkaSource {
     this.#options = options
     this.#routes = new Map(options.routes.map((route) => [route.topic, route]))
     this.#log = options.log ?? (() => {})
-    this.#consumer = new Consumer({
-      clientId: options.clientId ?? `iceberg-ingest-${options.groupId}`,
-      groupId: options.groupId,
-      bootstrapBrokers: options.bootstrapBrokers,
-      autocommit: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
-      maxWaitTime: options.maxWaitTimeMs ?? 500,
-      // The client materialises a whole fetch response as message objects at once (~5x its bytes
-      // on the heap); 1 MB fetches instead of the default 10 MB keep a worker's RSS in check.
-      maxBytes: options.maxFetchBytes ?? 1024 * 1024,
-      highWaterMark: 256,
-      retries: 10,
-      retryDelay: 1_000,
-    })
     for (const route of options.routes) if (route.deadLetterTopic) this.#addDeadLetterTopic(route, route.deadLetterTopic)
   }
 
   #addDeadLetterTopic(route: KafkaTopicRoute, topic: string): void {
-    this.#producer ??= new Producer({
-      clientId: `${this.#options.clientId ?? `iceberg-ingest-${this.#options.groupId}`}-dead-letters`,
-      bootstrapBrokers: this.#options.bootstrapBrokers,
-      // Idempotent (acks from all in-sync replicas): a retried request cannot forward a message twice.
-      idempotent: true,
-      retries: 5,
-      retryDelay: 500,
-    })
-    const producer = this.#producer
+    const producer = this.#options.producer
+    if (!producer) throw new IngestError('CONFIG', `kafka source for group ${this.#options.groupId}: dead-letter topic ${topic} needs a producer`)
     let dlq = this.deadLetterTopics.get(topic)
     if (!dlq) {
       dlq = new DeadLetterTopic(topic, {
-        send: (messages) => producer.send({ messages }),
+        send: (messages) => producer.send(messages),
         fallback: (message, error) => this.#toDeadLetterTable(message, `${message.error} (dead-letter topic ${topic} refused it: ${error.message})`),
         log: this.#log,
       })
       this.deadLetterTopics.set(topic, dlq)
     }
-    route.table.commitBarriers.push(() => dlq.settle())
+    const settling = dlq
+    route.table.holdCommits(() => settling.settle())
   }
 
   async start(): Promise<void> {
@@ -129,49 +103,46 @@ export class KafkaSource {
     if (topics.length) {
       for (const topic of topics) {
         try {
-          await this.#producer!.metadata({ topics: [topic], autocreateTopics: false })
+          await this.#options.producer!.checkTopic(topic)
         } catch (error) {
           throw new DeadLetterTopicError(topic, error)
         }
       }
       this.#log(`kafka: bad messages of ${this.#options.routes.filter((r) => r.deadLetterTopic).map((r) => r.topic).join(', ')} go to ${topics.join(', ')}`)
     }
+    const consumer = this.#options.consumer
     // On every (re)join, learn what the tables hold now: another worker may have committed
     // partitions that just moved to us.
-    this.#consumer.on('consumer:group:join', () => {
+    consumer.onGroupJoin(() => {
       void this.#refreshFloors().catch((error) => this.#log(`kafka: reloading table offsets after a rebalance failed: ${(error as Error).message}`))
     })
     await this.#refreshFloors()
-    this.#stream = await this.#consumer.consume({
-      topics: [...this.#routes.keys()],
-      autocommit: false,
-      mode: MessagesStreamModes.COMMITTED,
-      fallbackMode: this.#options.startFrom === 'latest' ? MessagesStreamFallbackModes.LATEST : MessagesStreamFallbackModes.EARLIEST,
-    })
-    this.#stream.on('data', (message: RawMessage) => this.#onMessage(message))
-    this.#stream.on('error', (error: Error) => this.#log(`kafka: stream error: ${error.message}`))
+    this.#unsubscribe = this.#options.intake.onCommitted((event) => this.#onCommitted(event))
+    this.#stream = await consumer.consume([...this.#routes.keys()], this.#options.startFrom ?? 'earliest')
+    this.#stream.onMessage((message) => this.#onMessage(message))
+    this.#stream.onError((error) => this.#log(`kafka: stream error: ${error.message}`))
     // Backpressure: stop fetching while the pipeline holds more than its cap in memory.
     this.#pauseTimer = setInterval(() => {
       const stream = this.#stream
       if (!stream) return
-      const overloaded = this.#options.pipeline.overloaded()
+      const overloaded = this.#options.intake.overloaded()
       if (overloaded && !stream.isPaused()) stream.pause()
       else if (!overloaded && stream.isPaused()) stream.resume()
-    }, 100)
+    }, this.#options.pauseCheckMs ?? 100)
     void this.#refreshHighWatermarks()
-    this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), 10_000)
+    this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), this.#options.lagCheckMs ?? 10_000)
     this.#log(`kafka: consuming ${[...this.#routes.keys()].join(', ')} as group ${this.#options.groupId}`)
   }
 
-  /** Called after a table commit: tell the group (for lag tools) what the table now holds. */
-  onCommitted(event: CommittedEvent): void {
+  /** After a table commit: tell the group (for lag tools) what the table now holds. */
+  #onCommitted(event: CommittedEvent): void {
     const offsets = []
     for (const [topic, partitions] of event.markers.kafka) {
       if (!this.#routes.has(topic)) continue
-      for (const [partition, range] of partitions) offsets.push({ topic, partition, offset: range.next, leaderEpoch: -1 })
+      for (const [partition, range] of partitions) offsets.push({ topic, partition, offset: range.next })
     }
     if (!offsets.length) return
-    void Promise.resolve(this.#consumer.commit({ offsets })).catch((error: Error) =>
+    void this.#options.consumer.commit(offsets).catch((error: Error) =>
       // Harmless: the table, not the group, decides where consumption resumes.
       this.#log(`kafka: committing group offsets failed (table already holds them): ${error.message}`),
     )
@@ -191,17 +162,18 @@ export class KafkaSource {
   async stop(): Promise<void> {
     if (this.#pauseTimer) clearInterval(this.#pauseTimer)
     if (this.#lagTimer) clearInterval(this.#lagTimer)
-    await this.#stream?.close().catch(() => {})
-    await this.#consumer.close(true).catch(() => {})
-    // Forwarded dead letters first: the final table commits wait for them (commitBarriers).
+    this.#unsubscribe?.()
+    // Closing is best effort: the table holds what was committed, and whatever was only fetched is fetched again.
+    await this.#stream?.close().catch((error: Error) => this.#log(`kafka: closing the stream failed: ${error.message}`))
+    await this.#options.consumer.close().catch((error: Error) => this.#log(`kafka: leaving group ${this.#options.groupId} failed: ${error.message}`))
+    // Forwarded dead letters first: the final table commits wait for them (holdCommits).
     for (const dlq of this.deadLetterTopics.values()) await dlq.settle()
-    await this.#producer?.close().catch(() => {})
+    await this.#options.producer?.close().catch((error: Error) => this.#log(`kafka: closing the dead-letter producer failed: ${error.message}`))
   }
 
   async #refreshFloors(): Promise<void> {
     for (const route of this.#routes.values()) {
-      for (const batcher of [route.table.batcher, route.table.deadLetters]) await batcher.reload()
-      for (const [partition, next] of route.table.batcher.committedKafkaOffsets(route.topic)) {
+      for (const [partition, next] of await route.table.committedOffsets(route.topic)) {
         let seen = this.#seen.get(route.topic)
         if (!seen) this.#seen.set(route.topic, (seen = []))
         const current = seen[partition]
@@ -212,19 +184,19 @@ export class KafkaSource {
 
   async #refreshHighWatermarks(): Promise<void> {
     try {
-      const offsets = await this.#consumer.listOffsets({ topics: [...this.#routes.keys()], timestamp: ListOffsetTimestamps.LATEST })
+      const offsets = await this.#options.consumer.highWatermarks([...this.#routes.keys()])
       for (const [topic, partitions] of offsets) partitions.forEach((high, partition) => this.#highWatermarks.set(key(topic, partition), high))
     } catch (error) {
       this.#log(`kafka: listing offsets for lag failed: ${(error as Error).message}`)
     }
   }
 
-  #onMessage(message: RawMessage): void {
+  #onMessage(message: KafkaMessage): void {
     const route = this.#routes.get(message.topic)
     if (!route) return
     // Pause from inside the message path too: the stream delivers a whole fetch (up to 10 MB of
     // messages) between two timer checks, which let buffers overshoot the cap by several times.
-    if ((++this.#sincePressureCheck & 255) === 0 && this.#options.pipeline.overloaded()) this.#stream?.pause()
+    if ((++this.#sincePressureCheck & 255) === 0 && this.#options.intake.overloaded()) this.#stream?.pause()
     let seen = this.#seen.get(message.topic)
     if (!seen) this.#seen.set(message.topic, (seen = []))
     const last = seen[message.partition]
@@ -235,7 +207,7 @@ export class KafkaSource {
     }
     seen[message.partition] = message.offset
     this.consumed.messages++
-    const source = { topic: message.topic, partition: message.partition, offset: message.offset }
+    const origin: KafkaOrigin = { topic: message.topic, partition: message.partition, offset: message.offset }
     const table = route.table
     const text = message.value ? decoder.decode(message.value) : ''
     let reason: string | undefined
@@ -250,25 +222,21 @@ export class KafkaSource {
       else {
         const result = table.coerce(withColumns(record as Record<string, unknown>, message, route.columns))
         if (result.ok) {
-          table.batcher.add([result.row], { kafka: source })
-          this.#options.pipeline.counters.kafkaAccepted++
-          table.batcher.maybeRoll()
+          table.accept([result.row], { kafka: origin })
           return
         }
         reason = result.reason
       }
     }
     this.consumed.deadLetters++
-    this.#options.pipeline.counters.kafkaRejected++
-    // The main table's range covers this offset too, so its marker moves past the bad message.
-    table.batcher.trackOffset(source.topic, source.partition, source.offset)
+    table.reject(origin)
     const letter: DeadLetterMessage = {
-      ...source,
+      ...origin,
       key: message.key,
       value: message.value,
       headers: message.headers,
       error: reason,
-      table: tableName(table.config.identifier),
+      table: table.name,
       receivedAtMs: Date.now(),
     }
     const dlq = route.deadLetterTopic ? this.deadLetterTopics.get(route.deadLetterTopic) : undefined
@@ -276,27 +244,24 @@ export class KafkaSource {
     else this.#toDeadLetterTable(letter, reason)
   }
 
+  /** The dead-letter table row for a bad message (also where the dead-letter topic's refusals go). */
   #toDeadLetterTable(letter: DeadLetterMessage, error: string): void {
     const table = this.#routes.get(letter.topic)!.table
-    table.deadLetters.add(
-      [
-        deadLetterRow({
-          source: 'kafka',
-          receivedAtMs: letter.receivedAtMs,
-          error,
-          raw: letter.value ? decoder.decode(letter.value) : '',
-          topic: letter.topic,
-          partition: letter.partition,
-          offset: letter.offset,
-          key: letter.key ? decoder.decode(letter.key) : null,
-        }),
-      ],
-      { kafka: { topic: letter.topic, partition: letter.partition, offset: letter.offset } },
-    )
+    const row = deadLetterRow({
+      source: 'kafka',
+      receivedAtMs: letter.receivedAtMs,
+      error,
+      raw: letter.value ? decoder.decode(letter.value) : '',
+      topic: letter.topic,
+      partition: letter.partition,
+      offset: letter.offset,
+      key: letter.key ? decoder.decode(letter.key) : null,
+    })
+    table.deadLetter(row, { kafka: { topic: letter.topic, partition: letter.partition, offset: letter.offset } })
   }
 }
 
-function withColumns(record: Record<string, unknown>, message: RawMessage, columns: KafkaColumns | undefined): Record<string, unknown> {
+function withColumns(record: Record<string, unknown>, message: KafkaMessage, columns: KafkaColumns | undefined): Record<string, unknown> {
   if (!columns) return record
   const out = { ...record }
   if (columns.key) out[columns.key] = message.key ? decoder.decode(message.key) : null
