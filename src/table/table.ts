@@ -3,6 +3,7 @@
  * A thin layer over the catalog port, the FileIO, the Parquet writer and fast append.
  */
 import type { Catalog, CreateTableRequest, LoadedTable } from '../catalog/catalog.ts'
+import { AlreadyExistsError } from '../errors.ts'
 import type { PartitionSpec, Row, Schema, Snapshot, TableIdentifier } from '../iceberg/types.ts'
 import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
@@ -77,7 +78,10 @@ export async function createTable(options: TableOptions, identifier: TableIdenti
   if (create.createNamespace) {
     const existing = await options.catalog.listNamespaces(identifier.namespace.slice(0, -1))
     if (!existing.some((ns) => ns.join('.') === identifier.namespace.join('.'))) {
-      await options.catalog.createNamespace(identifier.namespace)
+      // Another writer may create it between the listing and here (two workers' first start): theirs will do.
+      await options.catalog.createNamespace(identifier.namespace).catch((error: unknown) => {
+        if (!(error instanceof AlreadyExistsError)) throw error
+      })
     }
   }
   const request: CreateTableRequest = {

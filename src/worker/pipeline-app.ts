@@ -36,7 +36,7 @@ export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () 
     },
     accept: async (input) => {
       const table = pipeline.table(input.table.namespace, input.table.name)!
-      return pipeline.acceptHttp({
+      return pipeline.http.accept({
         table,
         records: input.records,
         ...(input.recordsJson === undefined ? {} : { recordsJson: input.recordsJson }),
@@ -48,7 +48,7 @@ export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () 
     },
     deadLetter: async (input) => {
       const table = pipeline.table(input.table.namespace, input.table.name)!
-      await pipeline.deadLetterHttp({
+      await pipeline.http.deadLetter({
         table,
         letters: input.records,
         ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
@@ -56,7 +56,7 @@ export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () 
         ...(input.response ? { response: input.response } : {}),
       })
     },
-    claimIdempotencyKey: (input) => pipeline.claimIdempotencyKey(pipeline.table(input.table.namespace, input.table.name)!, input.key, input.fingerprint),
+    claimIdempotencyKey: (input) => pipeline.http.claim(pipeline.table(input.table.namespace, input.table.name)!, input.key, input.fingerprint),
     health: () => {
       if (!pipeline.ready) return { ready: false, state: 'starting', reasons: ['WAL recovery in progress'] }
       const reasons: string[] = []

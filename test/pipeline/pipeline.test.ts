@@ -62,7 +62,7 @@ async function post(pipeline: Pipeline, table: ReturnType<Pipeline['table']> & {
     if (!result.ok) throw new Error(result.reason)
     return result.row
   })
-  return pipeline.acceptHttp({ table, records, rows, response: { accepted: count }, ...(key ? { idempotencyKey: key } : {}) })
+  return pipeline.http.accept({ table, records, rows, response: { accepted: count }, ...(key ? { idempotencyKey: key } : {}) })
 }
 
 describe('pipeline crash safety (HTTP + WAL)', () => {
@@ -105,14 +105,14 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
       return result.row
     })
     const recordsJson = ` [${records.map((r) => JSON.stringify(r, null, 1)).join(' ,\n')}] `
-    await run.pipeline.acceptHttp({ table: run.table, records, recordsJson, rows, idempotencyKey: 'body-1', response: { accepted: 20 } })
+    await run.pipeline.http.accept({ table: run.table, records, recordsJson, rows, idempotencyKey: 'body-1', response: { accepted: 20 } })
     // crash: nothing committed, the WAL holds the body's text
     await run.wal.close()
     run.catalog.close()
     run = await open(dir)
     expect(run.pipeline.counters.replayed).toBe(1)
     // The key is remembered across the restart too.
-    expect((await run.pipeline.acceptHttp({ table: run.table, records, recordsJson, rows, idempotencyKey: 'body-1', response: {} })).duplicate).toBe(true)
+    expect((await run.pipeline.http.accept({ table: run.table, records, recordsJson, rows, idempotencyKey: 'body-1', response: {} })).duplicate).toBe(true)
     await run.pipeline.stop()
     await run.wal.close()
     expect(await ids(run.io, run.catalog)).toEqual(Array.from({ length: 20 }, (_, i) => i))

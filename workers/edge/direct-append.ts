@@ -5,17 +5,17 @@
  */
 import type { Catalog } from '../../src/catalog/catalog.ts'
 import type { TableConfig } from '../../src/config/schema.ts'
-import { AlreadyExistsError, NoSuchEntityError } from '../../src/errors.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import { currentSchema } from '../../src/iceberg/table-metadata.ts'
 import type { Row, TableIdentifier } from '../../src/iceberg/types.ts'
 import type { ParquetCompression } from '../../src/parquet/data-file.ts'
-import { DEAD_LETTER_SUFFIX, deadLetterRow, deadLetterSchema } from '../../src/pipeline/dead-letters.ts'
+import { deadLetterRow } from '../../src/pipeline/dead-letters.ts'
+import { deadLetterTableCreate, deadLetterTableIdentifier, loadOrCreateTable } from '../../src/pipeline/table-set.ts'
 import { createRecordCoercer, type RecordCoercer } from '../../src/records/coerce.ts'
 import type { IngestAppDeps } from '../../src/sources/http/deps.ts'
 import { createMetricsRegistry } from '../../src/sources/http/metrics.ts'
 import type { FileIO } from '../../src/storage/file-io.ts'
-import { createTable, loadTable, type CreateTableOptions, type Table } from '../../src/table/table.ts'
+import type { CreateTableOptions, Table } from '../../src/table/table.ts'
 
 /** Snapshot-summary key holding the request's Idempotency-Key, so a retried request is found in the table itself. */
 export const IDEMPOTENCY_SUMMARY_KEY = 'ingest.idempotency-key'
@@ -54,20 +54,7 @@ export function createDirectAppendDeps(options: DirectAppendOptions): DirectAppe
   const failures = registry.counter({ name: 'ingest_commit_failures_total', help: 'Requests whose append failed (the client gets 5xx and retries)', labelNames: ['table'] })
 
   async function ensure(identifier: TableIdentifier, create: CreateTableOptions): Promise<OpenTable> {
-    let table: Table
-    try {
-      table = await loadTable(tableOptions, identifier)
-    } catch (error) {
-      if (!(error instanceof NoSuchEntityError)) throw error
-      try {
-        table = await createTable(tableOptions, identifier, { ...create, createNamespace: true })
-        options.log(`table ${dotted(identifier)}: created`)
-      } catch (createError) {
-        // Another isolate created it between our load and create.
-        if (!(createError instanceof AlreadyExistsError)) throw createError
-        table = await loadTable(tableOptions, identifier)
-      }
-    }
+    const table = await loadOrCreateTable(tableOptions, identifier, create, options.log)
     return { table, coerce: createRecordCoercer(currentSchema(table.current().metadata)) }
   }
 
@@ -88,8 +75,7 @@ export function createDirectAppendDeps(options: DirectAppendOptions): DirectAppe
     })
   /** The configured table an (already admitted) request addresses. */
   const admitted = (identifier: TableIdentifier): Promise<OpenTable> => mainTable(identifier, configs.get(dotted(identifier))!)
-  const deadLetterTable = (identifier: TableIdentifier) =>
-    openTable({ namespace: identifier.namespace, name: `${identifier.name}${DEAD_LETTER_SUFFIX}` }, () => ({ schema: deadLetterSchema }))
+  const deadLetterTable = (identifier: TableIdentifier) => openTable(deadLetterTableIdentifier(identifier), deadLetterTableCreate)
 
   /** Whether a snapshot of the table (as freshly loaded) carries `key`: a retry of a request that already landed. */
   async function landed(table: Table, key: string | undefined): Promise<boolean> {
