@@ -1,26 +1,22 @@
 /**
- * One table's buffer and committer. Intake appends rows; a roll (policy.ts) swaps the buffer for
- * an empty one and queues it as a batch, so intake never waits for Parquet or the catalog. Batches
- * commit one at a time, in order, each as one snapshot whose summary carries the merged markers
- * (markers.ts). A failed commit keeps its batch and retries with backoff — nothing is dropped, and
- * the snapshot id is fixed per batch so a retry after an unknown outcome cannot duplicate it.
+ * One table's batches from intake to commit: the buffer (batch-buffer.ts, pure) takes rows, a roll
+ * (policy.ts) queues the open batch, so intake never waits for Parquet or the catalog, and batches
+ * commit one at a time, in order, each as one snapshot (batch-committer.ts). One retry loop: a
+ * failed attempt keeps its batch and retries with backoff — nothing is dropped, and the snapshot id
+ * is fixed per batch so a retry after an unknown outcome cannot duplicate it.
  */
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
-import { IngestError } from '../errors.ts'
-import { newSnapshotId } from '../iceberg/snapshot.ts'
-import { evolveRows } from '../iceberg/row-evolution.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 import { currentSchema } from '../iceberg/table-metadata.ts'
 import type { Row, Schema, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
-import { estimateRowBytes, type ParquetCompression, type ParquetCompressors } from '../parquet/data-file.ts'
+import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
-import { writeDataFiles } from '../table/write-data-files.ts'
-import { fastAppend } from '../transaction/fast-append.ts'
-import { emptyOrigins, pushOrigin, trimCommitted, type RowOrigins } from './kafka-rows.ts'
-import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, type Markers, mergedMarkers, OffsetFenceError, type OffsetRange } from './markers.ts'
-import { markerProperties, tableMarkers } from './table-markers.ts'
+import { type Batch, BatchBuffer, type RowSource } from './batch-buffer.ts'
+import { attemptCommit, type CommitterOptions } from './batch-committer.ts'
+import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, type Markers } from './markers.ts'
+import { tableMarkers } from './table-markers.ts'
 import { rollReason, type BufferState, type RollReason, type RollTriggers } from './policy.ts'
-import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface TableBatcherOptions {
   catalog: Catalog
@@ -55,15 +51,6 @@ export interface CommittedEvent {
   durationMs: number
 }
 
-interface Batch {
-  rows: Row[]
-  origins: RowOrigins
-  bytes: number
-  markers: BatchMarkers
-  snapshotId: bigint
-  reason: RollReason
-}
-
 export interface BatcherStats {
   commits: number
   commitFailures: number
@@ -84,14 +71,13 @@ export class TableBatcher {
     consecutiveFailures: 0,
     lastError: undefined,
   }
-  #options: TableBatcherOptions
+  readonly #options: TableBatcherOptions
+  readonly #buffer: BatchBuffer
+  readonly #committer: CommitterOptions
   #table: LoadedTable
-  #buffer: Batch
-  #queue: Batch[] = []
   #committing: Promise<void> | undefined
-  #oldestAtMs: number | undefined
-  #now: () => number
-  #log: (line: string) => void
+  readonly #now: () => number
+  readonly #log: (line: string) => void
 
   constructor(options: TableBatcherOptions) {
     this.#options = options
@@ -99,10 +85,22 @@ export class TableBatcher {
     this.identifier = options.table.identifier
     this.#now = options.now ?? Date.now
     this.#log = options.log ?? (() => {})
-    this.#buffer = this.#emptyBatch()
-    this.#rowSchema = options.rowSchema ?? currentSchema(options.table.metadata)
+    const rowSchema = options.rowSchema ?? currentSchema(options.table.metadata)
+    // Heap cost of a row beyond its values: the object, its property storage and one boxed value
+    // (bigint, string header) per field. Measured on Bun 1.4 with the sensor schema: ~250 bytes per
+    // row against a Parquet estimate of 28 — without this, backpressure fired 15x too late.
+    this.#buffer = new BatchBuffer(rowSchema, 64 + 48 * rowSchema.fields.length)
+    this.#committer = {
+      catalog: options.catalog,
+      io: options.io,
+      walId: options.walId,
+      rowSchema,
+      ...(options.compression ? { compression: options.compression } : {}),
+      ...(options.compressors ? { compressors: options.compressors } : {}),
+      ...(options.encoder ? { encoder: options.encoder } : {}),
+      log: this.#log,
+    }
   }
-  #rowSchema: Schema
 
   /** Highest WAL sequence number this table holds, per its markers (table-markers.ts). */
   committedWalSeq(): bigint | undefined {
@@ -126,88 +124,42 @@ export class TableBatcher {
     return this.#table
   }
 
-  /**
-   * Rows buffered plus queued for commit: `bytes` is the Parquet estimate (what roll triggers
-   * use), `memoryBytes` what they cost on the JS heap (what backpressure uses).
-   */
+  /** Rows open plus queued: `bytes` is the Parquet estimate (what roll triggers use), `memoryBytes` their heap cost (what backpressure uses). */
   pending(): { rows: number; bytes: number; memoryBytes: number; batches: number } {
-    let rows = this.#buffer.rows.length
-    let bytes = this.#buffer.bytes
-    for (const batch of this.#queue) {
-      rows += batch.rows.length
-      bytes += batch.bytes
-    }
-    return { rows, bytes, memoryBytes: bytes + rows * this.#rowOverheadBytes, batches: this.#queue.length }
-  }
-
-  /**
-   * Heap cost of a row beyond its values: the object, its property storage and one boxed value
-   * (bigint, string header) per field. Measured on Bun 1.4 with the sensor schema: ~250 bytes per
-   * row against a Parquet estimate of 28 — without this, backpressure fired 15x too late.
-   */
-  get #rowOverheadBytes(): number {
-    return 64 + 48 * this.#rowSchema.fields.length
+    return this.#buffer.pending()
   }
 
   /** Lowest WAL sequence number not yet committed here, or undefined when none is pending. */
   lowestPendingWalSeq(): bigint | undefined {
-    return this.#lowestWalSeq
+    return this.#buffer.lowestPendingWalSeq()
   }
-  #lowestWalSeq: bigint | undefined
-  #lowestWalSeqByBatch = new Map<Batch, bigint>()
 
   /** Adds coerced rows. `walSeq` or `kafka` says where they came from, for the markers. */
-  add(rows: Row[], source: { walSeq: bigint } | { kafka: { topic: string; partition: number; offset: bigint } } | { none: true }): void {
-    const schema = this.#rowSchema
-    const kafka = 'kafka' in source ? source.kafka : undefined
-    for (const row of rows) {
-      this.#buffer.rows.push(row)
-      pushOrigin(this.#buffer.origins, kafka)
-      this.#buffer.bytes += estimateRowBytes(schema, row)
-    }
-    this.#oldestAtMs ??= this.#now()
-    if ('walSeq' in source) {
-      const markers = this.#buffer.markers
-      if (markers.walSeqMax === undefined || source.walSeq > markers.walSeqMax) markers.walSeqMax = source.walSeq
-      if (!this.#lowestWalSeqByBatch.has(this.#buffer)) this.#lowestWalSeqByBatch.set(this.#buffer, source.walSeq)
-      if (this.#lowestWalSeq === undefined || source.walSeq < this.#lowestWalSeq) this.#lowestWalSeq = source.walSeq
-    } else if ('kafka' in source) {
-      this.trackOffset(source.kafka.topic, source.kafka.partition, source.kafka.offset)
-    }
+  add(rows: Row[], source: RowSource): void {
+    this.#buffer.add(rows, source, this.#now())
   }
 
   /** Records that an offset was consumed for this table even when it produced no row here. */
   trackOffset(topic: string, partition: number, offset: bigint): void {
-    let partitions = this.#buffer.markers.kafka.get(topic)
-    if (!partitions) this.#buffer.markers.kafka.set(topic, (partitions = new Map<number, OffsetRange>()))
-    const range = partitions.get(partition)
-    if (!range) partitions.set(partition, { first: offset, next: offset + 1n })
-    else if (offset + 1n > range.next) range.next = offset + 1n
-    this.#oldestAtMs ??= this.#now()
+    this.#buffer.trackOffset(topic, partition, offset, this.#now())
   }
 
   bufferState(): BufferState {
-    return { rows: this.#buffer.rows.length, bytes: this.#buffer.bytes, oldestAtMs: this.#oldestAtMs }
+    return this.#buffer.state()
   }
 
   /** Rolls when a trigger fired; returns the reason or undefined. Never waits for the commit. */
   maybeRoll(triggersOverride?: RollTriggers): RollReason | undefined {
-    const state = this.bufferState()
+    const state = this.#buffer.state()
     // Offsets-only progress (all records went to dead letters) still needs a commit eventually.
-    const reason =
-      rollReason({ ...state, rows: Math.max(state.rows, this.#buffer.markers.kafka.size ? 1 : 0) }, triggersOverride ?? this.#options.triggers, this.#now())
+    const reason = rollReason({ ...state, rows: Math.max(state.rows, this.#buffer.openHasOffsets ? 1 : 0) }, triggersOverride ?? this.#options.triggers, this.#now())
     if (reason) this.roll(reason)
     return reason
   }
 
-  /** Queues the current buffer as a batch and starts committing if idle. */
+  /** Queues the open batch and starts committing if idle. */
   roll(reason: RollReason): void {
-    const batch = this.#buffer
-    if (batch.rows.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined) return
-    batch.reason = reason
-    this.#buffer = this.#emptyBatch()
-    this.#oldestAtMs = undefined
-    this.#queue.push(batch)
+    if (!this.#buffer.roll(reason)) return
     this.#committing ??= this.#drain().finally(() => {
       this.#committing = undefined
     })
@@ -225,20 +177,39 @@ export class TableBatcher {
     while (this.#committing && !signal?.aborted) await Promise.race([this.#committing, aborted])
   }
 
-  #emptyBatch(): Batch {
-    return { rows: [], origins: emptyOrigins(), bytes: 0, markers: { kafka: new Map() }, snapshotId: newSnapshotId(), reason: 'interval' }
+  /** Reloads the table, e.g. after a rebalance, to see what other writers committed. */
+  async reload(): Promise<void> {
+    this.#table = await this.#options.catalog.loadTable(this.identifier)
   }
 
+  /**
+   * The one retry loop: commits the queue's head until the queue is empty. An attempt refused before
+   * it was sent (offsets fenced, layout changed) goes again at once on reloaded metadata; a failure
+   * backs off (250 ms doubling to 30 s), reloads, and tries the same batch again.
+   */
   async #drain(): Promise<void> {
     let delayMs = 250
-    while (this.#queue.length) {
-      const batch = this.#queue[0]!
+    let startedAt: number | undefined
+    for (let batch = this.#buffer.head(); batch; batch = this.#buffer.head()) {
       try {
-        await this.#commit(batch)
-        this.#queue.shift()
-        this.#lowestWalSeqByBatch.delete(batch)
-        this.#recomputeLowestWalSeq()
+        if (startedAt === undefined) {
+          startedAt = this.#now()
+          await this.#options.beforeCommit?.()
+        }
+        const outcome = await attemptCommit(this.#committer, this.#table, batch)
+        if (outcome.kind === 'again') {
+          this.#log(`table ${tableName(this.identifier)}: ${outcome.reason}`)
+          await this.reload()
+          continue
+        }
+        if (outcome.kind === 'committed') {
+          this.#table = outcome.table
+          this.stats.commitRetries += outcome.catalogAttempts - 1
+          this.#committed(batch, outcome.files, startedAt)
+        }
+        this.#buffer.shift()
         delayMs = 250
+        startedAt = undefined
       } catch (error) {
         this.stats.commitFailures++
         this.stats.consecutiveFailures++
@@ -249,93 +220,16 @@ export class TableBatcher {
         await new Promise((resolve) => setTimeout(resolve, delayMs))
         delayMs = Math.min(delayMs * 2, 30_000)
         this.stats.commitRetries++
-        await this.#reload().catch(() => {})
-      }
-    }
-  }
-
-  #recomputeLowestWalSeq(): void {
-    let lowest: bigint | undefined
-    for (const seq of this.#lowestWalSeqByBatch.values()) if (lowest === undefined || seq < lowest) lowest = seq
-    this.#lowestWalSeq = lowest
-  }
-
-  /** Reloads the table, e.g. after a rebalance, to see what other writers committed. */
-  async reload(): Promise<void> {
-    await this.#reload()
-  }
-
-  async #reload(): Promise<void> {
-    this.#table = await this.#options.catalog.loadTable(this.identifier)
-  }
-
-  async #commit(batch: Batch): Promise<void> {
-    const started = this.#now()
-    await this.#options.beforeCommit?.()
-    for (let attempt = 0; ; attempt++) {
-      // A retry after an unknown outcome: the snapshot may have landed already.
-      if (this.#table.metadata.snapshots.some((s) => s['snapshot-id'] === batch.snapshotId)) return this.#committed(batch, 0, started)
-      this.#trim(batch)
-      if (batch.rows.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined) return
-      const metadata = this.#table.metadata
-      const dataFiles = batch.rows.length
-        ? await writeDataFiles({
-            io: this.#options.io,
-            metadata,
-            rows: evolveRows(batch.rows, this.#rowSchema, currentSchema(metadata)),
-            fileStem: `${String(started).padStart(13, '0')}-${batch.snapshotId}-${attempt}`,
-            compression: this.#options.compression,
-            compressors: this.#options.compressors,
-            ...(this.#options.encoder ? { encoder: this.#options.encoder } : {}),
-          })
-        : []
-      // The markers of the metadata each attempt builds on, into its summary and the table property alike.
-      const markers = (metadata: TableMetadata) => mergedMarkers(tableMarkers(metadata).markers, this.#options.walId, batch.markers)
-      try {
-        const result = await fastAppend(
-          { catalog: this.#options.catalog, io: this.#options.io, table: this.#table, log: this.#log },
-          {
-            dataFiles,
-            snapshotId: batch.snapshotId,
-            // New files go into the table's current schema and spec, whoever changed them.
-            requireCurrentLayout: true,
-            summary: (_parent, metadata) => markers(metadata),
-            properties: (_parent, metadata) => markerProperties(markers(metadata), batch.snapshotId),
-          },
+        // The barrier runs again before the retry: what it waited for may have changed meanwhile.
+        startedAt = undefined
+        await this.reload().catch((reloadError: Error) =>
+          this.#log(`table ${tableName(this.identifier)}: reload before the retry failed (the retry commits on the metadata it has): ${reloadError.message}`),
         )
-        this.#table = result.table
-        this.stats.commitRetries += result.attempts - 1
-        return this.#committed(batch, dataFiles.length, started)
-      } catch (error) {
-        const fenced = error instanceof OffsetFenceError
-        // Another engine changed the schema or partition spec: the files must be written again in the new layout.
-        const relayout = error instanceof IngestError && error.code === 'SCHEMA_CHANGED'
-        if (!fenced && !relayout) throw error
-        // Raised before the commit request was sent, so these files are referenced by nothing.
-        this.#log(`table ${tableName(this.identifier)}: ${error.message}; ${fenced ? 'trimming the batch to what the table lacks' : 'writing the batch again'}`)
-        await Promise.allSettled(dataFiles.map((f) => this.#options.io.delete(f['file-path'])))
-        await this.#reload()
       }
     }
   }
 
-  /** Drops rows whose Kafka offsets the table already holds (another worker committed them). */
-  #trim(batch: Batch): void {
-    const kept = trimCommitted(batch.origins, batch.markers, (topic) => this.committedKafkaOffsets(topic))
-    if (!kept) return
-    const dropped = batch.rows.length - kept.length
-    batch.rows = kept.map((i) => batch.rows[i]!)
-    const origins = batch.origins
-    batch.origins = {
-      topics: origins.topics,
-      topic: kept.map((i) => origins.topic[i]!),
-      partition: kept.map((i) => origins.partition[i]!),
-      offset: kept.map((i) => origins.offset[i]!),
-    }
-    if (dropped) this.#log(`table ${tableName(this.identifier)}: dropped ${dropped} rows another writer already committed`)
-  }
-
-  #committed(batch: Batch, files: number, started: number): void {
+  #committed(batch: Batch, files: number, startedAt: number): void {
     this.stats.commits++
     this.stats.consecutiveFailures = 0
     this.stats.lastError = undefined
@@ -347,10 +241,9 @@ export class TableBatcher {
       files,
       reason: batch.reason,
       markers: batch.markers,
-      durationMs: this.#now() - started,
+      durationMs: this.#now() - startedAt,
     }
     this.#log(`committed table ${tableName(this.identifier)} snapshot ${batch.snapshotId}: ${event.rows} rows in ${files} files (${event.reason}, ${event.durationMs} ms)`)
     this.#options.onCommitted?.(event)
   }
 }
-

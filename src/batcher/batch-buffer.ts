@@ -1,0 +1,140 @@
+/**
+ * One table's rows on their way to a commit, as plain data (pure: no I/O, no timers). Intake adds
+ * rows to the open batch; a roll closes it into the queue, where it waits for the committer. What
+ * the pipeline asks (rows and bytes pending, the lowest WAL seq not yet committed) is derived from
+ * the open batch and the queue each time, never cached beside them.
+ */
+import { newSnapshotId } from '../iceberg/snapshot.ts'
+import type { Row, Schema } from '../iceberg/types.ts'
+import { estimateRowBytes } from '../parquet/data-file.ts'
+import { emptyOrigins, pushOrigin, type RowOrigins } from './kafka-rows.ts'
+import type { BatchMarkers, OffsetRange } from './markers.ts'
+import type { BufferState, RollReason } from './policy.ts'
+
+/** Where rows came from: the WAL (HTTP), a Kafka offset, or nowhere the markers track. */
+export type RowSource = { walSeq: bigint } | { kafka: { topic: string; partition: number; offset: bigint } } | { none: true }
+
+/** A batch: what one snapshot commits. Its snapshot id is fixed when it opens, so every attempt commits the same one. */
+export interface Batch {
+  rows: Row[]
+  origins: RowOrigins
+  /** Parquet size estimate of `rows` (what the byte trigger uses). */
+  bytes: number
+  markers: BatchMarkers
+  /** Lowest WAL seq among the rows; the WAL may not be truncated at or past it until the batch commits. */
+  walSeqMin?: bigint
+  snapshotId: bigint
+  reason: RollReason
+  /** Commit attempts so far (names each attempt's files: `<snapshot id>-<attempt>`). */
+  attempts: number
+}
+
+const openBatch = (): Batch => ({
+  rows: [],
+  origins: emptyOrigins(),
+  bytes: 0,
+  markers: { kafka: new Map() },
+  snapshotId: newSnapshotId(),
+  reason: 'interval',
+  attempts: 0,
+})
+
+/** Whether a batch would change the table: rows, or markers to advance. */
+export const batchIsEmpty = (batch: Batch) => batch.rows.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined
+
+export class BatchBuffer {
+  #open: Batch = openBatch()
+  #openedAtMs: number | undefined
+  readonly #queue: Batch[] = []
+
+  /** `rowSchema` shapes the rows added (their byte estimates); `rowOverheadBytes` is the heap cost of a row beyond its values. */
+  constructor(
+    private readonly rowSchema: Schema,
+    private readonly rowOverheadBytes: number,
+  ) {}
+
+  /** Adds rows from `source` to the open batch at time `nowMs`. */
+  add(rows: Row[], source: RowSource, nowMs: number): void {
+    const batch = this.#open
+    const kafka = 'kafka' in source ? source.kafka : undefined
+    for (const row of rows) {
+      batch.rows.push(row)
+      pushOrigin(batch.origins, kafka)
+      batch.bytes += estimateRowBytes(this.rowSchema, row)
+    }
+    this.#openedAtMs ??= nowMs
+    if ('walSeq' in source) {
+      const markers = batch.markers
+      if (markers.walSeqMax === undefined || source.walSeq > markers.walSeqMax) markers.walSeqMax = source.walSeq
+      if (batch.walSeqMin === undefined || source.walSeq < batch.walSeqMin) batch.walSeqMin = source.walSeq
+    } else if (kafka) {
+      this.trackOffset(kafka.topic, kafka.partition, kafka.offset, nowMs)
+    }
+  }
+
+  /** Records that an offset was consumed for this table even when it produced no row here. */
+  trackOffset(topic: string, partition: number, offset: bigint, nowMs: number): void {
+    const kafka = this.#open.markers.kafka
+    let partitions = kafka.get(topic)
+    if (!partitions) kafka.set(topic, (partitions = new Map<number, OffsetRange>()))
+    const range = partitions.get(partition)
+    if (!range) partitions.set(partition, { first: offset, next: offset + 1n })
+    else if (offset + 1n > range.next) range.next = offset + 1n
+    this.#openedAtMs ??= nowMs
+  }
+
+  /** The open batch: its rows, bytes and when its first row (or offset) arrived. */
+  state(): BufferState {
+    return { rows: this.#open.rows.length, bytes: this.#open.bytes, oldestAtMs: this.#openedAtMs }
+  }
+
+  /** Whether the open batch has Kafka offsets to advance (even with no rows: all its records were dead letters). */
+  get openHasOffsets(): boolean {
+    return this.#open.markers.kafka.size > 0
+  }
+
+  /** Closes the open batch into the queue (unless it is empty) and opens a new one; returns whether it queued one. */
+  roll(reason: RollReason): boolean {
+    const batch = this.#open
+    if (batchIsEmpty(batch)) return false
+    batch.reason = reason
+    this.#open = openBatch()
+    this.#openedAtMs = undefined
+    this.#queue.push(batch)
+    return true
+  }
+
+  /** The oldest queued batch: the next to commit. */
+  head(): Batch | undefined {
+    return this.#queue[0]
+  }
+
+  /** Drops the head once it is committed. */
+  shift(): void {
+    this.#queue.shift()
+  }
+
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  /** Rows and bytes open plus queued; `memoryBytes` is their heap cost (what backpressure uses). */
+  pending(): { rows: number; bytes: number; memoryBytes: number; batches: number } {
+    let rows = this.#open.rows.length
+    let bytes = this.#open.bytes
+    for (const batch of this.#queue) {
+      rows += batch.rows.length
+      bytes += batch.bytes
+    }
+    return { rows, bytes, memoryBytes: bytes + rows * this.rowOverheadBytes, batches: this.#queue.length }
+  }
+
+  /** Lowest WAL seq of any row not yet committed (open or queued), or undefined when none is pending. */
+  lowestPendingWalSeq(): bigint | undefined {
+    let lowest: bigint | undefined
+    for (const batch of [...this.#queue, this.#open]) {
+      if (batch.walSeqMin !== undefined && (lowest === undefined || batch.walSeqMin < lowest)) lowest = batch.walSeqMin
+    }
+    return lowest
+  }
+}

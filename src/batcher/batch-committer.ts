@@ -1,0 +1,107 @@
+/**
+ * One attempt to commit one batch as one snapshot: trim what the table already holds, write the
+ * batch's Parquet files (named `<snapshot id>-<attempt>`), and fast-append them with the merged
+ * markers (markers.ts) in the summary and the table property. The caller owns retries; the commit
+ * loop inside fastAppend (transaction/) owns 409s and unknown outcomes.
+ */
+import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
+import { IngestError } from '../errors.ts'
+import { evolveRows } from '../iceberg/row-evolution.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
+import { currentSchema } from '../iceberg/table-metadata.ts'
+import type { Schema, TableMetadata } from '../iceberg/types.ts'
+import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
+import type { FileIO } from '../storage/file-io.ts'
+import type { BatchEncoder } from '../table/encode-batch.ts'
+import { writeDataFiles } from '../table/write-data-files.ts'
+import { fastAppend } from '../transaction/fast-append.ts'
+import { batchIsEmpty, type Batch } from './batch-buffer.ts'
+import { trimCommitted } from './kafka-rows.ts'
+import { committedKafkaOffsets, mergedMarkers, OffsetFenceError } from './markers.ts'
+import { markerProperties, tableMarkers } from './table-markers.ts'
+
+export interface CommitterOptions {
+  catalog: Catalog
+  io: FileIO
+  walId: string
+  /** The schema the batch's rows are shaped by; carried to the table's current schema by field id. */
+  rowSchema: Schema
+  compression?: ParquetCompression
+  compressors?: ParquetCompressors
+  encoder?: BatchEncoder
+  log: (line: string) => void
+}
+
+export type AttemptOutcome =
+  /** The snapshot is in the table: this attempt's, or an earlier one whose answer was lost. */
+  | { kind: 'committed'; table: LoadedTable; files: number; catalogAttempts: number }
+  /** Another writer committed everything the batch held: nothing to do. */
+  | { kind: 'nothing-left' }
+  /** Refused before the commit was sent (offsets fenced, schema or spec changed): reload and attempt again at once. */
+  | { kind: 'again'; reason: string }
+
+/**
+ * Attempts `batch` on `table` (the caller's latest metadata). Throws what a retry with backoff may
+ * cure: storage and catalog failures, a commit the catalog refused.
+ */
+export async function attemptCommit(options: CommitterOptions, table: LoadedTable, batch: Batch): Promise<AttemptOutcome> {
+  // A retry after an unknown outcome: the snapshot may have landed already.
+  if (table.metadata.snapshots.some((s) => s['snapshot-id'] === batch.snapshotId)) return { kind: 'committed', table, files: 0, catalogAttempts: 1 }
+  trimBatch(options, table, batch)
+  if (batchIsEmpty(batch)) return { kind: 'nothing-left' }
+  const metadata = table.metadata
+  const attempt = batch.attempts++
+  const dataFiles = batch.rows.length
+    ? await writeDataFiles({
+        io: options.io,
+        metadata,
+        rows: evolveRows(batch.rows, options.rowSchema, currentSchema(metadata)),
+        // Fixed by the batch, not by time: a replayed attempt writes the same keys.
+        fileStem: `${batch.snapshotId}-${attempt}`,
+        compression: options.compression,
+        compressors: options.compressors,
+        ...(options.encoder ? { encoder: options.encoder } : {}),
+      })
+    : []
+  // The markers of the metadata each catalog attempt builds on, into its summary and the table property alike.
+  const markers = (metadata: TableMetadata) => mergedMarkers(tableMarkers(metadata).markers, options.walId, batch.markers)
+  try {
+    const result = await fastAppend(
+      { catalog: options.catalog, io: options.io, table, log: options.log },
+      {
+        dataFiles,
+        snapshotId: batch.snapshotId,
+        // New files go into the table's current schema and spec, whoever changed them.
+        requireCurrentLayout: true,
+        summary: (_parent, metadata) => markers(metadata),
+        properties: (_parent, metadata) => markerProperties(markers(metadata), batch.snapshotId),
+      },
+    )
+    return { kind: 'committed', table: result.table, files: dataFiles.length, catalogAttempts: result.attempts }
+  } catch (error) {
+    const fenced = error instanceof OffsetFenceError
+    // Another engine changed the schema or partition spec: the files must be written again in the new layout.
+    const relayout = error instanceof IngestError && error.code === 'SCHEMA_CHANGED'
+    if (!fenced && !relayout) throw error
+    // Raised before the commit request was sent, so these files are referenced by nothing.
+    await Promise.allSettled(dataFiles.map((f) => options.io.delete(f['file-path'])))
+    return { kind: 'again', reason: `${error.message}; ${fenced ? 'trimming the batch to what the table lacks' : 'writing the batch again'}` }
+  }
+}
+
+/** Drops rows whose Kafka offsets the table already holds (another worker committed them). */
+function trimBatch(options: CommitterOptions, table: LoadedTable, batch: Batch): void {
+  const markers = tableMarkers(table.metadata).markers
+  const kept = trimCommitted(batch.origins, batch.markers, (topic) => committedKafkaOffsets(markers, topic))
+  if (!kept) return
+  const dropped = batch.rows.length - kept.length
+  batch.rows = kept.map((i) => batch.rows[i]!)
+  const origins = batch.origins
+  batch.origins = {
+    topics: origins.topics,
+    topic: kept.map((i) => origins.topic[i]!),
+    partition: kept.map((i) => origins.partition[i]!),
+    offset: kept.map((i) => origins.offset[i]!),
+  }
+  if (dropped) options.log(`table ${tableName(table.identifier)}: dropped ${dropped} rows another writer already committed`)
+}
