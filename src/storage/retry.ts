@@ -13,6 +13,10 @@ export interface RetryHooks {
   sleep?: (ms: number) => Promise<void>
   /** Uniform in [0, 1). */
   random?: () => number
+  /** An attempt failed with a retryable error; the next starts after `delayMs`. For counting, never for control. */
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void
+  /** The call failed for good (not retryable, or out of attempts); `error` is what withRetry throws next. */
+  onGiveUp?: (error: unknown, attempts: number) => void
 }
 
 /**
@@ -29,7 +33,7 @@ const timer = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * Calls `run(attempt)` (attempt counts from 1) until it resolves, it throws an error that is not
  * an `IngestError` with `retryable: true`, or `policy.maxAttempts` tries are spent; then rethrows
- * the last error unchanged.
+ * the last error unchanged. `hooks.onRetry` / `onGiveUp` see each retry and the final failure.
  */
 export async function withRetry<T>(run: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
   const sleep = hooks.sleep ?? timer
@@ -38,8 +42,13 @@ export async function withRetry<T>(run: (attempt: number) => Promise<T>, policy:
       return await run(attempt)
     } catch (error) {
       const retryable = error instanceof IngestError && error.retryable
-      if (!retryable || attempt >= policy.maxAttempts) throw error
-      await sleep(backoffDelay(attempt - 1, policy, hooks.random))
+      if (!retryable || attempt >= policy.maxAttempts) {
+        hooks.onGiveUp?.(error, attempt)
+        throw error
+      }
+      const delay = backoffDelay(attempt - 1, policy, hooks.random)
+      hooks.onRetry?.(error, attempt, delay)
+      await sleep(delay)
     }
   }
 }

@@ -64,4 +64,32 @@ describe('withRetry', () => {
     expect(calls).toBe(4)
     expect((error as Error).message).toBe('attempt 4')
   })
+
+  test('onRetry sees each retried attempt with its delay, onGiveUp the final failure', async () => {
+    const retried: string[] = []
+    const gaveUp: string[] = []
+    const counting = {
+      ...hooks([]),
+      onRetry: (error: unknown, attempt: number, delayMs: number) => void retried.push(`${(error as Error).message}@${attempt}+${delayMs}`),
+      onGiveUp: (error: unknown, attempts: number) => void gaveUp.push(`${(error as Error).message}@${attempts}`),
+    }
+    await withRetry(async (attempt) => {
+      throw new IngestError('X', `attempt ${attempt}`, { retryable: true })
+    }, policy, counting).catch(() => {})
+    expect(retried).toEqual(['attempt 1@1+50', 'attempt 2@2+100', 'attempt 3@3+200'])
+    expect(gaveUp).toEqual(['attempt 4@4'])
+
+    retried.length = 0
+    gaveUp.length = 0
+    expect(await withRetry(async (attempt) => {
+      if (attempt === 1) throw new StorageError('busy', { retryable: true })
+      return 'ok'
+    }, policy, counting)).toBe('ok')
+    expect([retried, gaveUp]).toEqual([['busy@1+50'], []])
+
+    await withRetry(async () => {
+      throw new StorageError('denied', { status: 403 })
+    }, policy, counting).catch(() => {})
+    expect(gaveUp).toEqual(['denied@1'])
+  })
 })
