@@ -1,6 +1,7 @@
 /**
  * Iceberg REST catalog client (open-api/rest-catalog-open-api.yaml): config, namespaces, tables,
- * commits. Only `fetch`; auth is a fetch wrapper (auth.ts); statuses map to typed errors in errors.ts.
+ * commits. Only `fetch`; auth is a fetch wrapper (auth.ts); statuses map to typed errors in errors.ts;
+ * Idempotency-Keys on mutations when the server advertises them (idempotency.ts).
  */
 import { CatalogError, CommitStateUnknownError } from '../../errors.ts'
 import { parseJson, stringifyJson } from '../../iceberg/serde/json.ts'
@@ -9,6 +10,7 @@ import type { TableIdentifier } from '../../iceberg/types.ts'
 import type { Catalog, CommitTableRequest, CreateTableRequest, LoadedTable, Namespace } from '../catalog.ts'
 import { authenticatedFetch, type RestAuth } from './auth.ts'
 import { restError, type RestOperation } from './errors.ts'
+import { commitIdempotencyKey, parseIsoDurationMs, randomIdempotencyKey } from './idempotency.ts'
 import { tableName } from '../../iceberg/table-identifier.ts'
 
 export interface RestCatalogOptions {
@@ -23,6 +25,26 @@ export interface RestCatalogOptions {
   requestTimeoutMs?: number
   /** Attempts for idempotent reads (GET/HEAD) on 5xx, 429 and network errors. */
   maxReadAttempts?: number
+  /**
+   * Attempts for a mutation (commit, create, drop) carrying an Idempotency-Key, on 5xx, 408, 429 and
+   * network errors. Only when `/v1/config` advertises `idempotency-key-lifetime`; without it a mutation
+   * is sent once (a commit's unknown outcome is then resolved by the caller reloading the table).
+   */
+  maxMutationAttempts?: number
+  /** Sees every attempt that got no answer or a 5xx/408/429: for counting, never for control. */
+  onUnavailable?: (event: RestUnavailable) => void
+}
+
+/** An attempt the catalog did not answer, or answered 5xx/408/429. */
+export interface RestUnavailable {
+  method: string
+  path: string
+  operation: RestOperation
+  attempt: number
+  /** Another attempt follows (with the same Idempotency-Key, for a mutation). */
+  retrying: boolean
+  /** `HTTP 503`, or the network error / timeout. */
+  reason: string
 }
 
 interface LoadTableResult {
@@ -40,6 +62,15 @@ export function namespacePath(namespace: Namespace): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Statuses that say "not now" rather than "no": the call may be tried again. */
+const unavailable = (status: number) => status >= 500 || status === 408 || status === 429
+
+/** The `timestamp-ms` of the snapshot a commit adds, if it adds one. */
+function addedSnapshotTimestamp(request: CommitTableRequest): number | undefined {
+  for (const update of request.updates) if (update.action === 'add-snapshot') return update.snapshot['timestamp-ms']
+  return undefined
+}
+
 /**
  * Creates a REST catalog. Fetches `/v1/config` once (lazily) to learn the `prefix` and defaults.
  * Throws CatalogError (code CATALOG) when the config endpoint is unreachable or refuses.
@@ -50,33 +81,61 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
   const timeoutMs = options.requestTimeoutMs ?? 30_000
   const maxReadAttempts = options.maxReadAttempts ?? 4
 
-  async function call(method: string, path: string, operation: RestOperation, subject: string, body?: unknown) {
+  const maxMutationAttempts = options.maxMutationAttempts ?? 4
+  const report = options.onUnavailable ?? (() => {})
+
+  /**
+   * One REST call. Reads are retried on 5xx/429/network errors. A mutation with `idempotencyKey` is
+   * retried the same way with the same key — the server then applies it at most once and answers a
+   * resend of a finished one with its first answer — but only within the advertised key lifetime.
+   * A mutation without a key is sent once: a commit without an answer is CommitStateUnknown.
+   */
+  async function call(method: string, path: string, operation: RestOperation, subject: string, body?: unknown, idempotencyKey?: string) {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
     if (body !== undefined) headers['content-type'] = 'application/json'
+    if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey
     const idempotent = method === 'GET' || method === 'HEAD'
+    const maxAttempts = idempotent ? maxReadAttempts : idempotencyKey !== undefined ? maxMutationAttempts : 1
+    const payload = body === undefined ? undefined : stringifyJson(body)
+    const started = Date.now()
+    const mayRetry = (attempt: number) => attempt < maxAttempts && (idempotencyKey === undefined || Date.now() - started < (keyLifetimeMs ?? 0))
     for (let attempt = 1; ; attempt++) {
       let response: Response
       try {
-        response = await send(`${base}${path}`, {
-          method,
-          headers,
-          body: body === undefined ? undefined : stringifyJson(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        })
+        response = await send(`${base}${path}`, { method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs) })
       } catch (cause) {
-        // A commit whose request may have reached the server has an unknown outcome.
-        if (operation === 'commit') throw new CommitStateUnknownError(`REST commit ${subject}: ${String(cause)}`, { cause })
-        if (idempotent && attempt < maxReadAttempts) {
+        const retrying = mayRetry(attempt)
+        report({ method, path, operation, attempt, retrying, reason: String(cause) })
+        if (retrying) {
           await sleep(Math.random() * 100 * 2 ** attempt)
           continue
         }
+        // A commit whose request may have reached the server has an unknown outcome.
+        if (operation === 'commit') throw new CommitStateUnknownError(`REST commit ${subject}: ${String(cause)}`, { cause })
         throw new CatalogError(`REST catalog ${method} ${path} failed: ${String(cause)}`, { cause, retryable: true })
       }
-      const text = await response.text()
+      let text: string
+      try {
+        text = await response.text()
+      } catch (cause) {
+        // The answer was cut off mid-body: as good as no answer.
+        const retrying = mayRetry(attempt)
+        report({ method, path, operation, attempt, retrying, reason: `HTTP ${response.status}, body cut off: ${String(cause)}` })
+        if (retrying) {
+          await sleep(Math.random() * 100 * 2 ** attempt)
+          continue
+        }
+        if (operation === 'commit') throw new CommitStateUnknownError(`REST commit ${subject}: response body cut off: ${String(cause)}`, { cause })
+        throw new CatalogError(`REST catalog ${method} ${path}: response body cut off: ${String(cause)}`, { cause, retryable: true })
+      }
       if (response.ok) return { status: response.status, text }
-      if (idempotent && attempt < maxReadAttempts && (response.status >= 500 || response.status === 429)) {
-        await sleep(Math.random() * 100 * 2 ** attempt)
-        continue
+      if (unavailable(response.status)) {
+        const retrying = mayRetry(attempt)
+        report({ method, path, operation, attempt, retrying, reason: `HTTP ${response.status}` })
+        if (retrying) {
+          await sleep(Math.random() * 100 * 2 ** attempt)
+          continue
+        }
       }
       if (method === 'HEAD' && response.status === 404) return { status: 404, text }
       throw restError(operation, subject, response.status, text)
@@ -86,15 +145,21 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
   // Cache the settled value, never a shared promise: on workerd a promise made during one request
   // cannot be awaited by another, and a cancelled first request would strand every later one.
   let prefixValue: string | undefined
+  /** From `/v1/config`'s `idempotency-key-lifetime`; undefined: the server does not honour Idempotency-Key. */
+  let keyLifetimeMs: number | undefined
   const prefix = async (): Promise<string> => {
     if (prefixValue !== undefined) return prefixValue
     const query = options.warehouse ? `?warehouse=${encodeURIComponent(options.warehouse)}` : ''
     const { text } = await call('GET', `/v1/config${query}`, 'other', 'config')
-    const config = JSON.parse(text) as { defaults?: Record<string, string>; overrides?: Record<string, string> }
+    const config = JSON.parse(text) as { defaults?: Record<string, string>; overrides?: Record<string, string>; 'idempotency-key-lifetime'?: unknown }
+    const lifetime = config['idempotency-key-lifetime']
+    keyLifetimeMs = typeof lifetime === 'string' ? parseIsoDurationMs(lifetime) : undefined
     const value = config.overrides?.prefix ?? config.defaults?.prefix
     prefixValue = value ? `/${value.replace(/^\/+|\/+$/g, '')}` : ''
     return prefixValue
   }
+  /** A key for a create or drop, when the server takes keys (call `prefix()` first). */
+  const mutationKey = () => (keyLifetimeMs === undefined ? undefined : randomIdempotencyKey())
   const tablePath = async (id: TableIdentifier) =>
     `/v1${await prefix()}/namespaces/${namespacePath(id.namespace)}/tables/${encodeURIComponent(id.name)}`
   const loaded = (identifier: TableIdentifier, text: string): LoadedTable => {
@@ -127,7 +192,8 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
     },
 
     async createNamespace(namespace, properties = {}) {
-      await call('POST', `/v1${await prefix()}/namespaces`, 'namespace', namespace.join('.'), { namespace, properties })
+      const path = `/v1${await prefix()}/namespaces`
+      await call('POST', path, 'namespace', namespace.join('.'), { namespace, properties }, mutationKey())
     },
 
     async loadNamespaceProperties(namespace) {
@@ -136,7 +202,8 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
     },
 
     async dropNamespace(namespace) {
-      await call('DELETE', `/v1${await prefix()}/namespaces/${namespacePath(namespace)}`, 'namespace', namespace.join('.'))
+      const path = `/v1${await prefix()}/namespaces/${namespacePath(namespace)}`
+      await call('DELETE', path, 'namespace', namespace.join('.'), undefined, mutationKey())
     },
 
     async listTables(namespace) {
@@ -156,7 +223,7 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
     async createTable(namespace, request: CreateTableRequest) {
       const identifier = { namespace, name: request.name }
       const path = `/v1${await prefix()}/namespaces/${namespacePath(namespace)}/tables`
-      const { text } = await call('POST', path, 'table', tableName(identifier), { ...request, 'stage-create': false })
+      const { text } = await call('POST', path, 'table', tableName(identifier), { ...request, 'stage-create': false }, mutationKey())
       return loaded(identifier, text)
     },
 
@@ -172,7 +239,9 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
 
     async commitTable(identifier, request: CommitTableRequest) {
       const body = { identifier, requirements: request.requirements, updates: request.updates }
-      const { text } = await call('POST', await tablePath(identifier), 'commit', tableName(identifier), body)
+      const path = await tablePath(identifier)
+      const key = keyLifetimeMs === undefined ? undefined : await commitIdempotencyKey(stringifyJson(body), addedSnapshotTimestamp(request) ?? Date.now())
+      const { text } = await call('POST', path, 'commit', tableName(identifier), body, key)
       const result = parseJson(text) as LoadTableResult
       return {
         identifier,
@@ -184,7 +253,8 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
 
     async dropTable(identifier, dropOptions = {}) {
       const qs = dropOptions.purge ? '?purgeRequested=true' : ''
-      await call('DELETE', `${await tablePath(identifier)}${qs}`, 'table', tableName(identifier))
+      const path = `${await tablePath(identifier)}${qs}`
+      await call('DELETE', path, 'table', tableName(identifier), undefined, mutationKey())
     },
   }
 }
