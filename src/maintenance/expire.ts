@@ -6,12 +6,11 @@
  * see `write.metadata.delete-after-commit.enabled`), nor is anything after an unknown outcome.
  */
 import type { LoadedTable } from '../catalog/catalog.ts'
-import { CommitConflictError, CommitStateUnknownError } from '../errors.ts'
 import type { TableRequirement } from '../iceberg/requirements.ts'
 import type { Snapshot, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
 import type { TableUpdate } from '../iceberg/updates.ts'
 import { normalizeLocation } from '../storage/file-io.ts'
-import { backoffMs, commitRetryPolicy } from '../transaction/commit-retry.ts'
+import { commitLoop } from '../transaction/commit-loop.ts'
 import { createManifestReader, mapConcurrent, type ManifestReader } from './manifest-reader.ts'
 import { reachableFiles } from './reachable.ts'
 import { type MaintenanceContext } from './replace-commit.ts'
@@ -99,7 +98,6 @@ const counts = (u: Unreachable): FileCounts => ({
   statisticsFiles: u.statisticsFiles.length,
   bytes: u.bytes,
 })
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
  * Expires snapshots of one table by its `history.expire.*` properties (or `options`).
@@ -109,7 +107,6 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export async function expireSnapshots(context: MaintenanceContext, identifier: TableIdentifier, options: ExpireOptions = {}): Promise<ExpiryResult> {
   const now = context.now ?? Date.now
-  const sleep = context.sleep ?? defaultSleep
   const log = context.log ?? (() => {})
   const name = tableName(identifier)
   const concurrency = options.concurrency ?? 16
@@ -124,67 +121,63 @@ export async function expireSnapshots(context: MaintenanceContext, identifier: T
     deleteFailures: [],
     attempts: 0,
   }
-  let table: LoadedTable = await context.catalog.loadTable(identifier)
-  const policy = commitRetryPolicy(table.metadata.properties)
-  const started = now()
-  let base: TableMetadata
-  let committed: TableMetadata
-  for (let attempt = 1; ; attempt++) {
-    base = table.metadata
-    const plan = planExpiry(base, retentionPolicy(base.properties, options), now())
-    result.expiredSnapshotIds = plan.expire
-    result.keptSnapshotIds = plan.keep
-    result.removedRefs = plan.removeRefs
-    if (plan.expire.length === 0 && plan.removeRefs.length === 0) return result
-    if (result.dryRun) {
-      const expired = new Set(plan.expire)
-      const keptIds = new Set(plan.keep)
-      const after = { ...base, statistics: (base.statistics ?? []).filter((f) => keptIds.has(f['snapshot-id'])), 'partition-statistics': (base['partition-statistics'] ?? []).filter((f) => keptIds.has(f['snapshot-id'])) }
-      result.files = counts(
-        await unreachable(reader, base.snapshots.filter((s) => expired.has(s['snapshot-id'])), base.snapshots.filter((s) => !expired.has(s['snapshot-id'])), concurrency, { before: base, after }),
-      )
-      return result
-    }
-    // Why assert main (and every ref we remove): the plan was computed on this state; if it moved
-    // (an append, a rollback, a re-pointed tag) the plan is recomputed rather than applied blindly.
-    const requirements: TableRequirement[] = [
-      { type: 'assert-table-uuid', uuid: base['table-uuid'] },
-      { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': base.refs.main?.['snapshot-id'] ?? null },
-      ...plan.removeRefs.map((ref): TableRequirement => ({ type: 'assert-ref-snapshot-id', ref, 'snapshot-id': base.refs[ref]!['snapshot-id'] })),
-    ]
-    const updates: TableUpdate[] = [
-      ...plan.removeRefs.map((ref): TableUpdate => ({ action: 'remove-snapshot-ref', 'ref-name': ref })),
-      ...(plan.expire.length ? [{ action: 'remove-snapshots', 'snapshot-ids': plan.expire } as TableUpdate] : []),
-    ]
-    result.attempts = attempt
-    try {
-      committed = (await context.catalog.commitTable(identifier, { requirements, updates })).metadata
-      break
-    } catch (error) {
-      const conflict = error instanceof CommitConflictError
-      const unknown = error instanceof CommitStateUnknownError
-      if (!conflict && !unknown) throw error
-      log(`expire ${name} attempt ${attempt}: ${conflict ? 'conflict' : 'outcome unknown'} (${(error as Error).message})`)
-      const outOfBudget = attempt > Math.max(policy.numRetries, 8) || now() - started > policy.totalTimeoutMs
-      try {
-        table = await context.catalog.loadTable(identifier)
-      } catch (reloadError) {
-        if (outOfBudget) throw new CommitStateUnknownError(`expire ${name}: could not reload to check the outcome`, { cause: reloadError })
-        await sleep(backoffMs(policy, attempt))
-        continue
+  const table: LoadedTable = await context.catalog.loadTable(identifier)
+  // What the latest attempt planned and built on; the files it frees are judged against these.
+  let base: TableMetadata = table.metadata
+  let plan = planExpiry(base, retentionPolicy(base.properties, options), now())
+  type Outcome = { kind: 'committed'; metadata: TableMetadata } | { kind: 'nothing' } | { kind: 'dry-run' } | { kind: 'kept-after-unknown' }
+  const outcome = await commitLoop<Outcome>({ catalog: context.catalog, now, ...(context.sleep ? { sleep: context.sleep } : {}), log }, table, {
+    label: `expire ${name}`,
+    // Expiry is cheap to recompute and races every append: a few more tries than an append gets.
+    minRetries: 8,
+    async build(metadata, attempt) {
+      base = metadata
+      plan = planExpiry(base, retentionPolicy(base.properties, options), now())
+      result.expiredSnapshotIds = plan.expire
+      result.keptSnapshotIds = plan.keep
+      result.removedRefs = plan.removeRefs
+      if (plan.expire.length === 0 && plan.removeRefs.length === 0) return { settled: { kind: 'nothing' } }
+      if (result.dryRun) {
+        const expired = new Set(plan.expire)
+        const keptIds = new Set(plan.keep)
+        const after = { ...base, statistics: (base.statistics ?? []).filter((f) => keptIds.has(f['snapshot-id'])), 'partition-statistics': (base['partition-statistics'] ?? []).filter((f) => keptIds.has(f['snapshot-id'])) }
+        result.files = counts(
+          await unreachable(reader, base.snapshots.filter((s) => expired.has(s['snapshot-id'])), base.snapshots.filter((s) => !expired.has(s['snapshot-id'])), concurrency, { before: base, after }),
+        )
+        return { settled: { kind: 'dry-run' } }
       }
-      const present = new Set(table.metadata.snapshots.map((s) => s['snapshot-id']))
-      if (unknown && plan.expire.length && plan.expire.every((id) => !present.has(id))) {
-        // Why keep the files: the snapshots are gone, but we cannot tell whose commit removed them
-        // or what it kept; orphan removal will collect what is truly unreferenced.
-        result.filesKept = 'the commit outcome was unknown'
-        log(`expire ${name}: snapshots removed after an unknown outcome; files kept for orphan removal`)
-        return result
+      result.attempts = attempt
+      // Why assert main (and every ref we remove): the plan was computed on this state; if it moved
+      // (an append, a rollback, a re-pointed tag) the plan is recomputed rather than applied blindly.
+      return {
+        requirements: [
+          { type: 'assert-table-uuid', uuid: base['table-uuid'] },
+          { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': base.refs.main?.['snapshot-id'] ?? null },
+          ...plan.removeRefs.map((ref): TableRequirement => ({ type: 'assert-ref-snapshot-id', ref, 'snapshot-id': base.refs[ref]!['snapshot-id'] })),
+        ],
+        updates: [
+          ...plan.removeRefs.map((ref): TableUpdate => ({ action: 'remove-snapshot-ref', 'ref-name': ref })),
+          ...(plan.expire.length ? [{ action: 'remove-snapshots', 'snapshot-ids': plan.expire } as TableUpdate] : []),
+        ],
       }
-      if (outOfBudget) throw error
-      await sleep(backoffMs(policy, attempt))
-    }
+    },
+    landed(metadata, after) {
+      const present = new Set(metadata.snapshots.map((s) => s['snapshot-id']))
+      if (after !== 'unknown' || plan.expire.length === 0 || plan.expire.some((id) => present.has(id))) return undefined
+      // Why keep the files: the snapshots are gone, but we cannot tell whose commit removed them
+      // or what it kept; orphan removal will collect what is truly unreferenced.
+      return { kind: 'kept-after-unknown' }
+    },
+    committed: (metadata) => ({ kind: 'committed', metadata }),
+  })
+  const settled = outcome.value
+  if (settled.kind === 'kept-after-unknown') {
+    result.filesKept = 'the commit outcome was unknown'
+    log(`expire ${name}: snapshots removed after an unknown outcome; files kept for orphan removal`)
+    return result
   }
+  if (settled.kind !== 'committed') return result
+  const committed = settled.metadata
 
   const remaining = new Set(committed.snapshots.map((s) => s['snapshot-id']))
   const expired = base.snapshots.filter((s) => !remaining.has(s['snapshot-id']))
