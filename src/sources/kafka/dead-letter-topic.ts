@@ -11,15 +11,10 @@
  * the `dlq.topic/partition/offset` headers identify repeats.
  */
 import type { MessageToProduce } from '@platformatic/kafka'
+import type { KafkaMessage } from './client-ports.ts'
 
-export interface DeadLetterMessage {
-  /** Where the bad message came from. */
-  topic: string
-  partition: number
-  offset: bigint
-  key: Buffer | undefined
-  value: Buffer | undefined
-  headers: Map<Buffer, Buffer>
+/** A bad message as it arrived (where from: topic, partition, offset; its key, value and headers), with why and for whom. */
+export interface DeadLetterMessage extends Omit<KafkaMessage, 'timestamp'> {
   /** Why it was refused. */
   error: string
   /** `namespace.table` it was meant for. */
