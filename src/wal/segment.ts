@@ -167,6 +167,17 @@ export class SegmentWriter {
   }
 
   /**
+   * Cuts the file back to `length` (≤ what was written) and, with `sync`, waits for fdatasync; later appends
+   * go there. Used to take back a write that failed part-way: shrinking a file needs no free space.
+   * @throws WalError `WAL_IO` when the truncate or fdatasync fails.
+   */
+  async truncate(length: number, sync: boolean): Promise<void> {
+    await io('ftruncate', this.path, () => this.handle.truncate(length))
+    if (sync) await io('fdatasync', this.path, () => this.handle.datasync())
+    this.position = length
+  }
+
+  /**
    * With `sync`, a full fsync (data and metadata); then closes the handle.
    * @throws WalError `WAL_IO` when fsync or close fails.
    */

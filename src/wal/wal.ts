@@ -1,7 +1,7 @@
 /** The write-ahead log: gapless seqs, group commit (one write + fdatasync per batch), replay, truncation; host-only. */
 
 import { join } from 'node:path'
-import { WalError, WalFullError } from './errors.ts'
+import { isNoSpace, WalDiskFullError, WalError, WalFullError } from './errors.ts'
 import { decodeFrames, encodeFrames, FRAME_HEADER_BYTES, MAX_RECORD_BYTES, type WalRecord } from './frame.ts'
 import { resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './options.ts'
 import { recoverSegments, type SegmentState, type WalRecovery } from './recovery.ts'
@@ -34,6 +34,14 @@ interface PendingAppend {
   reject: (error: unknown) => void
 }
 
+/**
+ * After the disk was found full, appends are refused without touching the disk for this long: a full disk
+ * rarely frees up within milliseconds, and each try costs a write, a truncate and an fdatasync.
+ */
+const DISK_FULL_PAUSE_MS = 250
+
+const firstOf = (batch: PendingAppend[]): bigint => batch[0]!.firstSeq
+
 export class Wal {
   readonly stats: WalStats = { fsyncs: 0, writes: 0, appends: 0, records: 0 }
   readonly #segmentBytes: number
@@ -48,6 +56,10 @@ export class Wal {
   #chain: Promise<void> = Promise.resolve()
   #failure: WalError | undefined
   #closed = false
+  /** After a write found the disk full, appends are refused at once until this time (ms), then tried again. */
+  #diskFullUntil = 0
+  /** Set while the disk is full: the first refusal and the first write after it are logged, not every one. */
+  #diskFull = false
 
   private constructor(
     readonly dir: string,
@@ -120,6 +132,8 @@ export class Wal {
    * group-committed: calls arriving while a write is in flight share the next write + fdatasync.
    * Seqs are assigned at call time, in call order, without gaps.
    * @throws WalFullError `WAL_FULL` (retryable) when held + queued + incoming bytes would exceed maxBytes;
+   *   WalDiskFullError `WAL_DISK_FULL` (retryable) when the file system had no room (the records are not in the
+   *   log; the log stays usable and the next append that fits succeeds);
    *   WalError `WAL_RECORD_SIZE` (no records, an empty or oversized payload, or more than maxBytes in one call),
    *   `WAL_CLOSED`, `WAL_FAILED` (an earlier write failed: reopen), `WAL_IO` (this write failed — its records
    *   may still have reached disk, so a retry can duplicate them; downstream dedup is by seq, not by content).
@@ -127,6 +141,7 @@ export class Wal {
   async append(payloads: Uint8Array[]): Promise<AppendResult> {
     if (this.#closed) throw new WalError('WAL_CLOSED', `wal ${this.dir}: append after close`)
     if (this.#failure) throw this.#failedError()
+    if (Date.now() < this.#diskFullUntil) throw new WalDiskFullError(this.dir, { retryAfterMs: this.#diskFullUntil - Date.now() })
     if (payloads.length === 0) throw new WalError('WAL_RECORD_SIZE', `wal ${this.dir}: append of no records`)
     let bytes = 0
     for (const p of payloads) {
@@ -185,7 +200,15 @@ export class Wal {
     if (this.#closed) return Promise.reject(new WalError('WAL_CLOSED', `wal ${this.dir}: truncate after close`))
     return this.#exclusive(async () => {
       const active = this.segments.at(-1)!
-      if (!this.#failure && active.bytes > 0 && active.lastSeq <= seq) await this.#roll(this.writtenSeq + 1n)
+      if (!this.#failure && active.bytes > 0 && active.lastSeq <= seq) {
+        try {
+          await this.#roll(this.writtenSeq + 1n)
+        } catch (error) {
+          // No room for the new segment: keep appending to this one and still delete the older ones,
+          // which is what gives the disk its space back.
+          if (!isNoSpace(error) || this.#failure) throw error
+        }
+      }
       let freed = 0
       const deleted: string[] = []
       // Oldest first, so a crash part-way leaves a suffix of segments, never a hole in the seqs.
@@ -225,6 +248,7 @@ export class Wal {
     this.#pending = []
     if (batch.length === 0) return
     const bytes = batch.reduce((sum, a) => sum + a.bytes, 0)
+    const writtenBefore = this.writtenSeq
     try {
       if (this.#failure) throw this.#failedError()
       const records: WalRecord[] = []
@@ -254,10 +278,18 @@ export class Wal {
       this.#queuedBytes -= bytes
       this.stats.appends += batch.length
       this.stats.records += records.length
+      if (this.#diskFull) {
+        this.#diskFull = false
+        this.#log(`wal ${this.dir}: the disk has room again; appends resumed at seq ${firstOf(batch)}`)
+      }
       for (const a of batch) {
         a.resolve({ firstSeq: a.firstSeq, lastSeq: a.firstSeq + BigInt(a.payloads.length - 1) })
       }
     } catch (error) {
+      if (!this.#failure && isNoSpace(error) && (await this.#takeBackFailedWrite(error))) {
+        this.#settleAfterNoSpace(batch, bytes, writtenBefore, error)
+        return
+      }
       // After a failed write or fdatasync the file's state is unknown (the kernel may have dropped the dirty
       // pages): retrying could acknowledge records that are not on disk. Fail every later append; reopen recovers.
       this.#failure ??= this.#asWalError(error, 'write failed')
@@ -279,21 +311,88 @@ export class Wal {
     this.totalBytes += frames.length
   }
 
-  /** Seals the active segment and starts `<firstSeq>.wal`. A failure leaves no usable writer: the log fails. */
+  /**
+   * After ENOSPC/EDQUOT in a write or its fdatasync: cuts the active segment back to its last durable length,
+   * so no part of the failed write can be replayed (a shrink needs no free space). Why this is safe where
+   * other write errors are not: whatever the kernel did with the failed pages, they all lie beyond the cut,
+   * and everything before it was fdatasync'd by an earlier write. Returns false (the log fails) if the cut fails.
+   */
+  async #takeBackFailedWrite(error: unknown): Promise<boolean> {
+    try {
+      await this.writer.truncate(this.segments.at(-1)!.bytes, this.#sync)
+      return true
+    } catch (cutError) {
+      this.#failure ??= this.#asWalError(cutError, `cutting back a write that found the disk full (${String(error)}) failed`)
+      return false
+    }
+  }
+
+  /**
+   * Ends a batch whose write found the disk full and was taken back: appends wholly written by an earlier
+   * write of the batch are durable and resolve; the others, and every append queued behind the batch, are
+   * refused with WAL_DISK_FULL. Seqs continue after the last durable record, so the log stays gapless.
+   */
+  #settleAfterNoSpace(batch: PendingAppend[], bytes: number, writtenBefore: bigint, error: unknown): void {
+    const queued = this.#pending
+    this.#pending = []
+    this.#queuedBytes -= bytes + queued.reduce((sum, a) => sum + a.bytes, 0)
+    this.nextSeq = this.writtenSeq + 1n
+    this.#diskFullUntil = Date.now() + DISK_FULL_PAUSE_MS
+    if (!this.#diskFull) {
+      this.#diskFull = true
+      const kept = this.writtenSeq > writtenBefore ? ` (seqs ${writtenBefore + 1n}–${this.writtenSeq} of it were written before)` : ''
+      this.#log(`wal ${this.dir}: disk full writing seq ${firstOf(batch)}${kept}: ${String(error)}; appends refused until one fits again`)
+    }
+    for (const a of batch) {
+      const lastSeq = a.firstSeq + BigInt(a.payloads.length - 1)
+      if (lastSeq <= this.writtenSeq) {
+        this.stats.appends++
+        this.stats.records += a.payloads.length
+        a.resolve({ firstSeq: a.firstSeq, lastSeq })
+      } else {
+        a.reject(new WalDiskFullError(this.dir, { cause: error }))
+      }
+    }
+    for (const a of queued) a.reject(new WalDiskFullError(this.dir, { cause: error }))
+  }
+
+  /**
+   * Seals the active segment and starts `<firstSeq>.wal`. No room for the new segment (ENOSPC/EDQUOT) puts
+   * the writer back on the sealed segment, intact, and rethrows; any other failure leaves no usable writer:
+   * the log fails.
+   */
   async #roll(firstSeq: bigint): Promise<void> {
+    const active = this.segments.at(-1)!
     try {
       await this.writer.close(this.#sync)
       if (this.#sync) this.stats.fsyncs++
-      const path = join(this.dir, segmentFileName(firstSeq))
-      this.writer = await SegmentWriter.open(path, 0, true)
-      this.segments.push({ firstSeq, lastSeq: firstSeq - 1n, bytes: 0, path })
-      // The new name must be durable before records go in: fdatasync of the file alone does not persist
-      // its directory entry, and after a crash the acknowledged records would sit in a file nobody can find.
-      await this.#syncDirectory()
     } catch (error) {
       this.#failure ??= this.#asWalError(error, 'roll failed')
       throw error
     }
+    const path = join(this.dir, segmentFileName(firstSeq))
+    let created: SegmentWriter | undefined
+    try {
+      created = await SegmentWriter.open(path, 0, true)
+      // The new name must be durable before records go in: fdatasync of the file alone does not persist
+      // its directory entry, and after a crash the acknowledged records would sit in a file nobody can find.
+      await this.#syncDirectory()
+    } catch (error) {
+      if (isNoSpace(error)) {
+        try {
+          await created?.close(false)
+          if (created) await deleteSegment(path)
+          this.writer = await SegmentWriter.open(active.path, active.bytes, false)
+        } catch (undoError) {
+          this.#failure ??= this.#asWalError(undoError, `undoing a roll that found the disk full (${String(error)}) failed`)
+        }
+      } else {
+        this.#failure ??= this.#asWalError(error, 'roll failed')
+      }
+      throw error
+    }
+    this.writer = created
+    this.segments.push({ firstSeq, lastSeq: firstSeq - 1n, bytes: 0, path })
   }
 
   #failedError(): WalError {
