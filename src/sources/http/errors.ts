@@ -17,7 +17,11 @@ export class HttpRequestError extends IngestError {
   }
 }
 
-/** Codes whose status is not 500. WAL_FULL and BACKPRESSURE are load shedding: the client retries after Retry-After. */
+/**
+ * Codes whose status is not 500. WAL_FULL, WAL_DISK_FULL and BACKPRESSURE are load shedding: the client retries
+ * after Retry-After. Why 503 and not 507 for a full disk: it is as passing as WAL_FULL (space returns once the
+ * batcher commits and truncates), and 503 + Retry-After is what clients already retry; the code says which.
+ */
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   INVALID_BODY: 400,
   INVALID_REQUEST: 400,
@@ -28,6 +32,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   IDEMPOTENCY_KEY_REUSED: 422,
   WAL_FULL: 503,
+  WAL_DISK_FULL: 503,
   BACKPRESSURE: 503,
 }
 
