@@ -1,6 +1,7 @@
 /** The v2 manifest and manifest-list Avro schemas as data, with the spec's field ids, and partition values in Avro form. */
 import type { AvroArray, AvroField, AvroFixed, AvroRecord, AvroSchema, AvroValue } from '../avro/schema.ts'
 import { ValidationError } from '../errors.ts'
+import { fixedBigEndian, fromBigEndian } from './big-endian.ts'
 import { parsePrimitive } from './schema.ts'
 import { uuidFromBytes, uuidToBytes } from './single-value.ts'
 import type { IcebergValue, PrimitiveType } from './types.ts'
@@ -213,19 +214,6 @@ function wrongPartitionValue(field: PartitionTypeField, value: IcebergValue, exp
   })
 }
 
-/** Two's-complement big-endian bytes of `value` in exactly `size` bytes (Avro decimal as fixed). */
-function signedBigEndian(value: bigint, size: number): Uint8Array | undefined {
-  const bits = BigInt(8 * size)
-  if (value < -(1n << (bits - 1n)) || value >= 1n << (bits - 1n)) return undefined
-  const out = new Uint8Array(size)
-  let rest = BigInt.asUintN(8 * size, value)
-  for (let i = size - 1; i >= 0; i--) {
-    out[i] = Number(rest & 0xffn)
-    rest >>= 8n
-  }
-  return out
-}
-
 /**
  * A partition value in the form the Avro encoder writes for `avroTypeOf(field.type)`: uuid
  * strings become 16 bytes, decimal unscaled bigints become fixed two's-complement bytes;
@@ -241,7 +229,7 @@ export function partitionValueToAvro(field: PartitionTypeField, value: IcebergVa
       return uuidToBytes(value)
     case 'decimal': {
       if (typeof value !== 'bigint') throw wrongPartitionValue(field, value, 'a bigint unscaled value')
-      const bytes = signedBigEndian(value, decimalRequiredBytes(parsed.precision))
+      const bytes = fixedBigEndian(value, decimalRequiredBytes(parsed.precision))
       if (!bytes) throw wrongPartitionValue(field, value, `an unscaled value within precision ${parsed.precision}`)
       return bytes
     }
@@ -277,11 +265,7 @@ export function partitionValueFromAvro(schema: AvroSchema, value: AvroValue): Ic
   const logicalType = typeof schema === 'object' && 'logicalType' in schema ? schema.logicalType : undefined
   if (logicalType !== undefined && value instanceof Uint8Array) {
     if (logicalType === 'uuid' && value.length === 16) return uuidFromBytes(value)
-    if (logicalType === 'decimal') {
-      let unsigned = 0n
-      for (const b of value) unsigned = (unsigned << 8n) | BigInt(b)
-      return BigInt.asIntN(8 * value.length, unsigned)
-    }
+    if (logicalType === 'decimal') return fromBigEndian(value)
   }
   return value as IcebergValue
 }

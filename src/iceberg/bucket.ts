@@ -1,23 +1,10 @@
 /** The bucket transform's per-type hash (spec: "Bucket Transform Details", "Appendix B") over canonical row values. */
 import { ValidationError } from '../errors.ts'
+import { minimalBigEndian } from './big-endian.ts'
 import { murmur3BigInt, murmur3Bytes, murmur3Int } from './murmur3.ts'
 import type { IcebergValue, PrimitiveType } from './types.ts'
 
 const utf8 = new TextEncoder()
-
-/** Minimal two's-complement big-endian bytes of an integer (Java BigInteger.toByteArray; 0 is one zero byte). */
-export function minimalBigEndian(value: bigint): Uint8Array {
-  let length = 1
-  // Grow until the value fits a signed integer of `length` bytes.
-  while (value < -(1n << BigInt(8 * length - 1)) || value >= 1n << BigInt(8 * length - 1)) length += 1
-  const out = new Uint8Array(length)
-  let rest = BigInt.asUintN(8 * length, value)
-  for (let i = length - 1; i >= 0; i--) {
-    out[i] = Number(rest & 0xffn)
-    rest >>= 8n
-  }
-  return out
-}
 
 /** The 16 big-endian bytes of a hyphenated UUID string. Throws ValidationError (code VALIDATION) on a malformed one. */
 export function uuidBytes(uuid: string): Uint8Array {

@@ -1,5 +1,6 @@
 /** Iceberg binary single-value serialization (spec Appendix D), value ordering, and metric bound truncation. */
 import { ValidationError } from '../errors.ts'
+import { fromBigEndian, minimalBigEndian } from './big-endian.ts'
 import type { IcebergValue, PrimitiveType } from './types.ts'
 
 /** A primitive type with its parameters parsed out of the type string. */
@@ -67,26 +68,6 @@ export function uuidFromBytes(bytes: Uint8Array): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-/** Minimal two's-complement big-endian bytes of `value` (what Java's BigInteger.toByteArray gives). */
-export function decimalToBytes(value: bigint): Uint8Array {
-  let n = 1
-  while (value < -(1n << BigInt(8 * n - 1)) || value >= 1n << BigInt(8 * n - 1)) n++
-  const out = new Uint8Array(n)
-  let rest = value
-  for (let i = n - 1; i >= 0; i--) {
-    out[i] = Number(BigInt.asUintN(8, rest))
-    rest >>= 8n
-  }
-  return out
-}
-
-function decimalFromBytes(bytes: Uint8Array): bigint {
-  let value = 0n
-  for (const b of bytes) value = (value << 8n) | BigInt(b)
-  // sign-extend from the top bit of the first byte
-  return bytes.length > 0 && (bytes[0]! & 0x80) !== 0 ? value - (1n << BigInt(8 * bytes.length)) : value
-}
-
 function fixedBytes(byteLength: number, write: (view: DataView) => void): Uint8Array {
   const out = new Uint8Array(byteLength)
   write(new DataView(out.buffer))
@@ -139,7 +120,7 @@ export function encodeSingleValue(type: PrimitiveType, value: IcebergValue): Uin
       if ((value < 0n ? -value : value) >= 10n ** BigInt(shape.precision)) {
         throw new ValidationError(`unscaled value ${value} does not fit ${type}`, { type })
       }
-      return decimalToBytes(value)
+      return minimalBigEndian(value)
   }
 }
 
@@ -190,7 +171,7 @@ export function decodeSingleValue(type: PrimitiveType, bytes: Uint8Array): Icebe
     case 'binary':
       return bytes.slice()
     case 'decimal':
-      return decimalFromBytes(bytes)
+      return fromBigEndian(bytes)
   }
 }
 

@@ -10,11 +10,10 @@ const MAX_LONG = (1n << 63n) - 1n
  */
 export function newSnapshotId(): bigint {
   const bytes = new Uint8Array(8)
+  const view = new DataView(bytes.buffer)
   for (;;) {
     crypto.getRandomValues(bytes)
-    let id = 0n
-    for (const byte of bytes) id = (id << 8n) | BigInt(byte)
-    id &= MAX_LONG
+    const id = view.getBigUint64(0) & MAX_LONG
     if (id !== 0n) return id
   }
 }

@@ -7,6 +7,7 @@
 import type { SchemaElement } from 'hyparquet'
 // The package's default export condition is its Node entry; src/index.js is runtime-neutral.
 import { parquetMetadata, parquetReadObjects } from 'hyparquet/src/index.js'
+import { fromBigEndian } from '../iceberg/big-endian.ts'
 import { uuidFromBytes } from '../iceberg/single-value.ts'
 import type { IcebergType, IcebergValue, Row, Schema } from '../iceberg/types.ts'
 import { MaintenanceError } from './errors.ts'
@@ -49,12 +50,6 @@ function child(node: Node | undefined, id: number, name: string): Node | undefin
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 
-function signedBigEndian(bytes: Uint8Array): bigint {
-  let value = 0n
-  for (const byte of bytes) value = (value << 8n) | BigInt(byte)
-  return bytes.length && bytes[0]! >= 0x80 ? value - (1n << BigInt(bytes.length * 8)) : value
-}
-
 function primitive(type: string): Convert {
   if (type === 'long' || type === 'time' || type === 'timestamp' || type === 'timestamptz') {
     return (v) => (v == null ? null : typeof v === 'bigint' ? v : BigInt(v as number))
@@ -64,7 +59,7 @@ function primitive(type: string): Convert {
   if (type === 'uuid') return (v) => (v == null ? null : v instanceof Uint8Array ? uuidFromBytes(v) : String(v).toLowerCase())
   if (type === 'binary' || type.startsWith('fixed')) return (v) => (v == null ? null : v instanceof Uint8Array ? v : encoder.encode(String(v)))
   if (type.startsWith('decimal')) {
-    return (v) => (v == null ? null : v instanceof Uint8Array ? signedBigEndian(v) : typeof v === 'bigint' ? v : BigInt(v as number))
+    return (v) => (v == null ? null : v instanceof Uint8Array ? fromBigEndian(v) : typeof v === 'bigint' ? v : BigInt(v as number))
   }
   return (v) => (v === undefined ? null : (v as IcebergValue))
 }

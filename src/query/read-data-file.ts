@@ -1,6 +1,7 @@
 /** Reads columns of an Iceberg Parquet data file by field id (hyparquet) into canonical Iceberg values. */
 import { parquetMetadata, parquetRead, parquetSchema, type Compressors, type SchemaElement } from 'hyparquet'
 import { isPrimitive } from '../iceberg/schema.ts'
+import { fromBigEndian } from '../iceberg/big-endian.ts'
 import { uuidFromBytes } from '../iceberg/single-value.ts'
 import type { IcebergValue, NestedField, PrimitiveType } from '../iceberg/types.ts'
 import { QueryError } from './errors.ts'
@@ -11,16 +12,10 @@ export interface DataFileColumns {
   columns: IcebergValue[][]
 }
 
-function signedBigEndian(bytes: Uint8Array): bigint {
-  let value = 0n
-  for (const b of bytes) value = (value << 8n) | BigInt(b)
-  return bytes.length && (bytes[0]! & 0x80) !== 0 ? value - (1n << BigInt(bytes.length * 8)) : value
-}
-
 /** The canonical value of one decoded Parquet value for an Iceberg primitive type. */
 function canonical(type: PrimitiveType, value: unknown): IcebergValue {
   if (value === null || value === undefined) return null
-  if (type.startsWith('decimal')) return value instanceof Uint8Array ? signedBigEndian(value) : BigInt(value as number | bigint)
+  if (type.startsWith('decimal')) return value instanceof Uint8Array ? fromBigEndian(value) : BigInt(value as number | bigint)
   switch (type) {
     // a long column may hold files written while it was an int (type promotion)
     case 'long': case 'time': case 'timestamp': case 'timestamptz': return typeof value === 'bigint' ? value : BigInt(value as number)

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { ValidationError } from '../../src/errors.ts'
-import { hashValue, minimalBigEndian } from '../../src/iceberg/bucket.ts'
+import { minimalBigEndian } from '../../src/iceberg/big-endian.ts'
+import { hashValue } from '../../src/iceberg/bucket.ts'
 import { applyTransform, canTransform, parseTransform, partitionPath, partitionValues, transformResultType } from '../../src/iceberg/transforms.ts'
 import type { PartitionSpec, Schema } from '../../src/iceberg/types.ts'
 
