@@ -1,7 +1,7 @@
 /** The v2 manifest and manifest-list Avro schemas as data, with the spec's field ids, and partition values in Avro form. */
 import type { AvroArray, AvroField, AvroFixed, AvroRecord, AvroSchema, AvroValue } from '../avro/schema.ts'
 import { ValidationError } from '../errors.ts'
-import { fixedBigEndian, fromBigEndian } from './big-endian.ts'
+import { decimalRequiredBytes, fixedBigEndian, fromBigEndian } from './big-endian.ts'
 import { parsePrimitive } from './schema.ts'
 import { uuidFromBytes, uuidToBytes } from './single-value.ts'
 import type { IcebergValue, PrimitiveType } from './types.ts'
@@ -43,14 +43,6 @@ function intKeyedMap(keyId: number, valueId: number, value: AvroSchema): AvroArr
       fields: [required('key', keyId, 'int'), required('value', valueId, value)],
     },
   }
-}
-
-/** Smallest byte count whose signed range holds every unscaled value of `precision` digits (Java TypeUtil.decimalRequiredBytes). */
-export function decimalRequiredBytes(precision: number): number {
-  const limit = 10n ** BigInt(precision)
-  let bytes = 1
-  while (1n << BigInt(8 * bytes - 1) <= limit) bytes++
-  return bytes
 }
 
 /**

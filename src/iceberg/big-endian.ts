@@ -35,3 +35,14 @@ export function fromBigEndian(bytes: Uint8Array): bigint {
   for (const b of bytes) value = (value << 8n) | BigInt(b)
   return BigInt.asIntN(8 * bytes.length, value)
 }
+
+/**
+ * Smallest byte count whose signed range holds every unscaled value of `precision` digits (Java
+ * TypeUtil.decimalRequiredBytes): the size of fixed-backed decimals in Avro and Parquet.
+ */
+export function decimalRequiredBytes(precision: number): number {
+  const largest = 10n ** BigInt(precision) - 1n
+  let bytes = 1
+  while (!fits(largest, bytes)) bytes++
+  return bytes
+}

@@ -1,7 +1,7 @@
 /** Cheap estimate of a row's plain-encoded Parquet size, for rolling files and sizing row groups by bytes. */
+import { decimalRequiredBytes } from '../iceberg/big-endian.ts'
 import { describePrimitive } from '../iceberg/single-value.ts'
 import type { IcebergType, IcebergValue, PrimitiveType, Row, Schema } from '../iceberg/types.ts'
-import { decimalRequiredBytes } from './schema.ts'
 
 type Estimator = (value: IcebergValue | undefined) => number
 

@@ -1,19 +1,9 @@
 /** Iceberg schema → Parquet schema elements with field ids (spec "Parquet" type mapping, 3-level lists and maps). */
 import type { SchemaElement } from 'hyparquet'
 import { ValidationError } from '../errors.ts'
+import { decimalRequiredBytes } from '../iceberg/big-endian.ts'
 import { describePrimitive } from '../iceberg/single-value.ts'
 import type { IcebergType, NestedField, PrimitiveType, Schema } from '../iceberg/types.ts'
-
-/**
- * Smallest byte count whose two's-complement range holds every unscaled value of `precision`
- * digits (the spec's "minimum number of bytes that can store P" for fixed-backed decimals).
- */
-export function decimalRequiredBytes(precision: number): number {
-  const largest = 10n ** BigInt(precision) - 1n
-  let bytes = 1
-  while ((1n << BigInt(8 * bytes - 1)) - 1n < largest) bytes++
-  return bytes
-}
 
 /** The Parquet element (without name, repetition, id) for a primitive Iceberg type. */
 function primitiveElement(type: PrimitiveType): Omit<SchemaElement, 'name'> {

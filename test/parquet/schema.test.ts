@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { ValidationError } from '../../src/errors.ts'
 import type { Row, Schema } from '../../src/iceberg/types.ts'
 import { estimateRowBytes, parquetSchemaFor } from '../../src/parquet/data-file.ts'
-import { decimalRequiredBytes, leafColumns } from '../../src/parquet/schema.ts'
+import { decimalRequiredBytes } from '../../src/iceberg/big-endian.ts'
+import { leafColumns } from '../../src/parquet/schema.ts'
 import { allTypesSchema } from './all-types.ts'
 
 describe('parquetSchemaFor', () => {
