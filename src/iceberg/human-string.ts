@@ -1,5 +1,6 @@
 /** Human-readable partition values as Java's Transform.toHumanString prints them (used in partition paths). */
 import { civilFromDays, formatTime, formatTimestamp } from './datetime.ts'
+import { parsePrimitive } from './schema.ts'
 import type { IcebergValue, PrimitiveType, Transform } from './types.ts'
 
 /** Java's `%04d`: zero-padded to four characters, the sign counting toward the width. */
@@ -87,10 +88,12 @@ function typedString(type: PrimitiveType, value: IcebergValue): string {
       return floatingToString(value as number, type === 'float')
     case 'binary':
       return base64(value as Uint8Array)
-    default:
-      if (type.startsWith('fixed')) return base64(value as Uint8Array)
-      if (type.startsWith('decimal')) return decimalToString(value as bigint, Number(/,\s*(\d+)/.exec(type)?.[1] ?? 0))
+    default: {
+      const shape = parsePrimitive(type)
+      if (shape.kind === 'fixed') return base64(value as Uint8Array)
+      if (shape.kind === 'decimal') return decimalToString(value as bigint, shape.scale)
       return String(value)
+    }
   }
 }
 

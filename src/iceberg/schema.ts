@@ -41,7 +41,7 @@ export function parsePrimitive(type: string): PrimitiveDescriptor {
     if (length < 1 || length > 0x7fffffff) throw new ValidationError(`invalid type ${type}: fixed length must be positive`, { type })
     return { kind: 'fixed', length }
   }
-  throw new ValidationError(`unknown primitive type ${JSON.stringify(type)} (v2 types: ${[...SIMPLE_PRIMITIVES].join(', ')}, decimal(P,S), fixed[L])`, { type })
+  throw new ValidationError(`not a primitive Iceberg type: ${JSON.stringify(type)} (v2 types: ${[...SIMPLE_PRIMITIVES].join(', ')}, decimal(P,S), fixed[L])`, { type })
 }
 
 /** The canonical spelling of a primitive type (`decimal(9,2)`, no spaces). Throws ValidationError. */

@@ -1,40 +1,8 @@
 /** Iceberg binary single-value serialization (spec Appendix D), value ordering, and metric bound truncation. */
 import { ValidationError } from '../errors.ts'
 import { fromBigEndian, minimalBigEndian } from './big-endian.ts'
+import { parsePrimitive } from './schema.ts'
 import type { IcebergValue, PrimitiveType } from './types.ts'
-
-/** A primitive type with its parameters parsed out of the type string. */
-export type PrimitiveShape =
-  | { kind: 'decimal'; precision: number; scale: number }
-  | { kind: 'fixed'; length: number }
-  | { kind: Exclude<PrimitiveType, `decimal(${string}` | `fixed[${string}`> }
-
-const SIMPLE = new Set<string>([
-  'boolean', 'int', 'long', 'float', 'double', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid', 'binary',
-])
-// Java writes `decimal(10, 2)` (with a space), so whitespace is allowed around the parameters.
-const DECIMAL = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/
-const FIXED = /^fixed\[\s*(\d+)\s*\]$/
-
-/**
- * Parses a primitive type string (`decimal(P,S)`, `fixed[L]`, or a simple name).
- * @throws ValidationError (code VALIDATION) for a string that is not a primitive Iceberg type.
- */
-export function describePrimitive(type: PrimitiveType): PrimitiveShape {
-  if (SIMPLE.has(type)) return { kind: type } as PrimitiveShape
-  const decimal = DECIMAL.exec(type)
-  if (decimal) {
-    const precision = Number(decimal[1])
-    const scale = Number(decimal[2])
-    if (precision < 1 || precision > 38 || scale > precision) {
-      throw new ValidationError(`invalid decimal type ${type}: precision must be 1..38 and scale <= precision`, { type })
-    }
-    return { kind: 'decimal', precision, scale }
-  }
-  const fixed = FIXED.exec(type)
-  if (fixed && Number(fixed[1]) > 0) return { kind: 'fixed', length: Number(fixed[1]) }
-  throw new ValidationError(`not a primitive Iceberg type: ${JSON.stringify(type)}`, { type })
-}
 
 const utf8 = new TextEncoder()
 const utf8Strict = new TextDecoder('utf-8', { fatal: true })
@@ -80,7 +48,7 @@ function fixedBytes(byteLength: number, write: (view: DataView) => void): Uint8A
  * @throws ValidationError (code VALIDATION) when the value is null or not of the type's form or range.
  */
 export function encodeSingleValue(type: PrimitiveType, value: IcebergValue): Uint8Array {
-  const shape = describePrimitive(type)
+  const shape = parsePrimitive(type)
   switch (shape.kind) {
     case 'boolean':
       if (typeof value !== 'boolean') throw wrong(type, value, 'boolean')
@@ -136,7 +104,7 @@ function expectLength(type: PrimitiveType, bytes: Uint8Array, ...lengths: number
  * @throws ValidationError (code VALIDATION) on a byte length the type cannot have, or invalid UTF-8.
  */
 export function decodeSingleValue(type: PrimitiveType, bytes: Uint8Array): IcebergValue {
-  const shape = describePrimitive(type)
+  const shape = parsePrimitive(type)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   switch (shape.kind) {
     case 'boolean':
@@ -242,7 +210,7 @@ const comparators = new Map<string, Comparator>()
 export function comparatorFor(type: PrimitiveType): Comparator {
   let cmp = comparators.get(type)
   if (cmp) return cmp
-  const { kind } = describePrimitive(type)
+  const { kind } = parsePrimitive(type)
   switch (kind) {
     case 'boolean': cmp = (a, b) => Number(a) - Number(b); break
     case 'int': case 'date': case 'float': case 'double': cmp = (a, b) => compareNumbers(a as number, b as number); break

@@ -1,6 +1,6 @@
 /** Cheap estimate of a row's plain-encoded Parquet size, for rolling files and sizing row groups by bytes. */
 import { decimalRequiredBytes } from '../iceberg/big-endian.ts'
-import { describePrimitive } from '../iceberg/single-value.ts'
+import { parsePrimitive } from '../iceberg/schema.ts'
 import type { IcebergType, IcebergValue, PrimitiveType, Row, Schema } from '../iceberg/types.ts'
 
 type Estimator = (value: IcebergValue | undefined) => number
@@ -9,7 +9,7 @@ type Estimator = (value: IcebergValue | undefined) => number
 const LENGTH_PREFIX = 4
 
 function primitiveEstimator(type: PrimitiveType): Estimator {
-  const shape = describePrimitive(type)
+  const shape = parsePrimitive(type)
   switch (shape.kind) {
     case 'boolean': return () => 1
     case 'int': case 'date': case 'float': return () => 4

@@ -1,6 +1,6 @@
 /** Per-leaf value conversion (canonical → hyparquet-writer form) and Iceberg metric accumulation. */
-import { compareBytes, compareStrings, describePrimitive, encodeSingleValue, truncateLowerBound, truncateUpperBound, uuidToBytes } from '../iceberg/single-value.ts'
-import type { PrimitiveShape } from '../iceberg/single-value.ts'
+import { parsePrimitive, type PrimitiveDescriptor } from '../iceberg/schema.ts'
+import { compareBytes, compareStrings, encodeSingleValue, truncateLowerBound, truncateUpperBound, uuidToBytes } from '../iceberg/single-value.ts'
 import type { IcebergValue, PrimitiveType } from '../iceberg/types.ts'
 import type { LeafColumn } from './schema.ts'
 
@@ -11,7 +11,7 @@ export const INVALID: unique symbol = Symbol('invalid value')
 export type WriterValue = boolean | number | bigint | string | Uint8Array
 
 export interface LeafCodec {
-  kind: PrimitiveShape['kind']
+  kind: PrimitiveDescriptor['kind']
   /** What a valid value looks like, for error messages. */
   expected: string
   /** Canonical value (types.ts "Row values") → writer form, or INVALID. */
@@ -46,7 +46,7 @@ function uuidOrInvalid(value: IcebergValue): Uint8Array | typeof INVALID {
 
 /** The codec of a primitive type. */
 export function codecFor(type: PrimitiveType): LeafCodec {
-  const shape = describePrimitive(type)
+  const shape = parsePrimitive(type)
   switch (shape.kind) {
     case 'boolean':
       return { kind: shape.kind, expected: 'boolean', compare: (a, b) => Number(a) - Number(b),

@@ -2,12 +2,12 @@
 import type { SchemaElement } from 'hyparquet'
 import { ValidationError } from '../errors.ts'
 import { decimalRequiredBytes } from '../iceberg/big-endian.ts'
-import { describePrimitive } from '../iceberg/single-value.ts'
+import { parsePrimitive } from '../iceberg/schema.ts'
 import type { IcebergType, NestedField, PrimitiveType, Schema } from '../iceberg/types.ts'
 
 /** The Parquet element (without name, repetition, id) for a primitive Iceberg type. */
 function primitiveElement(type: PrimitiveType): Omit<SchemaElement, 'name'> {
-  const shape = describePrimitive(type)
+  const shape = parsePrimitive(type)
   switch (shape.kind) {
     case 'boolean': return { type: 'BOOLEAN' }
     case 'int': return { type: 'INT32' }

@@ -2,8 +2,7 @@
  * Result columns in one engine-neutral form: a kind per column and values in Iceberg's canonical in-memory forms, so
  * scans (Iceberg types) and SQL results (engine types) share one Arrow builder and one set of text renderings.
  */
-import { isPrimitive } from '../iceberg/schema.ts'
-import { describePrimitive } from '../iceberg/single-value.ts'
+import { isPrimitive, parsePrimitive } from '../iceberg/schema.ts'
 import type { IcebergType } from '../iceberg/types.ts'
 import { QueryError } from './errors.ts'
 
@@ -37,7 +36,7 @@ export function kindOfIceberg(type: IcebergType, column: string): ColumnKind {
       context: { column },
     })
   }
-  const shape = describePrimitive(type)
+  const shape = parsePrimitive(type)
   switch (shape.kind) {
     case 'boolean': return { kind: 'boolean' }
     case 'int': return { kind: 'int32' }

@@ -1,7 +1,7 @@
 /** Scan filters: conjunctions of `column op literal`, bound to a schema's field ids, and their SQL truth on row values. */
 import { formatDate, formatTime, formatTimestamp } from '../iceberg/datetime.ts'
 import { decimalToString } from '../iceberg/human-string.ts'
-import { isPrimitive } from '../iceberg/schema.ts'
+import { isPrimitive, parsePrimitive } from '../iceberg/schema.ts'
 import { compareValues } from '../iceberg/single-value.ts'
 import type { IcebergValue, PrimitiveType, Schema } from '../iceberg/types.ts'
 import { Invalid } from '../records/invalid.ts'
@@ -117,13 +117,14 @@ export function holds(type: PrimitiveType, op: PredicateOp, values: readonly Ice
 /** A one-line text form for plans and logs: `sensor_id = 'sensor-3'`, `reading IN (1, 2)`, `x IS NULL`. */
 export function describePredicate(predicate: BoundPredicate): string {
   const { type } = predicate
+  const shape = parsePrimitive(type)
   const show = (v: IcebergValue): string => {
     if (typeof v === 'string') return `'${v.replaceAll("'", "''")}'`
     if (v instanceof Uint8Array) return `<${v.length} bytes>`
     if (type === 'date') return `DATE '${formatDate(v as number)}'`
     if (type === 'time') return `TIME '${formatTime(v as bigint)}'`
     if (type === 'timestamp' || type === 'timestamptz') return `TIMESTAMP${type === 'timestamptz' ? 'TZ' : ''} '${formatTimestamp(v as bigint, type === 'timestamptz')}'`
-    if (type.startsWith('decimal') && typeof v === 'bigint') return decimalToString(v, Number(/,\s*(\d+)/.exec(type)?.[1] ?? 0))
+    if (shape.kind === 'decimal' && typeof v === 'bigint') return decimalToString(v, shape.scale)
     return String(v)
   }
   switch (predicate.op) {

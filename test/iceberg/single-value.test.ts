@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { ValidationError } from '../../src/errors.ts'
+import { parsePrimitive } from '../../src/iceberg/schema.ts'
 import {
-  compareValues, decodeSingleValue, describePrimitive, encodeSingleValue, truncateLowerBound, truncateUpperBound,
+  compareValues, decodeSingleValue, encodeSingleValue, truncateLowerBound, truncateUpperBound,
 } from '../../src/iceberg/single-value.ts'
 import type { IcebergValue, PrimitiveType } from '../../src/iceberg/types.ts'
 
@@ -61,7 +62,7 @@ describe('binary single-value serialization (Appendix D)', () => {
   })
 
   test('decimal type strings with a space, as Java writes them', () => {
-    expect(describePrimitive('decimal(10, 2)' as PrimitiveType)).toEqual({ kind: 'decimal', precision: 10, scale: 2 })
+    expect(parsePrimitive('decimal(10, 2)' as PrimitiveType)).toEqual({ kind: 'decimal', precision: 10, scale: 2 })
     expect(hex(encodeSingleValue('decimal(10, 2)' as PrimitiveType, -5n))).toBe('fb')
   })
 

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describePrimitive } from '../../src/iceberg/single-value.ts'
+import { parsePrimitive } from '../../src/iceberg/schema.ts'
 import type { IcebergType, IcebergValue, Row } from '../../src/iceberg/types.ts'
 import { writeDataFile } from '../../src/parquet/data-file.ts'
 import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
@@ -57,7 +57,7 @@ function pyTagged(type: IcebergType, value: IcebergValue | undefined): unknown {
       case 'map': return [...(value as Map<IcebergValue, IcebergValue>)].map(([k, v]) => [pyTagged(type.key, k), pyTagged(type.value, v)])
     }
   }
-  const shape = describePrimitive(type)
+  const shape = parsePrimitive(type)
   switch (shape.kind) {
     case 'boolean': case 'string': return value
     case 'float': return pyFloat(Math.fround(value as number))
