@@ -12,7 +12,18 @@ import type { Config } from './schema.ts'
 
 export type RestCatalogConfig = Extract<Config['catalog'], { type: 'rest' }>
 
-export function restCatalogFor(config: RestCatalogConfig): Catalog {
+/**
+ * Where the remote clients built here report trouble, for /metrics and /health: an attempt that failed and
+ * is tried again, and a call that failed for good. Reasons carry status or error message, never credentials.
+ */
+export interface RemoteCallObserver {
+  retried(target: 's3' | 'catalog', reason: string): void
+  failed(target: 's3' | 'catalog', reason: string): void
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+export function restCatalogFor(config: RestCatalogConfig, observer?: RemoteCallObserver): Catalog {
   const auth = config.auth
   const restAuth: RestAuth =
     auth.type === 'sigv4'
@@ -23,11 +34,26 @@ export function restCatalogFor(config: RestCatalogConfig): Catalog {
           credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: auth.secretAccessKey, ...(auth.sessionToken ? { sessionToken: auth.sessionToken } : {}) },
         }
       : auth
-  return createRestCatalog({ uri: config.uri, warehouse: config.warehouse, auth: restAuth, headers: config.headers })
+  return createRestCatalog({
+    uri: config.uri,
+    warehouse: config.warehouse,
+    auth: restAuth,
+    headers: config.headers,
+    requestTimeoutMs: config.requestTimeoutMs,
+    ...(observer
+      ? {
+          onUnavailable: (event) => {
+            const reason = `${event.method} ${event.path}: ${event.reason}`
+            if (event.retrying) observer.retried('catalog', reason)
+            else observer.failed('catalog', reason)
+          },
+        }
+      : {}),
+  })
 }
 
 /** For `createFileIO`'s second argument: an S3 store for an `s3://bucket/...` location, or undefined. */
-export function s3StoresFor(config: Config, env: Env): ((location: string) => ObjectStore | undefined) | undefined {
+export function s3StoresFor(config: Config, env: Env, observer?: RemoteCallObserver): ((location: string) => ObjectStore | undefined) | undefined {
   const storage = config.storage
   if (storage.type !== 's3') return undefined
   const sessionToken = storage.sessionToken ?? env.AWS_SESSION_TOKEN
@@ -39,6 +65,11 @@ export function s3StoresFor(config: Config, env: Env): ((location: string) => Ob
   return (location) => {
     const bucket = /^s3:\/\/([^/]+)/.exec(location)?.[1]
     if (!bucket) return undefined
-    return createS3Store({ bucket, region: storage.region, endpoint: storage.endpoint, pathStyle: storage.pathStyle, credentials })
+    const hooks = observer && {
+      onRetry: (error: unknown) => observer.retried('s3', reasonOf(error)),
+      onGiveUp: (error: unknown) => observer.failed('s3', reasonOf(error)),
+    }
+    const options = { bucket, region: storage.region, endpoint: storage.endpoint, pathStyle: storage.pathStyle, credentials }
+    return createS3Store({ ...options, requestTimeoutMs: storage.requestTimeoutMs, maxAttempts: storage.maxAttempts }, hooks)
   }
 }

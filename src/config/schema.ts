@@ -42,6 +42,8 @@ const CatalogSchema = v.variant('type', [
     warehouse: v.optional(v.string()),
     auth: v.optional(RestAuthSchema, { type: 'none' }),
     headers: v.optional(v.record(v.string(), v.string()), {}),
+    /** Per attempt; a commit without an answer by then has an unknown outcome (reload and look). */
+    requestTimeoutMs: v.optional(positiveInt, 30_000),
   }),
 ])
 
@@ -55,6 +57,10 @@ const StorageSchema = v.variant('type', [
     accessKeyId: v.optional(v.string()),
     secretAccessKey: v.optional(v.string()),
     sessionToken: v.optional(v.string()),
+    /** Per attempt, response body included. */
+    requestTimeoutMs: v.optional(positiveInt, 30_000),
+    /** Tries per request, the first included, on 5xx, throttling, timeouts and lost connections. */
+    maxAttempts: v.optional(positiveInt, 5),
   }),
 ])
 

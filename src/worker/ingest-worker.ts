@@ -13,6 +13,8 @@ import { MaintenanceScheduler } from '../maintenance/scheduler.ts'
 import type { KafkaSource } from '../sources/kafka/kafka-source.ts'
 import { kafkaSourcesFor } from './kafka-sources.ts'
 import { createWorkerMetrics } from './metrics.ts'
+import { countKafkaCalls } from './kafka-calls.ts'
+import { createRemoteCalls } from './remote-calls.ts'
 import { ParquetEncoderThread } from './parquet-encoder.ts'
 import { openResources } from './resources.ts'
 import { tryLockFile } from './dir-lock.bun.ts'
@@ -35,7 +37,10 @@ export interface StartOptions {
  * Throws DirLockedError (DIR_LOCKED), WalBoundElsewhereError (WAL_BOUND_ELSEWHERE), catalog and Kafka errors.
  */
 export async function startWorker(config: Config, env: Env, log: (line: string) => void, options: StartOptions = {}): Promise<RunningWorker> {
-  const resources = await openResources(config, env, log, { tryLock: tryLockFile, pid: process.pid, discard: options.discardWal ?? false })
+  // Retried and failed S3, catalog and Kafka calls, for /metrics and /health.
+  const calls = createRemoteCalls()
+  const stopCountingKafka = countKafkaCalls(calls)
+  const resources = await openResources(config, env, log, { tryLock: tryLockFile, pid: process.pid, discard: options.discardWal ?? false }, calls)
   const tables = pipelineTables(config)
   // Built once the pipeline serves the tables; /metrics reads whatever is there by then.
   let kafkaSources: KafkaSource[] = []
@@ -58,8 +63,8 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
 
   let server: ReturnType<typeof Bun.serve> | undefined
   if (config.http.enabled) {
-    const metrics = createWorkerMetrics(pipeline, resources.log, () => kafkaSources)
-    const app = createIngestApp(pipelineAppDeps(config, pipeline, metrics, log))
+    const metrics = createWorkerMetrics(pipeline, resources.log, () => kafkaSources, Date.now, calls)
+    const app = createIngestApp(pipelineAppDeps(config, pipeline, metrics, log, () => calls.healthReasons()))
     server = Bun.serve({ hostname: config.http.host, port: config.http.port, fetch: app.fetch, maxRequestBodySize: config.http.maxBodyBytes + 1024 })
     log(`http listening on http://${server.hostname}:${server.port}`)
   }
@@ -78,6 +83,7 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
     await pipeline.stop()
     encoder.close()
     await resources.close()
+    stopCountingKafka()
     throw error
   }
 
@@ -113,6 +119,7 @@ export async function startWorker(config: Config, env: Env, log: (line: string) 
         await pipeline.stop(signal)
         encoder.close()
         await resources.close()
+        stopCountingKafka()
         log('stopped')
       })()
       return stopping

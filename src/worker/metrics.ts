@@ -1,9 +1,10 @@
-/** The worker's /metrics: pipeline, batcher, WAL and Kafka figures rendered as Prometheus text at scrape time. */
+/** The worker's /metrics: pipeline, batcher, WAL, Kafka and remote-call figures rendered as Prometheus text at scrape time. */
 import type { Pipeline } from '../pipeline/pipeline.ts'
 import type { RecordLog } from '../pipeline/record-log.ts'
 import { createMetricsRegistry, type Counter, type Labels } from '../sources/http/metrics.ts'
 import type { KafkaSource } from '../sources/kafka/kafka-source.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
+import { REMOTE_TARGETS, type RemoteCalls } from './remote-calls.ts'
 
 /** Counters fed from cumulative figures: each scrape adds what changed since the last one. */
 function cumulative(counter: Counter) {
@@ -16,7 +17,8 @@ function cumulative(counter: Counter) {
   }
 }
 
-export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: () => KafkaSource[], now: () => number = Date.now): () => string {
+/** `calls`: retried and failed calls to S3, the catalog and Kafka (remote-calls.ts), when the host counts them. */
+export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: () => KafkaSource[], now: () => number = Date.now, calls?: RemoteCalls): () => string {
   const registry = createMetricsRegistry()
   const accepted = cumulative(registry.counter({ name: 'ingest_records_accepted_total', help: 'Records accepted (logged or buffered)', labelNames: ['source'] }))
   const rejected = cumulative(registry.counter({ name: 'ingest_records_rejected_total', help: 'Records sent to dead letters', labelNames: ['source'] }))
@@ -34,6 +36,20 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
     registry.counter({ name: 'ingest_dead_letter_topic_fallbacks_total', help: 'Bad Kafka messages the dead-letter topic refused, written to the dead-letter table instead', labelNames: ['topic'] }),
   )
   const lag = registry.gauge({ name: 'ingest_kafka_lag', help: 'Messages behind the partition high watermark', labelNames: ['topic', 'partition'] })
+  const retriedCounter = registry.counter({
+    name: 'ingest_remote_calls_retried_total',
+    help: 'Calls to S3, the catalog or Kafka whose attempt failed and was tried again',
+    labelNames: ['target'],
+  })
+  const failedCounter = registry.counter({
+    name: 'ingest_remote_calls_failed_total',
+    help: 'Calls to S3, the catalog or Kafka that failed for good (out of attempts or not retryable)',
+    labelNames: ['target'],
+  })
+  // Every target from the first scrape on, at 0: a dashboard tells "none yet" from "not counted".
+  if (calls) for (const target of REMOTE_TARGETS) [retriedCounter, failedCounter].forEach((counter) => counter.inc({ target }, 0))
+  const remoteRetried = cumulative(retriedCounter)
+  const remoteFailed = cumulative(failedCounter)
 
   return () => {
     accepted({ source: 'http' }, pipeline.counters.httpAccepted)
@@ -63,6 +79,13 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
       for (const [tp, behind] of source.lag()) {
         const split = tp.lastIndexOf(':')
         lag.set({ topic: tp.slice(0, split), partition: tp.slice(split + 1) }, Number(behind))
+      }
+    }
+    if (calls) {
+      for (const target of REMOTE_TARGETS) {
+        const counts = calls.counts(target)
+        remoteRetried({ target }, counts.retried)
+        remoteFailed({ target }, counts.failed)
       }
     }
     return registry.render()

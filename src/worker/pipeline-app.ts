@@ -23,8 +23,17 @@ export function pipelineTables(config: Config): PipelineTableConfig[] {
   })
 }
 
-/** The HTTP app's ports over the pipeline: tables, durable accept, dead letters, health, metrics, a log line per refusal. */
-export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () => string, log: (line: string) => void): IngestAppDeps {
+/**
+ * The HTTP app's ports over the pipeline: tables, durable accept, dead letters, health, metrics, a log line per refusal.
+ * `remoteTrouble` adds /health reasons for services failing now (remote-calls.ts).
+ */
+export function pipelineAppDeps(
+  config: Config,
+  pipeline: Pipeline,
+  metrics: () => string,
+  log: (line: string) => void,
+  remoteTrouble: () => string[] = () => [],
+): IngestAppDeps {
   const httpTables = new Set(config.tables.filter((t) => t.http !== false).map((t) => t.name))
   return {
     auth: { tokens: config.http.tokens },
@@ -68,6 +77,7 @@ export function pipelineAppDeps(config: Config, pipeline: Pipeline, metrics: () 
           }
         }
       }
+      reasons.push(...remoteTrouble())
       return reasons.length ? { ready: false, state: 'degraded', reasons } : { ready: true, reasons: [] }
     },
     metrics,

@@ -8,7 +8,7 @@ import type { Catalog } from '../catalog/catalog.ts'
 import { createSqliteCatalog } from '../catalog/embedded/sqlite-catalog.ts'
 import type { Config } from '../config/schema.ts'
 import type { Env } from '../config/config.ts'
-import { restCatalogFor, s3StoresFor } from '../config/remote.ts'
+import { restCatalogFor, s3StoresFor, type RemoteCallObserver } from '../config/remote.ts'
 import { createFileIO, type FileIO } from '../storage/file-io.ts'
 import { createFsStore } from '../storage/fs.ts'
 import { embeddedLocations } from './catalog-binding.ts'
@@ -21,12 +21,12 @@ export interface WorkerResources {
   close(): Promise<void>
 }
 
-export function createFileIOFor(config: Config, env: Env, localRoots: string[]): FileIO {
+export function createFileIOFor(config: Config, env: Env, localRoots: string[], observer?: RemoteCallObserver): FileIO {
   const stores = localRoots.map((dir) => {
     mkdirSync(dir, { recursive: true })
     return createFsStore(dir)
   })
-  return createFileIO(stores, s3StoresFor(config, env))
+  return createFileIO(stores, s3StoresFor(config, env, observer))
 }
 
 export interface CatalogAccess {
@@ -38,30 +38,36 @@ export interface CatalogAccess {
 /**
  * The catalog and FileIO for `config`, without the WAL — what the worker writes through, and what
  * commands (tables, query, maintain) open beside a running worker. Embedded: SQLite file +
- * warehouse under dataDir; REST: the URI with its auth.
+ * warehouse under dataDir; REST: the URI with its auth. `observer` hears of retried and failed S3 and catalog calls.
  */
-export function openCatalog(config: Config, env: Env): CatalogAccess {
+export function openCatalog(config: Config, env: Env, observer?: RemoteCallObserver): CatalogAccess {
   if (config.catalog.type === 'rest') {
     const rest = config.catalog
     return {
-      catalog: restCatalogFor(rest),
-      io: createFileIOFor(config, env, []),
+      catalog: restCatalogFor(rest, observer),
+      io: createFileIOFor(config, env, [], observer),
       close() {},
     }
   }
   mkdirSync(resolve(config.dataDir), { recursive: true })
   const { sqlitePath, warehouse } = embeddedLocations({ ...config, catalog: config.catalog })
-  const io = createFileIOFor(config, env, warehouse.startsWith('file://') ? [new URL(warehouse).pathname] : [])
+  const io = createFileIOFor(config, env, warehouse.startsWith('file://') ? [new URL(warehouse).pathname] : [], observer)
   const catalog = createSqliteCatalog({ path: sqlitePath, catalogName: config.catalog.name, warehouse, io })
   return { catalog, io, close: () => catalog.close() }
 }
 
 /** The WAL first: its lock keeps a second worker on the same data dir from opening anything else. */
-export async function openResources(config: Config, env: Env, log: (line: string) => void, walOptions: WalLogOptions): Promise<WorkerResources> {
+export async function openResources(
+  config: Config,
+  env: Env,
+  log: (line: string) => void,
+  walOptions: WalLogOptions,
+  observer?: RemoteCallObserver,
+): Promise<WorkerResources> {
   const recordLog = await openWalLog(config, resolve(config.dataDir), log, walOptions)
   let access: CatalogAccess
   try {
-    access = openCatalog(config, env)
+    access = openCatalog(config, env, observer)
   } catch (error) {
     await recordLog.close()
     throw error
