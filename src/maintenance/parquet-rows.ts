@@ -1,19 +1,11 @@
 /**
- * Reads an Iceberg data file (Parquet) back into the toolkit's canonical column values
- * (iceberg/types.ts `IcebergValue`), resolving columns by Iceberg field id so files written with
- * an older schema (renamed or missing columns) read correctly; plus an order-independent digest of
- * rows, so a rewrite can prove it kept every row unchanged.
+ * Data files as maintenance reads them: every column of the table's current schema, keyed by field name (the shared
+ * reader, parquet/read.ts, resolves them by field id); plus an order-independent digest of rows, so a rewrite can
+ * prove it kept every row unchanged.
  */
-import type { SchemaElement } from 'hyparquet'
-// The package's default export condition is its Node entry; src/index.js is runtime-neutral.
-import { parquetMetadata, parquetReadObjects } from 'hyparquet/src/index.js'
-import { fromBigEndian } from '../iceberg/big-endian.ts'
-import { uuidFromBytes } from '../iceberg/single-value.ts'
-import type { IcebergType, IcebergValue, Row, Schema } from '../iceberg/types.ts'
+import type { IcebergValue, Schema } from '../iceberg/types.ts'
+import { readParquetColumns, type Decompressors } from '../parquet/read.ts'
 import { MaintenanceError } from './errors.ts'
-
-/** Block decompressors for codecs hyparquet lacks (it has snappy); hosts pass zstd, e.g. Bun.zstdDecompressSync. */
-export type Decompressors = Partial<Record<'ZSTD' | 'GZIP' | 'BROTLI' | 'LZ4' | 'LZ4_RAW', (input: Uint8Array, outputLength: number) => Uint8Array>>
 
 export interface DataFileColumns {
   /** One array per top-level field of the schema, keyed by field name. */
@@ -21,126 +13,19 @@ export interface DataFileColumns {
   rowCount: number
 }
 
-interface Node {
-  element: SchemaElement
-  children: Node[]
-}
-
-type Convert = (value: unknown) => IcebergValue
-
-function tree(elements: SchemaElement[]): Node {
-  let index = 0
-  const build = (): Node => {
-    const element = elements[index++]!
-    const children: Node[] = []
-    for (let i = 0; i < (element.num_children ?? 0); i++) children.push(build())
-    return { element, children }
-  }
-  return build()
-}
-
-/** The child holding Iceberg field `id`; by name only when the file carries no field ids at all. */
-function child(node: Node | undefined, id: number, name: string): Node | undefined {
-  if (!node) return undefined
-  const byId = node.children.find((c) => c.element.field_id === id)
-  if (byId) return byId
-  return node.children.every((c) => c.element.field_id === undefined) ? node.children.find((c) => c.element.name === name) : undefined
-}
-
-const decoder = new TextDecoder()
-const encoder = new TextEncoder()
-
-function primitive(type: string): Convert {
-  if (type === 'long' || type === 'time' || type === 'timestamp' || type === 'timestamptz') {
-    return (v) => (v == null ? null : typeof v === 'bigint' ? v : BigInt(v as number))
-  }
-  if (type === 'int' || type === 'date') return (v) => (v == null ? null : Number(v))
-  if (type === 'string') return (v) => (v == null ? null : v instanceof Uint8Array ? decoder.decode(v) : String(v))
-  if (type === 'uuid') return (v) => (v == null ? null : v instanceof Uint8Array ? uuidFromBytes(v) : String(v).toLowerCase())
-  if (type === 'binary' || type.startsWith('fixed')) return (v) => (v == null ? null : v instanceof Uint8Array ? v : encoder.encode(String(v)))
-  if (type.startsWith('decimal')) {
-    return (v) => (v == null ? null : v instanceof Uint8Array ? fromBigEndian(v) : typeof v === 'bigint' ? v : BigInt(v as number))
-  }
-  return (v) => (v === undefined ? null : (v as IcebergValue))
-}
-
-function converter(type: IcebergType, node: Node | undefined): Convert {
-  if (!node) return () => null
-  if (typeof type === 'string') return primitive(type)
-  if (type.type === 'struct') {
-    const fields = type.fields.map((f) => {
-      const c = child(node, f.id, f.name)
-      return { name: f.name, key: c?.element.name, convert: converter(f.type, c) }
-    })
-    return (v) => {
-      if (v == null) return null
-      const row: Row = {}
-      const record = v as Record<string, unknown>
-      for (const f of fields) row[f.name] = f.key === undefined ? null : f.convert(record[f.key])
-      return row
-    }
-  }
-  const repeated = node.children[0]
-  if (type.type === 'list') {
-    // 3-level lists (`list { element }`); the legacy 2-level form repeats the element itself.
-    const threeLevel = repeated && repeated.children.length === 1 && repeated.element.name !== 'array' && repeated.element.name !== `${node.element.name}_tuple`
-    const element = converter(type.element, threeLevel ? repeated.children[0] : repeated)
-    return (v) => (v == null ? null : (v as unknown[]).map(element))
-  }
-  const keyNode = child(repeated, type['key-id'], 'key') ?? repeated?.children[0]
-  const valueNode = child(repeated, type['value-id'], 'value') ?? repeated?.children[1]
-  const key = converter(type.key, keyNode)
-  const value = converter(type.value, valueNode)
-  const entriesName = repeated?.element.name ?? 'key_value'
-  const keyName = keyNode?.element.name ?? 'key'
-  const valueName = valueNode?.element.name ?? 'value'
-  return (v) => {
-    if (v == null) return null
-    const entries = ((v as Record<string, unknown>)[entriesName] ?? []) as Record<string, unknown>[]
-    return new Map(entries.map((kv) => [key(kv[keyName]), value(kv[valueName])]))
-  }
-}
-
 /**
- * Decodes every row of `bytes` into columns of `schema` (the table's current schema): a column
- * the file lacks reads as null. Timestamps are kept as microseconds (milli/nanosecond files are
- * converted), decimals as unscaled bigint, maps as Map.
+ * Decodes every row of `bytes` into columns of `schema` (the table's current schema): a column the file lacks reads
+ * as null. Timestamps are kept as microseconds, decimals as unscaled bigint, maps as Map. A file without field ids
+ * is read by column name, so a rewrite keeps its values rather than replacing them with nulls.
  * @throws MaintenanceError `UNREADABLE_DATA_FILE` when hyparquet cannot decode the file
  *   (e.g. a codec without a decompressor).
  */
 export async function readDataFileColumns(bytes: Uint8Array, schema: Schema, location: string, decompressors: Decompressors = {}): Promise<DataFileColumns> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
   try {
-    const metadata = parquetMetadata(file)
-    // hyparquet turns DECIMAL into lossy floats and maps into objects keyed by strings: read the
-    // physical values and the repeated key/value groups instead, and convert them here.
-    for (const element of metadata.schema) {
-      if (element.converted_type === 'DECIMAL' || element.converted_type === 'MAP' || element.converted_type === 'MAP_KEY_VALUE') {
-        element.converted_type = undefined
-        element.logical_type = undefined
-      } else if (element.logical_type?.type === 'MAP') element.logical_type = undefined
-    }
-    const root = tree(metadata.schema)
-    const convert = converter(schema, root)
-    const rows = await parquetReadObjects({
-      file,
-      metadata,
-      utf8: false,
-      compressors: decompressors,
-      parsers: {
-        timestampFromMicroseconds: (v: bigint) => v,
-        timestampFromMilliseconds: (v: bigint) => BigInt(v) * 1000n,
-        timestampFromNanoseconds: (v: bigint) => BigInt(v) / 1000n,
-        dateFromDays: (v: number) => v,
-      },
-    })
+    const read = await readParquetColumns(bytes, schema.fields, { decompressors, namesWithoutIds: true })
     const columns: Record<string, IcebergValue[]> = {}
-    for (const field of schema.fields) columns[field.name] = new Array<IcebergValue>(rows.length)
-    rows.forEach((raw, i) => {
-      const row = convert(raw) as Row
-      for (const field of schema.fields) columns[field.name]![i] = row[field.name] ?? null
-    })
-    return { columns, rowCount: Number(metadata.num_rows) }
+    schema.fields.forEach((field, i) => (columns[field.name] = read.columns[i]!))
+    return { columns, rowCount: read.rowCount }
   } catch (cause) {
     throw new MaintenanceError('UNREADABLE_DATA_FILE', `cannot read data file ${location}: ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause,

@@ -6,11 +6,12 @@
 import { partitionPath } from '../iceberg/transforms.ts'
 import type { DataFile, IcebergValue, PartitionSpec, Schema, TableMetadata } from '../iceberg/types.ts'
 import { writeDataFile, type ParquetCompression, type ParquetCompressors, type WrittenDataFile } from '../parquet/data-file.ts'
+import type { Decompressors } from '../parquet/read.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { dataLocation } from '../table/write-data-files.ts'
 import { MaintenanceError } from './errors.ts'
 import { mapConcurrent } from './manifest-reader.ts'
-import { digestColumns, emptyDigest, readDataFileColumns, sameDigest, type DataFileColumns, type Decompressors } from './parquet-rows.ts'
+import { digestColumns, emptyDigest, readDataFileColumns, sameDigest, type DataFileColumns } from './parquet-rows.ts'
 
 export interface RewriteBinOptions {
   io: FileIO

@@ -3,9 +3,9 @@
  * reads the selected Parquet files, applies the filter to rows and yields Arrow record batches (one per file).
  */
 import type { RecordBatch } from 'apache-arrow'
-import type { Compressors } from 'hyparquet'
 import type { LoadedTable } from '../catalog/catalog.ts'
 import type { NestedField, TableMetadata } from '../iceberg/types.ts'
+import { readParquetColumns, type Decompressors } from '../parquet/read.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import type { Table } from '../table/table.ts'
 import { recordBatch } from './arrow.ts'
@@ -13,7 +13,6 @@ import { kindOfIceberg, type ResultColumn } from './columns.ts'
 import { QueryError } from './errors.ts'
 import { planScan, type ScanPlan } from './plan.ts'
 import { holds, type Predicate } from './predicate.ts'
-import { readDataFile } from './read-data-file.ts'
 
 export interface ScanTableOptions {
   io: FileIO
@@ -25,7 +24,7 @@ export interface ScanTableOptions {
   snapshot?: bigint
   asOf?: Date | number
   /** Decompressors for codecs hyparquet lacks (zstd, gzip); pass `hostDecompressors` (decompress.bun.ts) on a Bun host. */
-  compressors?: Compressors
+  compressors?: Decompressors
   /** Called once, with the plan, before the first file is read. */
   onPlan?: (plan: ScanPlan) => void
 }
@@ -81,5 +80,14 @@ export async function* scanTable(table: Table | LoadedTable, options: ScanTableO
     }
     const out = selected.map((_, c) => (keep ? keep.map((r) => columns[c]![r]) : columns[c]!))
     yield recordBatch(result, out)
+  }
+}
+
+/** @throws QueryError `DATA_FILE_INVALID` naming the file and hyparquet's reason (e.g. zstd without `compressors.ZSTD`). */
+async function readDataFile(bytes: Uint8Array, path: string, fields: readonly NestedField[], decompressors?: Decompressors) {
+  try {
+    return await readParquetColumns(bytes, fields, decompressors ? { decompressors } : {})
+  } catch (cause) {
+    throw new QueryError('DATA_FILE_INVALID', `cannot read data file ${path}: ${(cause as Error).message}`, { cause, context: { path } })
   }
 }
