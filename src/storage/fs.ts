@@ -2,8 +2,7 @@
 import { mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path'
 import { NotFoundError, StorageError } from '../errors.ts'
-import { checkKey, checkPrefix, checkRange, compareKeys } from './memory.ts'
-import type { ObjectInfo, ObjectStore } from './object-store.ts'
+import { checkKey, checkPrefix, checkRange, compareKeys, type ObjectInfo, type ObjectStore } from './object-store.ts'
 
 /** Temp files of puts in progress (or of a crash mid-put); never listed. */
 const TEMP_NAME = /^\..+\.[0-9a-f]{16}\.tmp$/

@@ -1,56 +1,9 @@
-/** In-memory object store for unit tests; also the reference for the key, range and ordering rules every store follows. */
-import { NotFoundError, StorageError } from '../errors.ts'
-import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.ts'
+/** In-memory object store for unit tests: the port's key, range and ordering rules (object-store.ts) and nothing else. */
+import { NotFoundError } from '../errors.ts'
+import { checkKey, checkPrefix, checkRange, compareKeys, type ObjectInfo, type ObjectStore } from './object-store.ts'
 
-/**
- * Keys are `/`-separated segments, none empty, `.` or `..`, without NUL. Every store enforces the
- * same rule so a key that works in tests works on disk and in S3 (where URL normalization would
- * silently rewrite `..` segments).
- * @throws StorageError code INVALID_KEY
- */
-export function checkKey(key: string): void {
-  const bad = key === '' || key.includes('\0') || key.split('/').some((s) => s === '' || s === '.' || s === '..')
-  if (bad) throw new StorageError(`invalid object key ${JSON.stringify(key)}: want non-empty '/'-separated segments, none empty, '.' or '..', no NUL`, { code: 'INVALID_KEY', context: { key } })
-}
-
-/** List prefixes are key beginnings: no leading `/`, no NUL, no `.`/`..` segment before the last `/`. */
-export function checkPrefix(prefix: string): void {
-  const complete = prefix.split('/').slice(0, -1)
-  const bad = prefix.startsWith('/') || prefix.includes('\0') || complete.some((s) => s === '' || s === '.' || s === '..')
-  if (bad) throw new StorageError(`invalid list prefix ${JSON.stringify(prefix)}`, { code: 'INVALID_KEY', context: { prefix } })
-}
-
-/** The INVALID_RANGE error; `size` undefined when the store could not learn it. */
-export function rangeError(range: ByteRange, size: number | undefined, location: string): StorageError {
-  return new StorageError(`range offset ${range.offset} length ${range.length} is outside ${location} (${size ?? 'unknown'} bytes)`, {
-    code: 'INVALID_RANGE',
-    context: { location, offset: range.offset, length: range.length, size },
-  })
-}
-
-/**
- * @throws StorageError code INVALID_RANGE unless offset and length are non-negative integers and
- * (when `size` is given) the range lies inside an object of `size` bytes. S3 would silently
- * shorten an overlong range; a reader asking past the end has a wrong size, so every store says so.
- */
-export function checkRange(range: ByteRange, size: number | undefined, location: string): void {
-  const { offset, length } = range
-  const valid = Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0
-  if (!valid || (size !== undefined && offset + length > size)) throw rangeError(range, size, location)
-}
-
-/** Code-point order, which is the UTF-8 byte order S3 lists in (UTF-16 `<` differs above U+FFFF). */
-export function compareKeys(a: string, b: string): number {
-  const x = a[Symbol.iterator]()
-  const y = b[Symbol.iterator]()
-  for (;;) {
-    const p = x.next()
-    const q = y.next()
-    if (p.done || q.done) return p.done && q.done ? 0 : p.done ? -1 : 1
-    const d = p.value.codePointAt(0)! - q.value.codePointAt(0)!
-    if (d !== 0) return d
-  }
-}
+// s3/store.ts still imports the rules from here; its owner moves that import to object-store.ts.
+export { checkKey, checkPrefix, checkRange, compareKeys, rangeError } from './object-store.ts'
 
 interface StoredObject {
   bytes: Uint8Array
