@@ -209,6 +209,19 @@ describe('layering', () => {
     }
     expect(violations).toEqual([])
   })
+
+  test('src/iceberg/ (the spec as data) imports only itself, src/avro/ and src/errors.ts (type imports included)', async () => {
+    const violations: string[] = []
+    for (const file of await sourceFiles('src/iceberg/**/*.ts')) {
+      const code = await Bun.file(join(ROOT, file)).text()
+      for (const match of code.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+        const target = relative(ROOT, resolve(ROOT, dirname(file), match[1]!))
+        const allowed = target.startsWith('src/iceberg/') || target.startsWith('src/avro/') || target === 'src/errors.ts'
+        if (match[1]!.startsWith('.') && !allowed) violations.push(`${file} imports ${target}`)
+      }
+    }
+    expect(violations).toEqual([])
+  })
 })
 
 test('runtime dependencies are on the allow-list', async () => {

@@ -4,8 +4,12 @@
  * by one contract suite against both.
  */
 import type { TableRequirement } from '../iceberg/requirements.ts'
-import type { PartitionSpec, Schema, SortOrder, TableIdentifier, TableMetadata } from '../iceberg/types.ts'
+import type { CreateTableRequest } from '../iceberg/table-metadata.ts'
+import type { TableIdentifier, TableMetadata } from '../iceberg/types.ts'
 import type { TableUpdate } from '../iceberg/updates.ts'
+
+// Part of the port's signature, so the port's users keep importing it from here.
+export type { CreateTableRequest }
 
 export type Namespace = string[]
 
@@ -15,15 +19,6 @@ export interface LoadedTable {
   metadata: TableMetadata
   /** Table-level config from the catalog (e.g. vended `s3.*` credentials). */
   config: Record<string, string>
-}
-
-export interface CreateTableRequest {
-  name: string
-  schema: Schema
-  'partition-spec'?: PartitionSpec
-  'write-order'?: SortOrder
-  location?: string
-  properties?: Record<string, string>
 }
 
 export interface CommitTableRequest {

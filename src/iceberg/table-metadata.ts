@@ -1,5 +1,4 @@
 /** Table metadata: creation with fresh ids, lookups, and the metadata log (spec: "Table Metadata"). */
-import type { CreateTableRequest } from '../catalog/catalog.ts'
 import { ValidationError } from '../errors.ts'
 import { assignFreshIds, indexById, indexByName, isPrimitive, maxFieldId, validateSchema } from './schema.ts'
 import { canTransform } from './transforms.ts'
@@ -12,6 +11,16 @@ export { checkRequirement, checkRequirements } from './check-requirement.ts'
 export const PARTITION_FIELD_ID_START = 1000
 export const METADATA_PREVIOUS_VERSIONS_MAX = 'write.metadata.previous-versions-max'
 const METADATA_PREVIOUS_VERSIONS_MAX_DEFAULT = 100
+
+/** The REST spec's CreateTableRequest (the fields the toolkit sends): what newTableMetadata builds a table from. */
+export interface CreateTableRequest {
+  name: string
+  schema: Schema
+  'partition-spec'?: PartitionSpec
+  'write-order'?: SortOrder
+  location?: string
+  properties?: Record<string, string>
+}
 
 /** Maps a source id of the request's schema to the fresh schema's id by column name, as Java does. */
 function freshSourceId(requestSchema: Schema, freshByName: ReturnType<typeof indexByName>, sourceId: number, what: string): number {

@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'bun:test'
-import type { CreateTableRequest } from '../../src/catalog/catalog.ts'
 import { ValidationError } from '../../src/errors.ts'
 import { parseJson, stringifyJson } from '../../src/iceberg/serde/json.ts'
 import { tableMetadataFromJson, tableMetadataToJson } from '../../src/iceberg/serde/table-metadata.ts'
@@ -13,6 +12,7 @@ import {
   newTableMetadata,
   snapshotById,
   withMetadataLog,
+  type CreateTableRequest,
 } from '../../src/iceberg/table-metadata.ts'
 import type { Snapshot, TableMetadata } from '../../src/iceberg/types.ts'
 
