@@ -52,6 +52,9 @@ export interface PipelineOptions {
   keyLog?: RecordLog
   /** How long and how many keys are remembered (default 24 h, 100,000). */
   idempotency?: { windowMs: number; maxKeys: number }
+  /** The clock and timer of the backpressure wait (default Date.now, setTimeout), so a test need not spend its 2 s. */
+  now?: () => number
+  sleep?: (ms: number) => Promise<void>
 }
 
 export { DEFAULT_IDEMPOTENCY }
@@ -186,12 +189,14 @@ export class Pipeline {
    */
   async #waitForRoom(): Promise<void> {
     const cap = this.#options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES
-    const deadline = Date.now() + PRESSURE_WAIT_MS
+    const now = this.#options.now ?? Date.now
+    const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+    const deadline = now() + PRESSURE_WAIT_MS
     let pending = this.pendingBytes()
     while (pending > cap) {
       this.#relieve()
-      if (Date.now() >= deadline) throw new BackpressureError(pending, cap)
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      if (now() >= deadline) throw new BackpressureError(pending, cap)
+      await sleep(20)
       pending = this.pendingBytes()
     }
   }

@@ -12,7 +12,7 @@ import { CatalogError } from '../../src/errors.ts'
 import { decodeManifest } from '../../src/iceberg/manifest.ts'
 import { decodeManifestList } from '../../src/iceberg/manifest-list.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
-import { Pipeline } from '../../src/pipeline/pipeline.ts'
+import { Pipeline, type PipelineOptions } from '../../src/pipeline/pipeline.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { DEFAULT_CONFIG, parseConfig } from '../../src/config/config.ts'
@@ -26,7 +26,7 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 const schema = parseSchemaDsl('id long not null, name string')
 const triggers = { intervalMs: 3_600_000, maxRows: 1_000_000, maxBytes: 1 << 30 }
 
-async function open(dir: string, maxPendingBytes?: number, commitsFail?: () => boolean) {
+async function open(dir: string, maxPendingBytes?: number, commitsFail?: () => boolean, clock?: Pick<PipelineOptions, 'now' | 'sleep'>) {
   const io = createFileIO([createFsStore(join(dir, 'wh'))])
   const catalog = createSqliteCatalog({ path: join(dir, 'catalog.db'), warehouse: `file://${join(dir, 'wh')}`, io })
   // Commits that fail (the catalog down) keep batches queued, so memory cannot be freed.
@@ -35,7 +35,7 @@ async function open(dir: string, maxPendingBytes?: number, commitsFail?: () => b
     : catalog
   // The worker's own adapter over the WAL, with its persisted id.
   const wal = await openWalLog(parseConfig(DEFAULT_CONFIG), dir, () => {}, { tryLock: tryLockFile, pid: process.pid })
-  const pipeline = await Pipeline.start({ catalog: pipelineCatalog, io, log: wal, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }], ...(maxPendingBytes ? { maxPendingBytes } : {}) })
+  const pipeline = await Pipeline.start({ catalog: pipelineCatalog, io, log: wal, tables: [{ identifier: { namespace: ['ns'], name: 't' }, schema, triggers }], ...(maxPendingBytes ? { maxPendingBytes } : {}), ...clock })
   return { io, catalog, wal, pipeline, table: pipeline.table(['ns'], 't')! }
 }
 
@@ -228,12 +228,18 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
     dirs.push(dir)
     let failing = true
-    const run = await open(dir, 10_000, () => failing)
+    // The pipeline's clock: each wait advances it and yields one turn of the event loop, so the 2 s pass at once.
+    let clockMs = 0
+    const clock = { now: () => clockMs, sleep: async (ms: number) => {
+      clockMs += ms
+      await new Promise((resolve) => setTimeout(resolve, 0))
+    } }
+    const run = await open(dir, 10_000, () => failing, clock)
     await post(run.pipeline, run.table, 0, 100)
-    const started = Date.now()
+    const started = clock.now()
     const refused = await post(run.pipeline, run.table, 100, 10).catch((error: unknown) => error)
     expect((refused as { code?: string }).code).toBe('BACKPRESSURE')
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900)
+    expect(clock.now() - started).toBeGreaterThanOrEqual(1_900)
     failing = false
     await run.pipeline.stop()
     await run.wal.close()
