@@ -147,7 +147,7 @@ await runCommand(async () => {
   if (v.delete && dryRun) throw new UsageError(`${name}: --delete and --dry-run contradict each other; orphans is a dry run unless --delete`)
 
   const { config } = loadConfig(name, v.config, process.env)
-  const { catalog, io, close } = openCatalog(config, process.env)
+  const { catalog, io, close } = openCatalog(config)
   const context: MaintenanceContext = { catalog: namingMissingTables(name, catalog), io, log: (line) => console.error(line) }
   let lines: string[]
   let result: unknown

@@ -70,7 +70,7 @@ await runCommand(async () => {
   if (format === 'arrow' && !v.explain && v.output === undefined && process.stdout.isTTY) throw new UsageError('query: Arrow IPC is binary; add --output result.arrows (or pipe stdout)')
   const asOf = v['as-of'] === undefined ? undefined : asOfMs(v['as-of'])
   const { config } = loadConfig('query', v.config, process.env)
-  const { catalog, io, close } = openCatalog(config, process.env)
+  const { catalog, io, close } = openCatalog(config)
   const progress = progressLine({ quiet: v.quiet })
   // DuckDB (a native addon) loads only once the arguments are known to be good.
   const { runQuery } = await import('../src/query/sql/run-query.bun.ts')

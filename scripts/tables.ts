@@ -100,7 +100,7 @@ await runCommand(async () => {
     }
   }
   const { config } = loadConfig(name, v.config, process.env)
-  const access = openCatalog(config, process.env)
+  const access = openCatalog(config)
   const { io, close } = access
   const catalog = namingMissingTables(name, access.catalog)
   try {

@@ -38,7 +38,7 @@ function edgeConfig(env: Env): Config {
 function buildApp(bindings: Bindings) {
   const env = envOf(bindings)
   const config = edgeConfig(env)
-  const { catalog, io } = openRemoteResources(config, env, 'the edge entry')
+  const { catalog, io } = openRemoteResources(config, 'the edge entry')
   const deps = createDirectAppendDeps({
     catalog,
     io,

@@ -52,7 +52,7 @@ let config: Config
 let remote
 try {
   config = loadWorkerConfig(args.values.config, env).config
-  remote = openRemoteResources(config, env, 'the Deno worker')
+  remote = openRemoteResources(config, 'the Deno worker')
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message)
   throw error

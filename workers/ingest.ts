@@ -72,7 +72,7 @@ if (process.env.BUN_JSC_forceRAMSize === undefined) {
 }
 log(source === 'embedded default' ? `no config given: embedded default (catalog and warehouse under ${config.dataDir})` : `config ${source}`)
 // Handlers go in before start-up, so a signal during WAL replay or the Kafka join still stops cleanly.
-const starting = startWorker(config, process.env, log, { discardWal: args.values['discard-wal'] ?? false })
+const starting = startWorker(config, log, { discardWal: args.values['discard-wal'] ?? false })
 let running: RunningWorker | undefined
 const onSignal = createShutdown({
   stop: (signal) => starting.then((worker) => worker.stop(signal)),

@@ -6,7 +6,8 @@
 import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
-import { ConfigSchema, type Config, type TableConfig } from './schema.ts'
+import { tableIdentifier } from '../iceberg/table-identifier.ts'
+import { ConfigSchema, type Config, type ResolvedTable, type TableConfig } from './schema.ts'
 import { unknownKeys } from './unknown-keys.ts'
 
 export type Env = Record<string, string | undefined>
@@ -157,22 +158,27 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
     }))
     throw new ConfigError([...refused, ...[...unknown, ...issues].map(located)])
   }
-  const config = result.output
   const problems: Problem[] = [...unknown]
-  config.tables.forEach((table, index) => {
-    let schema
-    try {
-      schema = parseSchemaDsl(table.schema)
-    } catch (error) {
-      problems.push({ path: `tables.${index}.schema`, message: (error as Error).message })
-    }
-    if (schema && table.partitionBy) {
-      try {
-        parsePartitionDsl(table.partitionBy, schema)
-      } catch (error) {
-        problems.push({ path: `tables.${index}.partitionBy`, message: (error as Error).message })
+  // Each table's DSL strings parsed here, once: later steps take `resolved`, never the strings.
+  const config: Config = {
+    ...result.output,
+    tables: result.output.tables.map((table, index) => {
+      const parsed = <T>(key: string, parse: () => T): T | undefined => {
+        try {
+          return parse()
+        } catch (error) {
+          problems.push({ path: `tables.${index}.${key}`, message: (error as Error).message })
+          return undefined
+        }
       }
-    }
+      const schema = parsed('schema', () => parseSchemaDsl(table.schema))
+      const partitionSpec = schema && table.partitionBy ? parsed('partitionBy', () => parsePartitionDsl(table.partitionBy!, schema)) : undefined
+      // With a problem recorded the config is refused below, so the placeholder schema is never used.
+      const resolved: ResolvedTable = { identifier: tableIdentifier(table.name), schema: schema ?? { type: 'struct', 'schema-id': 0, fields: [] }, ...(partitionSpec ? { partitionSpec } : {}) }
+      return { ...table, resolved }
+    }),
+  }
+  config.tables.forEach((table, index) => {
     if (table.kafka && !config.kafka) problems.push({ path: `tables.${index}.kafka`, message: 'needs the top-level kafka.brokers (or KAFKA_BOOTSTRAP)' })
   })
   const names = config.tables.map((t) => t.name)
@@ -200,6 +206,14 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
     problems.push({ path: 'catalog.warehouse', message: 'with S3 storage the embedded catalog needs an s3:// warehouse' })
   }
   if (refused.length || problems.length) throw new ConfigError([...refused, ...problems.map(located)])
+  // The SDKs' fallbacks, resolved here so nothing later reads the environment for them.
+  if (config.storage.type === 's3') {
+    const storage = config.storage
+    const accessKeyId = storage.accessKeyId ?? env.AWS_ACCESS_KEY_ID
+    const secretAccessKey = storage.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY
+    const sessionToken = storage.sessionToken ?? env.AWS_SESSION_TOKEN
+    config.storage = { ...storage, ...(accessKeyId ? { accessKeyId } : {}), ...(secretAccessKey ? { secretAccessKey } : {}), ...(sessionToken ? { sessionToken } : {}) }
+  }
   return config
 }
 

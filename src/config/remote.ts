@@ -53,14 +53,14 @@ export function restCatalogFor(config: RestCatalogConfig, observer?: RemoteCallO
 }
 
 /** For `createFileIO`'s second argument: an S3 store for an `s3://bucket/...` location, or undefined. */
-export function s3StoresFor(config: Config, env: Env, observer?: RemoteCallObserver): ((location: string) => ObjectStore | undefined) | undefined {
+export function s3StoresFor(config: Config, observer?: RemoteCallObserver): ((location: string) => ObjectStore | undefined) | undefined {
   const storage = config.storage
   if (storage.type !== 's3') return undefined
-  const sessionToken = storage.sessionToken ?? env.AWS_SESSION_TOKEN
+  // AWS_* fallbacks were applied by parseConfig.
   const credentials = {
-    accessKeyId: storage.accessKeyId ?? env.AWS_ACCESS_KEY_ID ?? '',
-    secretAccessKey: storage.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY ?? '',
-    ...(sessionToken ? { sessionToken } : {}),
+    accessKeyId: storage.accessKeyId ?? '',
+    secretAccessKey: storage.secretAccessKey ?? '',
+    ...(storage.sessionToken ? { sessionToken: storage.sessionToken } : {}),
   }
   return (location) => {
     const bucket = /^s3:\/\/([^/]+)/.exec(location)?.[1]

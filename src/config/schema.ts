@@ -3,6 +3,7 @@
  * defaults. Parsed once at start-up (config.ts); docs/configuration.md describes every key.
  */
 import * as v from 'valibot'
+import type { PartitionSpec, Schema, TableIdentifier } from '../iceberg/types.ts'
 import { MaintenanceConfigSchema } from '../maintenance/config.ts'
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1))
@@ -154,5 +155,17 @@ export const ConfigSchema = v.object({
   tables: v.pipe(v.array(TableSchema), v.minLength(1, 'declare at least one table')),
 })
 
-export type Config = v.InferOutput<typeof ConfigSchema>
-export type TableConfig = Config['tables'][number]
+/** The file as valibot checked it (defaults filled in). */
+export type ConfigShape = v.InferOutput<typeof ConfigSchema>
+
+/** What parseConfig resolves once for each table, so no later step parses the DSL strings again. */
+export interface ResolvedTable {
+  identifier: TableIdentifier
+  schema: Schema
+  partitionSpec?: PartitionSpec
+}
+
+export type TableConfig = ConfigShape['tables'][number] & { resolved: ResolvedTable }
+
+/** The validated config (config.ts parseConfig): the shape, each table resolved, credential fallbacks applied. */
+export type Config = Omit<ConfigShape, 'tables'> & { tables: TableConfig[] }

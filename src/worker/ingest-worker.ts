@@ -36,11 +36,11 @@ export interface StartOptions {
  * Opens the WAL (locking its directory), the catalog and tables, replays the WAL, starts HTTP and Kafka.
  * Throws DirLockedError (DIR_LOCKED), WalBoundElsewhereError (WAL_BOUND_ELSEWHERE), catalog and Kafka errors.
  */
-export async function startWorker(config: Config, env: Env, log: (line: string) => void, options: StartOptions = {}): Promise<RunningWorker> {
+export async function startWorker(config: Config, log: (line: string) => void, options: StartOptions = {}): Promise<RunningWorker> {
   // Retried and failed S3, catalog and Kafka calls, for /metrics and /health.
   const calls = createRemoteCalls()
   const stopCountingKafka = countKafkaCalls(calls)
-  const resources = await openResources(config, env, log, { tryLock: tryLockFile, pid: process.pid, discard: options.discardWal ?? false }, calls)
+  const resources = await openResources(config, log, { tryLock: tryLockFile, pid: process.pid, discard: options.discardWal ?? false }, calls)
   const tables = pipelineTables(config)
   // Built once the pipeline serves the tables; /metrics reads whatever is there by then.
   let kafkaSources: KafkaSource[] = []

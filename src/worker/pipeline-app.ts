@@ -3,19 +3,15 @@
  * the HTTP app's ports. Runtime-neutral; the hosts add their server, WAL and sources.
  */
 import type { Config } from '../config/schema.ts'
-import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
 import type { Pipeline, PipelineTableConfig } from '../pipeline/pipeline.ts'
 import type { IngestAppDeps } from '../sources/http/deps.ts'
-import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 
 export function pipelineTables(config: Config): PipelineTableConfig[] {
   return config.tables.map((table) => {
-    const schema = parseSchemaDsl(table.schema)
     const tokens = table.http === false ? undefined : table.http.tokens
     return {
-      identifier: tableIdentifier(table.name),
-      schema,
-      ...(table.partitionBy ? { partitionSpec: parsePartitionDsl(table.partitionBy, schema) } : {}),
+      ...table.resolved,
       properties: table.properties,
       triggers: table.roll,
       ...(tokens?.length ? { tokens } : {}),

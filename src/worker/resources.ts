@@ -21,12 +21,12 @@ export interface WorkerResources {
   close(): Promise<void>
 }
 
-export function createFileIOFor(config: Config, env: Env, localRoots: string[], observer?: RemoteCallObserver): FileIO {
+export function createFileIOFor(config: Config, localRoots: string[], observer?: RemoteCallObserver): FileIO {
   const stores = localRoots.map((dir) => {
     mkdirSync(dir, { recursive: true })
     return createFsStore(dir)
   })
-  return createFileIO(stores, s3StoresFor(config, env, observer))
+  return createFileIO(stores, s3StoresFor(config, observer))
 }
 
 export interface CatalogAccess {
@@ -40,18 +40,18 @@ export interface CatalogAccess {
  * commands (tables, query, maintain) open beside a running worker. Embedded: SQLite file +
  * warehouse under dataDir; REST: the URI with its auth. `observer` hears of retried and failed S3 and catalog calls.
  */
-export function openCatalog(config: Config, env: Env, observer?: RemoteCallObserver): CatalogAccess {
+export function openCatalog(config: Config, observer?: RemoteCallObserver): CatalogAccess {
   if (config.catalog.type === 'rest') {
     const rest = config.catalog
     return {
       catalog: restCatalogFor(rest, observer),
-      io: createFileIOFor(config, env, [], observer),
+      io: createFileIOFor(config, [], observer),
       close() {},
     }
   }
   mkdirSync(resolve(config.dataDir), { recursive: true })
   const { sqlitePath, warehouse } = embeddedLocations({ ...config, catalog: config.catalog })
-  const io = createFileIOFor(config, env, warehouse.startsWith('file://') ? [new URL(warehouse).pathname] : [], observer)
+  const io = createFileIOFor(config, warehouse.startsWith('file://') ? [new URL(warehouse).pathname] : [], observer)
   const catalog = createSqliteCatalog({ path: sqlitePath, catalogName: config.catalog.name, warehouse, io })
   return { catalog, io, close: () => catalog.close() }
 }
@@ -59,7 +59,6 @@ export function openCatalog(config: Config, env: Env, observer?: RemoteCallObser
 /** The WAL first: its lock keeps a second worker on the same data dir from opening anything else. */
 export async function openResources(
   config: Config,
-  env: Env,
   log: (line: string) => void,
   walOptions: WalLogOptions,
   observer?: RemoteCallObserver,
@@ -67,7 +66,7 @@ export async function openResources(
   const recordLog = await openWalLog(config, resolve(config.dataDir), log, walOptions)
   let access: CatalogAccess
   try {
-    access = openCatalog(config, env, observer)
+    access = openCatalog(config, observer)
   } catch (error) {
     await recordLog.close()
     throw error

@@ -63,3 +63,24 @@ describe('worker config', () => {
     ])
   })
 })
+
+describe('resolved once at the boundary', () => {
+  test('each table carries its identifier, parsed schema and partition spec; S3 credentials fall back to AWS_* here', () => {
+    const config = parseConfig(
+      {
+        catalog: { type: 'rest', uri: 'http://127.0.0.1:1' },
+        storage: { type: 's3', endpoint: 'http://127.0.0.1:2' },
+        tables: [{ name: 'a.b.t', schema: 'id long not null, ts timestamp', partitionBy: 'day(ts)' }],
+      },
+      { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' },
+    )
+    const resolved = config.tables[0]!.resolved
+    expect(resolved.identifier).toEqual({ namespace: ['a', 'b'], name: 't' })
+    expect(resolved.schema.fields.map((f) => [f.name, f.type])).toEqual([['id', 'long'], ['ts', 'timestamp']])
+    expect(resolved.partitionSpec!.fields.map((f) => f.transform)).toEqual(['day'])
+    expect(config.storage).toMatchObject({ accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'token' })
+    // What the file or S3_* set wins over AWS_*.
+    const own = parseConfig({ storage: { type: 's3', accessKeyId: 'mine', secretAccessKey: 'ours' }, catalog: { type: 'embedded', warehouse: 's3://b/w' }, tables: DEFAULT_CONFIG.tables }, { AWS_ACCESS_KEY_ID: 'AKID' })
+    expect(own.storage).toMatchObject({ accessKeyId: 'mine', secretAccessKey: 'ours' })
+  })
+})

@@ -33,7 +33,7 @@ test('HTTP: 100 requests, 10,000 records, valid ones land exactly once, invalid 
     tables: [{ name: table, schema: 'id long not null, kind string, value double, at timestamptz', partitionBy: 'kind', roll: { intervalMs: 1_000 } }],
   })
   dataDir = raw.dataDir as string
-  worker = await startWorker(parseConfig(raw, {}), {}, () => {})
+  worker = await startWorker(parseConfig(raw, {}), () => {})
   const url = `${worker.url}/v1/tables/${table}/records`
 
   const acknowledged = new Set<number>()

@@ -69,7 +69,6 @@ describe('Kafka → Iceberg', () => {
       workerConfig([
         { name: `seed_${suffix}.my_iceberg_table`, schema: 'id int, data string', roll: { intervalMs: rollMs }, http: false, kafka: { topics: [topic], groupId: `g-${suffix}` } },
       ]),
-      {},
       () => {},
     )
     workers.push(worker)
@@ -116,7 +115,6 @@ describe('Kafka → Iceberg', () => {
           kafka: { topics: [topic], groupId: `g-${suffix}` },
         },
       ]),
-      {},
       () => {},
     )
     workers.push(worker)
@@ -150,7 +148,7 @@ describe('Kafka lag in /metrics', () => {
       tables: [{ name: `lag_${suffix}.events`, schema: 'id int, data string', roll: { intervalMs: 500 }, http: false, kafka: { topics: [topic], groupId: `g-${suffix}` } }],
     })
     dirs.push(raw.dataDir as string)
-    workers.push(await startWorker(parseConfig(raw, {}), {}, () => {}))
+    workers.push(await startWorker(parseConfig(raw, {}), () => {}))
     expect((await waitForRows(`lag_${suffix}.events`, 3_000, 30_000)).count).toBe(3_000)
     const lagLines = async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').filter((line) => line.startsWith(`ingest_kafka_lag{topic="${topic}"`))
     expect((await lagLines()).sort()).toEqual([0, 1, 2].map((p) => `ingest_kafka_lag{topic="${topic}",partition="${p}"} 0`))
@@ -170,7 +168,6 @@ describe('Kafka → Iceberg with a dead-letter topic', () => {
     await produce(brokers, topic, values)
     const worker = await startWorker(
       workerConfig([{ name: table, schema: 'id int not null, data string', roll: { intervalMs: 500 }, http: false, kafka: { topics: [topic], groupId: `g-${suffix}`, deadLetterTopic: dlqTopic } }]),
-      {},
       () => {},
     )
     workers.push(worker)
@@ -215,7 +212,6 @@ describe('Kafka → Iceberg with a dead-letter topic', () => {
     await createTopic(brokers, topic, 1)
     const starting = startWorker(
       workerConfig([{ name: `dlq_${suffix}.events`, schema: 'id int', http: false, kafka: { topics: [topic], groupId: `g-${suffix}`, deadLetterTopic: `missing_${suffix}` } }]),
-      {},
       () => {},
     )
     await expect(starting).rejects.toThrow(`dead-letter topic missing_${suffix} is not available`)

@@ -233,7 +233,7 @@ describe('compaction racing a live worker', () => {
     })
     dataDir = raw.dataDir as string
     const lines: string[] = []
-    worker = await startWorker(parseConfig(raw, {}), {}, (line) => lines.push(line))
+    worker = await startWorker(parseConfig(raw, {}), (line) => lines.push(line))
     cleanups.push(async () => {
       for (const id of [raceId, { ...raceId, name: 'events_dead_letters' }]) await dropTable({ catalog }, id, { purge: true })
       await catalog.dropNamespace(raceId.namespace)

@@ -20,7 +20,7 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 
 async function start(dataDir: string, idempotency?: { windowMs: number; maxKeys: number }) {
   const config = parseConfig({ dataDir, tables: [{ name: 'ns.events', schema: 'id long not null', roll: { intervalMs: 3_600_000 } }] })
-  const access = openCatalog(config, {})
+  const access = openCatalog(config)
   const wal = await openWalLog(config, dataDir, () => {}, { tryLock: tryLockFile, pid: process.pid })
   const pipeline = await Pipeline.start({ catalog: access.catalog, io: access.io, log: wal, keyLog: wal.keys, tables: pipelineTables(config), ...(idempotency ? { idempotency } : {}) })
   const app = createIngestApp(pipelineAppDeps(config, pipeline, () => '', () => {}))
@@ -35,7 +35,7 @@ async function start(dataDir: string, idempotency?: { windowMs: number; maxKeys:
       }),
     /** Rows the table holds (committed), by the table's own snapshot summary. */
     async committedRows() {
-      const reader = openCatalog(config, {})
+      const reader = openCatalog(config)
       try {
         const table = await reader.catalog.loadTable({ namespace: ['ns'], name: 'events' })
         const current = table.metadata.snapshots.find((s) => s['snapshot-id'] === table.metadata['current-snapshot-id'])

@@ -56,7 +56,7 @@ describe('a table that does not exist', () => {
 
   test('produce --http to a worker without the table exits 3 naming the table and the worker', async () => {
     const config = parseConfig({ dataDir: join(dir, 'worker'), http: { port: 0 }, tables: [{ name: 'lab.present', schema: 'id long' }] })
-    worker = await startWorker(config, {}, () => {})
+    worker = await startWorker(config, () => {})
     const origin = new URL(worker.url!).origin
     const expected = `produce: table lab.missing does not exist in the ingest worker at ${origin}; the worker takes the tables its config lists (and only those)`
     for (const args of [['--table', 'lab.missing'], []]) {

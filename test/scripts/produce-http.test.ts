@@ -18,7 +18,7 @@ test('produce --http posts NDJSON batches; the worker accepts the valid readings
     http: { port: 0 },
     tables: [{ name: 'learning.sensor_readings', schema: 'sensor_id string, timestamp timestamp, reading double', partitionBy: 'sensor_id', roll: { intervalMs: 60_000 } }],
   })
-  const worker = await startWorker(config, {}, () => {})
+  const worker = await startWorker(config, () => {})
   let stopped = false
   try {
     const proc = Bun.spawn(['bun', 'run', join(ROOT, 'scripts', 'produce.ts'), '--http', worker.url!, '--count', '1200', '--bad-ratio', '0.1', '--batch', '250', '--seed', '3'], {
@@ -34,7 +34,7 @@ test('produce --http posts NDJSON batches; the worker accepts the valid readings
     expect(stdout).toContain(`the worker accepted ${valid} and rejected ${malformed}`)
     await worker.stop() // commits what the worker holds
     stopped = true
-    const { catalog, io, close } = openCatalog(config, {})
+    const { catalog, io, close } = openCatalog(config)
     try {
       const out = await runQuery('SELECT (SELECT count(*) FROM learning.sensor_readings), (SELECT count(*) FROM learning.sensor_readings_dead_letters)', { catalog, io })
       expect(out.result!.rows).toEqual([[BigInt(valid!), BigInt(malformed!)]])

@@ -34,7 +34,7 @@ test('create, list, describe, snapshots and drop through the configured (embedde
 
   // The worker would append; the table API writes the same way.
   const config = parseConfig({ dataDir: dir, tables: [{ name: 'lab.events', schema: 'id long' }] })
-  const { catalog, io, close } = openCatalog(config, {})
+  const { catalog, io, close } = openCatalog(config)
   const table = await loadTable({ catalog, io }, { namespace: ['lab'], name: 'events' })
   await table.append([{ id: 1n, at: 1_767_225_600_000_000n, tags: ['a'] }, { id: 2n, at: 1_767_312_000_000_000n, tags: null }])
   await table.append([{ id: 3n, at: null, tags: [] }])

@@ -5,7 +5,6 @@
  */
 import type { Catalog } from '../../src/catalog/catalog.ts'
 import type { TableConfig } from '../../src/config/schema.ts'
-import { parsePartitionDsl, parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import { currentSchema } from '../../src/iceberg/table-metadata.ts'
 import type { Row, TableIdentifier } from '../../src/iceberg/types.ts'
 import type { ParquetCompression } from '../../src/parquet/data-file.ts'
@@ -69,10 +68,11 @@ export function createDirectAppendDeps(options: DirectAppendOptions): DirectAppe
   }
 
   const mainTable = (identifier: TableIdentifier, config: TableConfig): Promise<OpenTable> =>
-    openTable(identifier, () => {
-      const schema = parseSchemaDsl(config.schema)
-      return { schema, properties: config.properties, ...(config.partitionBy ? { partitionSpec: parsePartitionDsl(config.partitionBy, schema) } : {}) }
-    })
+    openTable(identifier, () => ({
+      schema: config.resolved.schema,
+      properties: config.properties,
+      ...(config.resolved.partitionSpec ? { partitionSpec: config.resolved.partitionSpec } : {}),
+    }))
   /** The configured table an (already admitted) request addresses. */
   const admitted = (identifier: TableIdentifier): Promise<OpenTable> => mainTable(identifier, configs.get(dotted(identifier))!)
   const deadLetterTable = (identifier: TableIdentifier) => openTable(deadLetterTableIdentifier(identifier), deadLetterTableCreate)
