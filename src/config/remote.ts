@@ -7,7 +7,6 @@ import type { RestAuth } from '../catalog/rest/auth.ts'
 import { createRestCatalog } from '../catalog/rest/client.ts'
 import type { ObjectStore } from '../storage/object-store.ts'
 import { createS3Store } from '../storage/s3/index.ts'
-import type { Env } from './config.ts'
 import type { Config } from './schema.ts'
 
 export type RestCatalogConfig = Extract<Config['catalog'], { type: 'rest' }>

@@ -3,7 +3,6 @@
  * sources; on stop: intake off, everything buffered committed, resources closed.
  */
 import type { Config } from '../config/schema.ts'
-import type { Env } from '../config/config.ts'
 import { zstdCompress } from '../parquet/zstd.bun.ts'
 import { Pipeline } from '../pipeline/pipeline.ts'
 import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'

@@ -3,7 +3,6 @@
  * disk (workerd, Deno) write through. Throws ConfigError (code CONFIG) for a config they cannot serve.
  */
 import type { Catalog } from '../../src/catalog/catalog.ts'
-import type { Env } from '../../src/config/config.ts'
 import { restCatalogFor, s3StoresFor } from '../../src/config/remote.ts'
 import type { Config } from '../../src/config/schema.ts'
 import { ConfigError } from '../../src/errors.ts'
