@@ -19,8 +19,11 @@ export interface WorkerProcess {
   exited: Promise<number>
 }
 
-/** Writes `config` next to the data dir and starts the worker; resolves once /health answers 200. */
-export async function spawnWorker(config: Record<string, unknown>, logFile: string, timeoutMs = 30_000): Promise<WorkerProcess> {
+/**
+ * Writes `config` next to the data dir and starts the worker; resolves once /health answers 200 — or, with
+ * `acceptDegraded` (fault tests, where a dependency failing is the point), once it answers `degraded` too.
+ */
+export async function spawnWorker(config: Record<string, unknown>, logFile: string, timeoutMs = 30_000, acceptDegraded = false): Promise<WorkerProcess> {
   const http = config.http as { port: number }
   const configFile = join(config.dataDir as string, 'worker.json')
   writeFileSync(configFile, JSON.stringify(config))
@@ -34,7 +37,9 @@ export async function spawnWorker(config: Record<string, unknown>, logFile: stri
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode} during start-up; see ${logFile}.err`)
     try {
-      if ((await fetch(`${url}/health`)).status === 200) return { process: child, url, exited: child.exited }
+      const health = await fetch(`${url}/health`)
+      const status = ((await health.json()) as { status?: string }).status
+      if (health.status === 200 || (acceptDegraded && status === 'degraded')) return { process: child, url, exited: child.exited }
     } catch {
       // not listening yet
     }

@@ -183,6 +183,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (req.headers['idempotency-key'] !== undefined) keyHeaders++
 
     if (options.idempotency && request.method === 'GET' && request.path.startsWith('/v1/config')) {
+      // Plain JSON to rewrite: not the gzip the catalog would send otherwise.
+      delete req.headers['accept-encoding']
       const answer = await forward(req, body)
       const config = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>
       config['idempotency-key-lifetime'] = options.idempotency.lifetime
