@@ -36,7 +36,10 @@ export interface SchedulerOptions {
   /** Where compaction's decoding and encoding run (default: this thread). */
   compactor?: BinCompactor
   log?: (line: string) => void
+  /** The clock rounds are due by and the wait between them (default Date.now, setTimeout); tests step rounds with both. */
   now?: () => number
+  /** Resolves after `ms`, or at once when `signal` aborts (stop() aborts it). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
   /** Called after each task that committed (e.g. to let ingest reload the table). */
   onCommitted?: (table: TableIdentifier, task: MaintenanceTask) => void
 }
@@ -63,18 +66,29 @@ const TASKS: MaintenanceTask[] = ['compaction', 'manifests', 'expiry', 'orphans'
 const RACED = new Set(['FILES_GONE', 'MANIFESTS_GONE'])
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
+function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    // Cleared on stop, so a stopped scheduler holds no timer that keeps the process alive.
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+  })
+}
+
 export class MaintenanceScheduler {
   #options: SchedulerOptions
   #tables: TableState[]
   #now: () => number
+  #sleep: (ms: number, signal: AbortSignal) => Promise<void>
   #started = false
   #stopped = false
   #loop: Promise<void> | undefined
-  #wake: (() => void) | undefined
+  #stopping = new AbortController()
 
   constructor(options: SchedulerOptions) {
     this.#options = options
     this.#now = options.now ?? Date.now
+    this.#sleep = options.sleep ?? sleepFor
     const start = this.#now()
     this.#tables = options.tables
       .filter((t) => t.config.enabled)
@@ -102,7 +116,7 @@ export class MaintenanceScheduler {
   /** Stops after the task in progress (a commit is never cut in half). */
   async stop(): Promise<void> {
     this.#stopped = true
-    this.#wake?.()
+    this.#stopping.abort()
     await this.#loop
   }
 
@@ -120,14 +134,10 @@ export class MaintenanceScheduler {
         await this.#round(table)
         table.dueAtMs = this.#now() + table.config.intervalMs
       }
+      // A stop during the last round must not wait out the interval.
+      if (this.#stopped) return
       const next = Math.min(...this.#tables.map((t) => t.dueAtMs))
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(10, next - this.#now()))
-        this.#wake = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
+      await this.#sleep(Math.max(10, next - this.#now()), this.#stopping.signal)
     }
   }
 

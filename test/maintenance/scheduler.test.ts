@@ -17,6 +17,34 @@ describe('maintenance config', () => {
   })
 })
 
+/**
+ * The scheduler's clock: real time plus the waits it was let skip. `step()` waits until the scheduler is between
+ * rounds, then ends its wait at once, so each step starts exactly one round (which runs while the caller goes on).
+ */
+function steppedClock() {
+  let skipped = 0
+  let wake: (() => void) | undefined
+  let waiting!: () => void
+  let asleep = new Promise<void>((resolve) => (waiting = resolve))
+  return {
+    now: () => Date.now() + skipped,
+    sleep: (ms: number, signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => resolve(), { once: true })
+        wake = () => {
+          skipped += ms
+          resolve()
+        }
+        waiting()
+      }),
+    async step(): Promise<void> {
+      await asleep
+      asleep = new Promise<void>((resolve) => (waiting = resolve))
+      wake!()
+    },
+  }
+}
+
 describe('MaintenanceScheduler', () => {
   test('one round: small files compacted, manifests merged, old snapshots expired, unreferenced files deleted', async () => {
     const f = await fixture()
@@ -42,15 +70,18 @@ describe('MaintenanceScheduler', () => {
 
   test('running in the background while appends commit: every id exactly once', async () => {
     const f = await fixture()
+    const clock = steppedClock()
     const scheduler = new MaintenanceScheduler({
       catalog: f.catalog,
       io: f.io,
       tables: [{ identifier, config: maintenanceConfig({ intervalMs: 5, compaction: { minInputFiles: 2 }, manifests: { minCountToMerge: 2 }, expiry: { retainLast: 2, maxSnapshotAgeMs: 0 } }) }],
+      now: clock.now,
+      sleep: clock.sleep,
     })
     scheduler.start()
     for (let c = 0; c < 30; c++) {
+      await clock.step() // a round starts and runs while this append commits
       await f.table.append(rows(c * 5, 5))
-      await Bun.sleep(2)
     }
     await scheduler.stop()
     const stats = scheduler.stats.get('ns.t')!
@@ -59,6 +90,18 @@ describe('MaintenanceScheduler', () => {
     expect(stats.failures).toBe(0)
     expect((await tableRows(f)).map((r) => Number(r.id))).toEqual(Array.from({ length: 150 }, (_, i) => i))
   }, 30_000)
+
+  test('a stop during a round returns when its task ends, without waiting for the next round', async () => {
+    const f = await fixture()
+    await appendMany(f, 3, 3)
+    const clock = steppedClock()
+    const config = maintenanceConfig({ intervalMs: 60_000, compaction: { minInputFiles: 2 } })
+    const scheduler = new MaintenanceScheduler({ catalog: f.catalog, io: f.io, tables: [{ identifier, config }], now: clock.now, sleep: clock.sleep })
+    scheduler.start()
+    await clock.step()
+    await scheduler.stop()
+    expect(scheduler.stats.get('ns.t')!.rounds).toBe(1)
+  })
 
   test('a disabled table is never touched', async () => {
     const f = await fixture()
