@@ -5,7 +5,7 @@
  * `onCommitted` subscription. Sources never see batchers, counters or commit barriers.
  */
 import type { CommittedEvent } from '../batcher/table-batcher.ts'
-import type { Row } from '../iceberg/types.ts'
+import type { Row, StructType } from '../iceberg/types.ts'
 import type { RecordCoercer } from '../records/coerce.ts'
 
 export type { CommittedEvent }
@@ -19,11 +19,27 @@ export interface KafkaOrigin {
 /** Where a row came from: the table's markers advance past it when it commits. */
 export type Origin = { walSeq: bigint } | { kafka: KafkaOrigin }
 
+/**
+ * What a record gets from `admit`: its row in the table's current schema, the reason it cannot land
+ * (a dead letter), or a schema change it needs that is being committed: admit it again once
+ * `evolving` settles (it rejects only when the change could not be committed; the record then
+ * waits for a retry or becomes a dead letter, as the source decides).
+ */
+export type Admission = { ok: true; row: Row } | { ok: false; reason: string } | { ok: false; evolving: Promise<void> }
+
 export interface IntakeTable {
   /** `namespace.table` */
   readonly name: string
-  /** Record → row of the table's current schema, or the reason it does not fit. */
+  /** Record → row of the table's current schema, or the reason it does not fit (no schema evolution). */
   readonly coerce: RecordCoercer
+  /** Record → row, evolving the table's schema first where its `schemaEvolution` allows (schema-evolution.ts). */
+  admit(record: unknown): Admission
+  /**
+   * Evolves the table so it holds `fields` (a writer schema mapped to Iceberg types, matched to the
+   * table's columns by name; ids in `fields` are ignored), as far as `schemaEvolution` allows.
+   * Resolves once committed (or at once when nothing changes).
+   */
+  evolveTo(fields: StructType): Promise<void>
   /** Buffers rows that came from `origin`; they commit with the origin's marker. */
   accept(rows: Row[], origin: Origin): void
   /** A Kafka record that will not land in the table: its offset still counts as consumed, so the table's marker moves past it. */

@@ -153,6 +153,9 @@ export class Pipeline {
     return {
       name,
       coerce,
+      // Replaced by schema evolution (schema-evolution.ts); until then the fixed schema decides.
+      admit: (record) => coerce(record),
+      evolveTo: async () => {},
       accept: (rows, origin) => {
         batcher.add(rows, origin)
         if ('kafka' in origin) this.counters.kafkaAccepted += rows.length
