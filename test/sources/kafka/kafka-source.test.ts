@@ -64,6 +64,8 @@ function recordingTable(name: string, committed: Map<string, Map<number, bigint>
       const id = (input as { id?: unknown }).id
       return typeof id === 'number' ? { ok: true as const, row: { id: BigInt(id) } as Row } : { ok: false as const, reason: 'field "id": expected long' }
     },
+    admit: (input: unknown) => table.coerce(input),
+    evolveTo: async () => {},
     accept: (rows: Row[], origin: Origin) => rows.forEach((row) => table.accepted.push({ row, origin })),
     reject: (origin: KafkaOrigin) => void table.rejected.push(origin),
     deadLetter: (row: Row, origin: Origin) => void table.deadLetters.push({ row, origin }),
