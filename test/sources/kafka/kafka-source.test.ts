@@ -53,6 +53,10 @@ function fakeConsumer() {
 
 /** An intake table that records what it is handed; `committed` plays the table's markers. */
 function recordingTable(name: string, committed: Map<string, Map<number, bigint>> = new Map()) {
+  const coerce = (input: unknown) => {
+    const id = (input as { id?: unknown }).id
+    return typeof id === 'number' ? { ok: true as const, row: { id: BigInt(id) } as Row } : { ok: false as const, reason: 'field "id": expected long' }
+  }
   const table = {
     name,
     accepted: [] as { row: Row; origin: Origin }[],
@@ -60,11 +64,8 @@ function recordingTable(name: string, committed: Map<string, Map<number, bigint>
     deadLetters: [] as { row: Row; origin: Origin }[],
     barriers: [] as (() => Promise<void>)[],
     committed,
-    coerce: (input: unknown) => {
-      const id = (input as { id?: unknown }).id
-      return typeof id === 'number' ? { ok: true as const, row: { id: BigInt(id) } as Row } : { ok: false as const, reason: 'field "id": expected long' }
-    },
-    admit: (input: unknown) => table.coerce(input),
+    coerce,
+    admit: coerce,
     evolveTo: async () => {},
     accept: (rows: Row[], origin: Origin) => rows.forEach((row) => table.accepted.push({ row, origin })),
     reject: (origin: KafkaOrigin) => void table.rejected.push(origin),
