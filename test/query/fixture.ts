@@ -1,4 +1,5 @@
 /** Test fixture: an embedded catalog (SQLite) over a local warehouse in a temp dir, and sensor tables with known rows. */
+import { setSystemTime } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -52,4 +53,21 @@ export function sensorRows(count: number, sensors: number, offset = 0): Row[] {
     const i = offset + k
     return { sensor_id: `s${i % sensors}`, timestamp: BASE_MICROS + BigInt(i) * 1_000_000n, reading: ((i * 37) % 400) / 4 }
   })
+}
+
+/**
+ * Appends each batch as its own snapshot, each stamped one second after the one before by the test clock
+ * (setSystemTime) rather than by sleeping between them, so time travel between the snapshots is exact.
+ */
+export async function appendSecondsApart(table: Table, ...batches: Row[][]): Promise<void> {
+  let at = Date.now()
+  try {
+    for (const rows of batches) {
+      at += 1_000
+      setSystemTime(at)
+      await table.append(rows)
+    }
+  } finally {
+    setSystemTime()
+  }
 }

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { QueryError } from '../../src/query/errors.ts'
 import { planScan } from '../../src/query/plan.ts'
-import { BASE_MICROS, localWarehouse, sensorRows } from './fixture.ts'
+import { appendSecondsApart, BASE_MICROS, localWarehouse, sensorRows } from './fixture.ts'
 
 const wh = localWarehouse()
 afterAll(() => wh.cleanup())
@@ -66,9 +66,7 @@ describe('planScan', () => {
 
   test('time travel by snapshot id and as-of; errors name what exists', async () => {
     const table = await wh.table('plan.travel', 'sensor_id string, timestamp timestamp, reading double')
-    await table.append(sensorRows(10, 2))
-    await Bun.sleep(5)
-    await table.append(sensorRows(10, 2, 10))
+    await appendSecondsApart(table, sensorRows(10, 2), sensorRows(10, 2, 10))
     const metadata = table.current().metadata
     const [first, second] = table.snapshots()
     expect((await planScan({ io: wh.io, metadata, snapshotId: first!['snapshot-id'] })).totalRecords).toBe(10)

@@ -4,7 +4,7 @@ import { resultToArrowIpc } from '../../../src/query/arrow.ts'
 import { formatTable } from '../../../src/query/output.ts'
 import { runQuery } from '../../../src/query/sql/run-query.bun.ts'
 import { seededRandom } from '../../../scripts/cli/sensor-data.ts'
-import { localWarehouse, sensorRows } from '../fixture.ts'
+import { appendSecondsApart, localWarehouse, sensorRows } from '../fixture.ts'
 import { soundnessTable } from '../soundness-table.ts'
 
 const wh = localWarehouse()
@@ -97,9 +97,7 @@ describe('runQuery', () => {
     const table = await wh.table('tt.t', 'sensor_id string, timestamp timestamp, reading double')
     const empty = await run('SELECT count(*) AS n, max(reading) AS m FROM tt.t')
     expect(empty.result!.rows).toEqual([[0n, null]])
-    await table.append(sensorRows(10, 2))
-    await Bun.sleep(5)
-    await table.append(sensorRows(30, 2, 10))
+    await appendSecondsApart(table, sensorRows(10, 2), sensorRows(30, 2, 10))
     const [first, second] = table.snapshots()
     expect((await run('SELECT count(*) FROM tt.t')).result!.rows).toEqual([[40n]])
     expect((await run('SELECT count(*) FROM tt.t', { snapshotId: first!['snapshot-id'] })).result!.rows).toEqual([[10n]])
