@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { seededRandom } from '../../scripts/cli/sensor-data.ts'
 import { consumeAll, createTopic, endOffsets, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { freePort, spawnWorker, startPoster, type WorkerProcess } from './worker-process.ts'
@@ -26,6 +27,18 @@ interface IdReport {
   missing_acknowledged: number
   offsets: Record<string, number>
 }
+
+/**
+ * The kill moments come from one seed, printed at the start; `CRASH_SEED=<seed>` repeats a run's moments (each test
+ * draws its own sequence from it, so a test run alone with -t gets the same moments too).
+ */
+const SEED = (() => {
+  const given = process.env.CRASH_SEED
+  if (given === undefined || given === '') return crypto.getRandomValues(new Uint32Array(1))[0]!
+  if (!/^\d+$/.test(given) || Number(given) > 0xffffffff) throw new Error(`CRASH_SEED must be an integer 0..4294967295, got ${JSON.stringify(given)}`)
+  return Number(given)
+})()
+console.log(`crash-safety: kill moments from seed ${SEED} (CRASH_SEED=${SEED} repeats them)`)
 
 const brokers = [stackEnv().kafkaBootstrap]
 const dirs: string[] = []
@@ -82,10 +95,11 @@ describe('crash safety', () => {
     const dataDir = raw.dataDir as string
     let current: WorkerProcess | undefined
     const poster = startPoster(() => `http://127.0.0.1:${port}`, table, 10_000_000)
+    const random = seededRandom(SEED)
     for (let kill = 0; kill < 20; kill++) {
       current = await spawnWorker(raw, join(dataDir, `worker-${kill}.log`))
       running.push(current)
-      await Bun.sleep(300 + Math.random() * 2_500)
+      await Bun.sleep(300 + random() * 2_500)
       current.process.kill(9)
       await current.exited
     }
@@ -151,10 +165,11 @@ describe('crash safety', () => {
     const tables = raw.tables as { kafka: Record<string, unknown> }[]
     tables[0]!.kafka.deadLetterTopic = dlqTopic
     const dataDir = raw.dataDir as string
+    const random = seededRandom(SEED)
     for (let kill = 0; kill < 6; kill++) {
       const worker = await spawnWorker(raw, join(dataDir, `worker-${kill}.log`))
       running.push(worker)
-      await Bun.sleep(300 + Math.random() * 1_500)
+      await Bun.sleep(300 + random() * 1_500)
       worker.process.kill(9)
       await worker.exited
     }
