@@ -107,9 +107,13 @@ export function changesForRecord(struct: StructType, record: Record<string, unkn
       if (to !== undefined) changes.push({ kind: 'widen', path, from: type, to })
       return
     }
-    if (type.type === 'struct' && isObject(value)) visitStruct(type, value, path)
-    else if (type.type === 'list' && Array.isArray(value)) for (const item of value) if (item !== null && item !== undefined) visitValue(type.element, item, path)
-    else if (type.type === 'map' && isObject(value)) for (const item of Object.values(value)) if (item !== null && item !== undefined) visitValue(type.value, item, path)
+    if (type.type === 'struct') {
+      if (isObject(value)) visitStruct(type, value, path)
+    } else if (type.type === 'list') {
+      if (Array.isArray(value)) for (const item of value) if (item !== null && item !== undefined) visitValue(type.element, item, path)
+    } else if (isObject(value)) {
+      for (const item of Object.values(value)) if (item !== null && item !== undefined) visitValue(type.value, item, path)
+    }
   }
   visitStruct(struct, record, [])
   return dedupe(changes)

@@ -12,21 +12,39 @@ import { type Converter, primitiveConverter } from './primitives.ts'
 
 /** Options of `createRecordCoercer`; the valibot schema is the single source of the type. */
 export const CoercerOptionsSchema = v.strictObject({
-  /** What to do with input keys the schema does not name, at every struct level: drop them, or reject the record. */
-  extraFields: v.optional(v.picklist(['ignore', 'reject']), 'ignore'),
+  /**
+   * What to do with input keys the schema does not name, at every struct level: drop them, reject the
+   * record, or drop them and say so (`extra: true` on the result, for schema evolution to look at).
+   */
+  extraFields: v.optional(v.picklist(['ignore', 'reject', 'report']), 'ignore'),
 })
-export type CoercerOptions = v.InferInput<typeof CoercerOptionsSchema>
+export type CoercerOptions = v.InferInput<typeof CoercerOptionsSchema> & {
+  /** Former names per field id (a column another engine renamed): read when the current name is absent. */
+  aliases?: ReadonlyMap<number, readonly string[]>
+}
 
-export type CoerceResult = { ok: true; row: Row } | { ok: false; reason: string }
+/** `extra`: with `extraFields: "report"`, the input had keys the schema does not name (they are not in `row`). */
+export type CoerceResult = { ok: true; row: Row; extra?: true } | { ok: false; reason: string }
 export type RecordCoercer = (input: unknown) => CoerceResult
 
 type ExtraFields = v.InferOutput<typeof CoercerOptionsSchema>['extraFields']
+
+/** Per coercion call: set when some struct level had keys its schema does not name (extraFields "report"). */
+interface ExtraSeen {
+  seen: boolean
+}
+
+interface Compile {
+  extra: ExtraFields
+  aliases: ReadonlyMap<number, readonly string[]>
+  report: ExtraSeen
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
 }
 
-function compile(type: IcebergType, extra: ExtraFields): Converter {
+function compile(type: IcebergType, extra: Compile): Converter {
   if (isPrimitive(type)) return primitiveConverter(type)
   switch (type.type) {
     case 'struct': return compileStruct(type, extra)
@@ -39,7 +57,7 @@ function compile(type: IcebergType, extra: ExtraFields): Converter {
   }
 }
 
-function compileStruct(struct: StructType, extra: ExtraFields): (value: unknown) => Row | Invalid {
+function compileStruct(struct: StructType, extra: Compile): (value: unknown) => Row | Invalid {
   const names = struct.fields.map((field) => field.name)
   const required = struct.fields.map((field) => field.required)
   const converters = struct.fields.map((field) => compile(field.type, extra))
@@ -47,14 +65,29 @@ function compileStruct(struct: StructType, extra: ExtraFields): (value: unknown)
   // member when the key is absent, nor set the prototype when written; such names take a slower, exact path.
   const inherited = names.map((name) => name in Object.prototype)
   const anyInherited = inherited.includes(true)
-  const known = extra === 'reject' ? new Set(names) : undefined
+  // Former names, per field, read only when the current name is absent (a rename by another engine).
+  const formerNames = struct.fields.map((field) => extra.aliases.get(field.id))
+  const anyFormer = formerNames.some((names) => names !== undefined)
+  const known = extra.extra === 'reject' ? new Set([...names, ...formerNames.flatMap((n) => n ?? [])]) : undefined
+  const report = extra.extra === 'report' ? extra.report : undefined
   const count = names.length
   return (value) => {
     if (!isObject(value)) return new Invalid(`expected object, got ${describe(value)}`)
     const row: Row = {}
+    // Keys the input had that some field took: fewer than its own keys means it had others (no allocation per record).
+    let matched = 0
     for (let i = 0; i < count; i++) {
       const name = names[i] as string
-      const raw = anyInherited && inherited[i] === true && !Object.hasOwn(value, name) ? undefined : value[name]
+      let raw = anyInherited && inherited[i] === true && !Object.hasOwn(value, name) ? undefined : value[name]
+      if (raw === undefined && anyFormer) {
+        for (const former of formerNames[i] ?? []) {
+          if (Object.hasOwn(value, former)) {
+            raw = value[former]
+            break
+          }
+        }
+      }
+      if (report !== undefined && raw !== undefined) matched++
       let out: IcebergValue
       if (raw === undefined || raw === null) {
         if (required[i] === true) return raw === null ? new Invalid('required field is null').at(`.${name}`) : new Invalid('', true).at(`.${name}`)
@@ -72,11 +105,16 @@ function compileStruct(struct: StructType, extra: ExtraFields): (value: unknown)
         if (!known.has(key)) return new Invalid('unknown field (extraFields is "reject")').at(`.${key}`)
       }
     }
+    if (report !== undefined && !report.seen) {
+      let keys = 0
+      for (const key in value) if (Object.hasOwn(value, key) && value[key] !== undefined) keys++
+      if (keys > matched) report.seen = true
+    }
     return row
   }
 }
 
-function compileList(list: ListType, extra: ExtraFields): Converter {
+function compileList(list: ListType, extra: Compile): Converter {
   const convert = compile(list.element, extra)
   const required = list['element-required']
   return (value) => {
@@ -101,7 +139,7 @@ function compileList(list: ListType, extra: ExtraFields): Converter {
  * map: a JSON object when the key type is string (keys are the object's keys), or an array of `{key, value}`
  * objects for any key type. Duplicate keys are refused rather than letting the last one win silently.
  */
-function compileMap(map: MapType, extra: ExtraFields): Converter {
+function compileMap(map: MapType, extra: Compile): Converter {
   const convertKey = compile(map.key, extra)
   const convertValue = compile(map.value, extra)
   const valueRequired = map['value-required']
@@ -152,11 +190,21 @@ function compileMap(map: MapType, extra: ExtraFields): Converter {
  * ConfigError (code CONFIG) for invalid options.
  */
 export function createRecordCoercer(schema: Schema, options: CoercerOptions = {}): RecordCoercer {
-  const parsed = v.safeParse(CoercerOptionsSchema, options)
+  const { aliases: _aliases, ...checked } = options
+  const parsed = v.safeParse(CoercerOptionsSchema, checked)
   if (!parsed.success) throw new ConfigError(parsed.issues.map((issue) => `${v.getDotPath(issue) ?? 'options'}: ${issue.message}`))
-  const convert = compileStruct(schema, parsed.output.extraFields)
+  const report: ExtraSeen = { seen: false }
+  const convert = compileStruct(schema, { extra: parsed.output.extraFields, aliases: options.aliases ?? new Map(), report })
+  if (parsed.output.extraFields !== 'report') {
+    return (input) => {
+      const row = convert(input)
+      return row instanceof Invalid ? { ok: false, reason: row.reason() } : { ok: true, row }
+    }
+  }
   return (input) => {
+    report.seen = false
     const row = convert(input)
-    return row instanceof Invalid ? { ok: false, reason: row.reason() } : { ok: true, row }
+    if (row instanceof Invalid) return { ok: false, reason: row.reason() }
+    return report.seen ? { ok: true, row, extra: true } : { ok: true, row }
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { ConfigError, ValidationError } from '../../src/errors.ts'
 import type { ListType, PrimitiveType, Schema } from '../../src/iceberg/types.ts'
 import { createRecordCoercer } from '../../src/records/coerce.ts'
+import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import { coerceValue, rejectReason } from './one-field.ts'
 
 const sensor: Schema = {
@@ -111,5 +112,25 @@ describe('construction', () => {
     const bad = { extraFields: 'drop' } as unknown as { extraFields: 'ignore' }
     expect(() => createRecordCoercer(sensor, bad)).toThrow(ConfigError)
     expect(() => createRecordCoercer(sensor, bad)).toThrow(/extraFields/)
+  })
+})
+
+describe('coercer for schema evolution', () => {
+  const schema = parseSchemaDsl('id long not null, value double, loc struct<lat:double>')
+  test('extraFields "report" drops unknown keys like "ignore" but says they were there, at any struct level', () => {
+    const coerce = createRecordCoercer(schema, { extraFields: 'report' })
+    expect(coerce({ id: 1, value: 2 })).toEqual({ ok: true, row: { id: 1n, value: 2, loc: null } })
+    expect(coerce({ id: 1, humidity: 3 })).toEqual({ ok: true, row: { id: 1n, value: null, loc: null }, extra: true })
+    expect(coerce({ id: 1, loc: { lat: 1, alt: 2 } })).toMatchObject({ ok: true, extra: true })
+    // An explicit undefined is no key; a null one is (the field is there, with no value yet).
+    expect(coerce({ id: 1, other: undefined })).toEqual({ ok: true, row: { id: 1n, value: null, loc: null } })
+    expect(coerce({ id: 1, other: null })).toMatchObject({ extra: true })
+  })
+
+  test('a renamed column is filled from its former name when the current one is absent', () => {
+    const valueId = schema.fields.find((f) => f.name === 'value')!.id
+    const coerce = createRecordCoercer(schema, { extraFields: 'report', aliases: new Map([[valueId, ['reading']]]) })
+    expect(coerce({ id: 1, reading: 21.5 })).toEqual({ ok: true, row: { id: 1n, value: 21.5, loc: null } })
+    expect(coerce({ id: 1, value: 1, reading: 2 })).toEqual({ ok: true, row: { id: 1n, value: 1, loc: null }, extra: true })
   })
 })
