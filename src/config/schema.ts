@@ -96,6 +96,14 @@ const TableSchema = v.object({
   schema: v.pipe(v.string(), v.minLength(1)),
   /** Partition fields, e.g. `sensor_id, day(timestamp)`. */
   partitionBy: v.optional(v.string()),
+  /**
+   * What a record with a field the table lacks (or a wider value) does (docs/schemas.md): `add-columns` adds
+   * an optional column, `add-and-widen` also promotes int→long, float→double, decimal precision; `off` keeps
+   * the schema, and such a record is a dead letter unless `extraFields` is `ignore`.
+   */
+  schemaEvolution: v.optional(v.picklist(['off', 'add-columns', 'add-and-widen']), 'add-columns'),
+  /** With schemaEvolution `off`: `dead-letter` (default) refuses a record with unknown fields, `ignore` drops those fields. */
+  extraFields: v.optional(v.picklist(['dead-letter', 'ignore']), 'dead-letter'),
   properties: v.optional(v.record(v.string(), v.string()), {}),
   roll: v.optional(RollSchema, {}),
   http: v.optional(v.union([v.literal(false), v.object({ tokens: v.optional(v.array(v.string()), []) })]), {}),
