@@ -27,9 +27,12 @@ export interface Batch {
   reason: RollReason
   /** Commit attempts so far (names each attempt's files: `<snapshot id>-<attempt>`). */
   attempts: number
+  /** The schema its rows are shaped by (keyed by its names): the committer carries them to the table's current one by field id. */
+  rowSchema: Schema
 }
 
-const openBatch = (): Batch => ({
+const openBatch = (rowSchema: Schema): Batch => ({
+  rowSchema,
   rows: [],
   origins: emptyOrigins(),
   bytes: 0,
@@ -43,15 +46,32 @@ const openBatch = (): Batch => ({
 export const batchIsEmpty = (batch: Batch) => batch.rows.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined
 
 export class BatchBuffer {
-  #open: Batch = openBatch()
+  #rowSchema: Schema
+  #open: Batch
   #openedAtMs: number | undefined
   readonly #queue: Batch[] = []
 
   /** `rowSchema` shapes the rows added (their byte estimates); `rowOverheadBytes` is the heap cost of a row beyond its values. */
   constructor(
-    private readonly rowSchema: Schema,
-    private readonly rowOverheadBytes: number,
-  ) {}
+    rowSchema: Schema,
+    private rowOverheadBytes: number,
+  ) {
+    this.#rowSchema = rowSchema
+    this.#open = openBatch(rowSchema)
+  }
+
+  /**
+   * Rows added from now on are shaped by `rowSchema` (the table's schema evolved). The open batch is
+   * rolled first, with `reason`, so every batch holds rows of one schema.
+   */
+  reshape(rowSchema: Schema, rowOverheadBytes: number, reason: RollReason): boolean {
+    const rolled = this.roll(reason)
+    this.#rowSchema = rowSchema
+    this.rowOverheadBytes = rowOverheadBytes
+    this.#open = openBatch(rowSchema)
+    this.#openedAtMs = undefined
+    return rolled
+  }
 
   /** Adds rows from `source` to the open batch at time `nowMs`. */
   add(rows: Row[], source: RowSource, nowMs: number): void {
@@ -60,7 +80,7 @@ export class BatchBuffer {
     for (const row of rows) {
       batch.rows.push(row)
       pushOrigin(batch.origins, kafka)
-      batch.bytes += estimateRowBytes(this.rowSchema, row)
+      batch.bytes += estimateRowBytes(this.#rowSchema, row)
     }
     this.#openedAtMs ??= nowMs
     if ('walSeq' in source) {
@@ -98,7 +118,7 @@ export class BatchBuffer {
     const batch = this.#open
     if (batchIsEmpty(batch)) return false
     batch.reason = reason
-    this.#open = openBatch()
+    this.#open = openBatch(this.#rowSchema)
     this.#openedAtMs = undefined
     this.#queue.push(batch)
     return true

@@ -24,8 +24,6 @@ export interface CommitterOptions {
   catalog: Catalog
   io: FileIO
   walId: string
-  /** The schema the batch's rows are shaped by; carried to the table's current schema by field id. */
-  rowSchema: Schema
   compression?: ParquetCompression
   compressors?: ParquetCompressors
   encoder?: BatchEncoder
@@ -55,7 +53,7 @@ export async function attemptCommit(options: CommitterOptions, table: LoadedTabl
     ? await writeDataFiles({
         io: options.io,
         metadata,
-        rows: evolveRows(batch.rows, options.rowSchema, currentSchema(metadata)),
+        rows: evolveRows(batch.rows, batch.rowSchema, currentSchema(metadata)),
         // Fixed by the batch, not by time: a replayed attempt writes the same keys.
         fileStem: `${batch.snapshotId}-${attempt}`,
         compression: options.compression,

@@ -25,7 +25,8 @@ export interface BufferState {
 }
 
 /** `pressure`: the worker's buffers are over their memory cap, so buffers roll before their own triggers. */
-export type RollReason = 'interval' | 'rows' | 'bytes' | 'pressure' | 'shutdown'
+/** `schema`: the table's schema evolved, and rows of the old shape commit as their own batch. */
+export type RollReason = 'interval' | 'rows' | 'bytes' | 'pressure' | 'shutdown' | 'schema'
 
 /** Undefined while no trigger has fired; an empty buffer never rolls. */
 export function rollReason(state: BufferState, triggers: RollTriggers, nowMs: number): RollReason | undefined {

@@ -61,6 +61,13 @@ export interface BatcherStats {
 }
 
 
+/**
+ * Heap cost of a row beyond its values: the object, its property storage and one boxed value
+ * (bigint, string header) per field. Measured on Bun 1.4 with the sensor schema: ~250 bytes per
+ * row against a Parquet estimate of 28 — without this, backpressure fired 15x too late.
+ */
+const rowOverheadBytes = (schema: Schema) => 64 + 48 * schema.fields.length
+
 export class TableBatcher {
   readonly identifier: TableIdentifier
   readonly stats: BatcherStats = {
@@ -86,15 +93,11 @@ export class TableBatcher {
     this.#now = options.now ?? Date.now
     this.#log = options.log ?? (() => {})
     const rowSchema = options.rowSchema ?? currentSchema(options.table.metadata)
-    // Heap cost of a row beyond its values: the object, its property storage and one boxed value
-    // (bigint, string header) per field. Measured on Bun 1.4 with the sensor schema: ~250 bytes per
-    // row against a Parquet estimate of 28 — without this, backpressure fired 15x too late.
-    this.#buffer = new BatchBuffer(rowSchema, 64 + 48 * rowSchema.fields.length)
+    this.#buffer = new BatchBuffer(rowSchema, rowOverheadBytes(rowSchema))
     this.#committer = {
       catalog: options.catalog,
       io: options.io,
       walId: options.walId,
-      rowSchema,
       ...(options.compression ? { compression: options.compression } : {}),
       ...(options.compressors ? { compressors: options.compressors } : {}),
       ...(options.encoder ? { encoder: options.encoder } : {}),
@@ -159,7 +162,10 @@ export class TableBatcher {
 
   /** Queues the open batch and starts committing if idle. */
   roll(reason: RollReason): void {
-    if (!this.#buffer.roll(reason)) return
+    if (this.#buffer.roll(reason)) this.#startDrain()
+  }
+
+  #startDrain(): void {
     this.#committing ??= this.#drain().finally(() => {
       this.#committing = undefined
     })
@@ -175,6 +181,15 @@ export class TableBatcher {
       else signal?.addEventListener('abort', () => resolve(), { once: true })
     })
     while (this.#committing && !signal?.aborted) await Promise.race([this.#committing, aborted])
+  }
+
+  /**
+   * The table's schema evolved (`table` is what the schema commit returned): rows added from now on are
+   * shaped by `rowSchema`. The open batch goes to the queue first, so it keeps its own shape.
+   */
+  adoptSchema(table: LoadedTable, rowSchema: Schema): void {
+    this.#table = table
+    if (this.#buffer.reshape(rowSchema, rowOverheadBytes(rowSchema), 'schema')) this.#startDrain()
   }
 
   /** Reloads the table, e.g. after a rebalance, to see what other writers committed. */

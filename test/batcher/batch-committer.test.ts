@@ -27,7 +27,7 @@ async function setup() {
   const io = createFileIO([createFsStore(join(dir, 'wh'))])
   const catalog = createSqliteCatalog({ path: join(dir, 'catalog.db'), warehouse: pathToFileURL(join(dir, 'wh')).href, io })
   await createTable({ catalog, io }, id, { schema, createNamespace: true })
-  const options: CommitterOptions = { catalog, io, walId: 'w', rowSchema: schema, log: () => {} }
+  const options: CommitterOptions = { catalog, io, walId: 'w', log: () => {} }
   const dataFilePaths = async () => {
     const table = await catalog.loadTable(id)
     const paths: string[] = []
