@@ -27,8 +27,9 @@ export interface RestCatalogOptions {
   maxReadAttempts?: number
   /**
    * Attempts for a mutation (commit, create, drop) carrying an Idempotency-Key, on 5xx, 408, 429 and
-   * network errors. Only when `/v1/config` advertises `idempotency-key-lifetime`; without it a mutation
-   * is sent once (a commit's unknown outcome is then resolved by the caller reloading the table).
+   * network errors — keys only when `/v1/config` advertises `idempotency-key-lifetime` — and for creates
+   * with or without one. Other mutations without a key are sent once (a commit's unknown outcome is then
+   * resolved by the caller reloading the table).
    */
   maxMutationAttempts?: number
   /** Sees every attempt that got no answer or a 5xx/408/429: for counting, never for control. */
@@ -88,14 +89,24 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
    * One REST call. Reads are retried on 5xx/429/network errors. A mutation with `idempotencyKey` is
    * retried the same way with the same key — the server then applies it at most once and answers a
    * resend of a finished one with its first answer — but only within the advertised key lifetime.
-   * A mutation without a key is sent once: a commit without an answer is CommitStateUnknown.
+   * A `create` is retried without a key too: if the first attempt landed, the resend is answered 409
+   * AlreadyExists, the answer a concurrent creator would have caused and callers already take as "exists".
+   * Any other mutation without a key is sent once: a commit without an answer is CommitStateUnknown.
    */
-  async function call(method: string, path: string, operation: RestOperation, subject: string, body?: unknown, idempotencyKey?: string) {
+  async function call(
+    method: string,
+    path: string,
+    operation: RestOperation,
+    subject: string,
+    body?: unknown,
+    idempotencyKey?: string,
+    create = false,
+  ) {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey
     const idempotent = method === 'GET' || method === 'HEAD'
-    const maxAttempts = idempotent ? maxReadAttempts : idempotencyKey !== undefined ? maxMutationAttempts : 1
+    const maxAttempts = idempotent ? maxReadAttempts : idempotencyKey !== undefined || create ? maxMutationAttempts : 1
     const payload = body === undefined ? undefined : stringifyJson(body)
     const started = Date.now()
     const mayRetry = (attempt: number) => attempt < maxAttempts && (idempotencyKey === undefined || Date.now() - started < (keyLifetimeMs ?? 0))
@@ -193,7 +204,7 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
 
     async createNamespace(namespace, properties = {}) {
       const path = `/v1${await prefix()}/namespaces`
-      await call('POST', path, 'namespace', namespace.join('.'), { namespace, properties }, mutationKey())
+      await call('POST', path, 'namespace', namespace.join('.'), { namespace, properties }, mutationKey(), true)
     },
 
     async loadNamespaceProperties(namespace) {
@@ -223,7 +234,7 @@ export function createRestCatalog(options: RestCatalogOptions): Catalog {
     async createTable(namespace, request: CreateTableRequest) {
       const identifier = { namespace, name: request.name }
       const path = `/v1${await prefix()}/namespaces/${namespacePath(namespace)}/tables`
-      const { text } = await call('POST', path, 'table', tableName(identifier), { ...request, 'stage-create': false }, mutationKey())
+      const { text } = await call('POST', path, 'table', tableName(identifier), { ...request, 'stage-create': false }, mutationKey(), true)
       return loaded(identifier, text)
     },
 

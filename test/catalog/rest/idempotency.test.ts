@@ -133,4 +133,21 @@ describe('Idempotency-Key', () => {
     await rest.createNamespace(['a'])
     expect(mutations(catalog.seen).every((s) => s.key === null)).toBe(true)
   })
+
+  test('not advertised: a create is resent all the same (a landed one answers 409, which callers take as "exists")', async () => {
+    const catalog = fakeCatalog(undefined, ['503', 'drop'])
+    const unavailable: RestUnavailable[] = []
+    const rest = createRestCatalog({ uri: 'http://catalog.test', fetch: catalog.fetch, onUnavailable: (event) => void unavailable.push(event) })
+    await rest.createNamespace(['a'])
+    expect(mutations(catalog.seen)).toHaveLength(3)
+    expect(unavailable.map((u) => [u.operation, u.attempt, u.retrying])).toEqual([
+      ['namespace', 1, true],
+      ['namespace', 2, true],
+    ])
+    // A drop is not resent without a key: a landed one would answer 404 to the resend.
+    const dropping = fakeCatalog(undefined, ['503'])
+    const drops = createRestCatalog({ uri: 'http://catalog.test', fetch: dropping.fetch })
+    await expect(drops.dropTable(table)).rejects.toThrow('HTTP 503')
+    expect(mutations(dropping.seen)).toHaveLength(1)
+  })
 })
