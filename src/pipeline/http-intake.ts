@@ -205,7 +205,12 @@ export class HttpIntake {
       if (seq > (table.batcher.committedWalSeq() ?? -1n)) {
         const rows: Row[] = []
         for (const record of entry.r) {
-          const result = table.coerce(record)
+          let result = table.intake.admit(record)
+          // Logged after its schema change committed, so this waits only when that change is not in the table.
+          while (!result.ok && 'evolving' in result) {
+            await result.evolving
+            result = table.intake.admit(record)
+          }
           if (result.ok) rows.push(result.row)
           else entry.d.push({ e: result.reason, raw: JSON.stringify(record), at: Date.now() })
         }

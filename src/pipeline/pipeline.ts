@@ -6,10 +6,11 @@
  */
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { IngestError } from '../errors.ts'
-import { currentSchema } from '../iceberg/table-metadata.ts'
 import type { PartitionSpec, Schema, TableIdentifier } from '../iceberg/types.ts'
 import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
-import { createRecordCoercer, type CoerceResult, type RecordCoercer } from '../records/coerce.ts'
+import type { CoerceResult } from '../records/coerce.ts'
+import type { EvolutionMode } from '../iceberg/schema-evolution.ts'
+import { EvolvingTable } from './evolving-table.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
 import type { CreateTableOptions } from '../table/table.ts'
@@ -30,6 +31,10 @@ export interface PipelineTableConfig {
   triggers: RollTriggers
   /** Bearer tokens accepted for this table's HTTP endpoint (in addition to global ones). */
   tokens?: string[]
+  /** What records the schema lacks do (evolving-table.ts); default `add-columns`. */
+  schemaEvolution?: EvolutionMode
+  /** With schemaEvolution `off`: refuse records with unknown fields (default) or drop those fields. */
+  extraFields?: 'dead-letter' | 'ignore'
 }
 
 export interface PipelineOptions {
@@ -63,7 +68,9 @@ export interface PipelineTable {
   config: PipelineTableConfig
   /** What sources see of this table (intake.ts). */
   intake: IntakeTable
+  /** The current schema's coercer (follows the schema as it evolves). */
   coerce: (input: unknown) => CoerceResult
+  evolving: EvolvingTable
   batcher: TableBatcher
   deadLetters: TableBatcher
   /**
@@ -123,11 +130,20 @@ export class Pipeline {
         for (const barrier of commitBarriers) await barrier()
         await deadLetters.flush('interval')
       })
-      const coerce = createRecordCoercer(currentSchema(loaded.metadata))
-      pipeline.tables.set(tableName(config.identifier), {
+      const name = tableName(config.identifier)
+      const evolving = new EvolvingTable({
+        catalog: options.catalog,
+        name,
+        mode: config.schemaEvolution ?? 'add-columns',
+        extraFields: config.extraFields ?? 'dead-letter',
+        batcher,
+        log: (line) => pipeline.#logLine(line),
+      })
+      pipeline.tables.set(name, {
         config,
-        intake: pipeline.#intakeTable(tableName(config.identifier), coerce, batcher, deadLetters, commitBarriers),
-        coerce,
+        intake: pipeline.#intakeTable(name, evolving, batcher, deadLetters, commitBarriers),
+        coerce: evolving.coerce,
+        evolving,
         batcher,
         deadLetters,
         commitBarriers,
@@ -149,13 +165,12 @@ export class Pipeline {
     },
   }
 
-  #intakeTable(name: string, coerce: RecordCoercer, batcher: TableBatcher, deadLetters: TableBatcher, commitBarriers: PipelineTable['commitBarriers']): IntakeTable {
+  #intakeTable(name: string, evolving: EvolvingTable, batcher: TableBatcher, deadLetters: TableBatcher, commitBarriers: PipelineTable['commitBarriers']): IntakeTable {
     return {
       name,
-      coerce,
-      // Replaced by schema evolution (schema-evolution.ts); until then the fixed schema decides.
-      admit: (record) => coerce(record),
-      evolveTo: async () => {},
+      coerce: evolving.coerce,
+      admit: (record) => evolving.admit(record),
+      evolveTo: (fields) => evolving.evolveTo(fields),
       accept: (rows, origin) => {
         batcher.add(rows, origin)
         if ('kafka' in origin) this.counters.kafkaAccepted += rows.length
@@ -171,6 +186,7 @@ export class Pipeline {
         // Another worker may have committed partitions that just moved here.
         await batcher.reload()
         await deadLetters.reload()
+        evolving.follow()
         return batcher.committedKafkaOffsets(topic)
       },
       holdCommits: (barrier) => void commitBarriers.push(barrier),
@@ -268,6 +284,8 @@ export class Pipeline {
       ...(this.#options.encoder ? { encoder: this.#options.encoder } : {}),
       beforeCommit,
       onCommitted: (event) => {
+        // A schema another engine set reached this batcher through the commit's retry: records meet it from now on.
+        this.tables.get(tableName(event.table))?.evolving.follow()
         for (const listener of this.#committedListeners) listener(event)
       },
       log: (line) => this.#logLine(line),

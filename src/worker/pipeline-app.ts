@@ -14,6 +14,8 @@ export function pipelineTables(config: Config): PipelineTableConfig[] {
       ...table.resolved,
       properties: table.properties,
       triggers: table.roll,
+      schemaEvolution: table.schemaEvolution,
+      extraFields: table.extraFields,
       ...(tokens?.length ? { tokens } : {}),
     }
   })
@@ -37,7 +39,7 @@ export function pipelineAppDeps(
     tables: (namespace, name) => {
       if (!httpTables.has(tableName({ namespace, name }))) return undefined
       const table = pipeline.table(namespace, name)
-      return table && { coerce: table.coerce, ...(table.config.tokens ? { tokens: table.config.tokens } : {}) }
+      return table && { coerce: table.coerce, admit: (input: unknown) => table.intake.admit(input), ...(table.config.tokens ? { tokens: table.config.tokens } : {}) }
     },
     accept: async (input) => {
       const table = pipeline.table(input.table.namespace, input.table.name)!

@@ -191,7 +191,12 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
         rejected.push({ index: entry.index, reason: entry.parseError })
         continue
       }
-      const result = table.coerce(entry.value)
+      let result = table.admit ? table.admit(entry.value) : table.coerce(entry.value)
+      // A record that needs a schema change waits for it (committed before any of this request is logged).
+      while (!result.ok && 'evolving' in result) {
+        await result.evolving
+        result = table.admit!(entry.value)
+      }
       if (result.ok) {
         rows.push(result.row)
         records.push(entry.value)

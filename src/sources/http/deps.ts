@@ -5,11 +5,17 @@
 import * as v from 'valibot'
 import type { Row, TableIdentifier } from '../../iceberg/types.ts'
 import type { RecordCoercer } from '../../records/coerce.ts'
+import type { Admission } from '../../pipeline/intake.ts'
 
 /** A table the app may write to. */
 export interface IngestTable {
   /** Built once per schema with createRecordCoercer. */
   coerce: RecordCoercer
+  /**
+   * Optional: coerce, or first commit the schema change the record needs (schema evolution); the app
+   * awaits `evolving` and admits the record again. Without it, `coerce` decides.
+   */
+  admit?: (input: unknown) => Admission
   /** Bearer tokens that may write to this table, in addition to the global `auth.tokens`. */
   tokens?: readonly string[]
 }

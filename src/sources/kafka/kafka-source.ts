@@ -72,6 +72,11 @@ export class KafkaSource {
   #unsubscribe: (() => void) | undefined
   #log: (line: string) => void
   #sincePressureCheck = 0
+  /**
+   * While a message waits for a promise (a schema change it needs), later messages queue here in
+   * arrival order, so each partition's records still reach the table in offset order.
+   */
+  #held: KafkaMessage[] | undefined
   /** by dead-letter topic name */
   readonly deadLetterTopics = new Map<string, DeadLetterTopic>()
 
@@ -127,7 +132,7 @@ export class KafkaSource {
       if (!stream) return
       const overloaded = this.#options.intake.overloaded()
       if (overloaded && !stream.isPaused()) stream.pause()
-      else if (!overloaded && stream.isPaused()) stream.resume()
+      else if (!overloaded && stream.isPaused() && this.#held === undefined) stream.resume()
     }, this.#options.pauseCheckMs ?? 100)
     void this.#refreshHighWatermarks()
     this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), this.#options.lagCheckMs ?? 10_000)
@@ -192,6 +197,10 @@ export class KafkaSource {
   }
 
   #onMessage(message: KafkaMessage): void {
+    if (this.#held) {
+      this.#held.push(message)
+      return
+    }
     const route = this.#routes.get(message.topic)
     if (!route) return
     // Pause from inside the message path too: the stream delivers a whole fetch (up to 10 MB of
@@ -207,6 +216,11 @@ export class KafkaSource {
     }
     seen[message.partition] = message.offset
     this.consumed.messages++
+    this.#process(message, route)
+  }
+
+  /** Decodes and admits one message that is not a redelivery: a row, a dead letter, or a wait for the schema change it needs. */
+  #process(message: KafkaMessage, route: KafkaTopicRoute): void {
     const origin: KafkaOrigin = { topic: message.topic, partition: message.partition, offset: message.offset }
     const table = route.table
     const text = message.value ? decoder.decode(message.value) : ''
@@ -220,11 +234,12 @@ export class KafkaSource {
     if (reason === undefined) {
       if (record === null || typeof record !== 'object' || Array.isArray(record)) reason = 'value is not a JSON object'
       else {
-        const result = table.coerce(withColumns(record as Record<string, unknown>, message, route.columns))
+        const result = table.admit(withColumns(record as Record<string, unknown>, message, route.columns))
         if (result.ok) {
           table.accept([result.row], { kafka: origin })
           return
         }
+        if ('evolving' in result) return this.#waitFor(result.evolving, () => this.#process(message, route))
         reason = result.reason
       }
     }
@@ -242,6 +257,29 @@ export class KafkaSource {
     const dlq = route.deadLetterTopic ? this.deadLetterTopics.get(route.deadLetterTopic) : undefined
     if (dlq) dlq.forward(letter)
     else this.#toDeadLetterTable(letter, reason)
+  }
+
+  /**
+   * Holds the stream until `promise` settles, then runs `resume` (the message that waited) and the
+   * messages that arrived meanwhile, in order. A rejected promise (the schema change could not be
+   * committed: catalog down) is logged and tried again after a pause: nothing is skipped.
+   */
+  #waitFor(promise: Promise<unknown>, resume: () => void): void {
+    this.#held = []
+    this.#stream?.pause()
+    promise
+      .catch(async (error: Error) => {
+        this.#log(`kafka: a message waits for a schema change that failed (${error.message}); trying again in 1 s`)
+        await new Promise((resolve) => setTimeout(resolve, 1_000))
+      })
+      .then(() => {
+        const queued = this.#held ?? []
+        this.#held = undefined
+        resume()
+        // #onMessage queues behind a message that is held again (it needs a change too), so order is kept.
+        for (const message of queued) this.#onMessage(message)
+        if (this.#held === undefined && !this.#options.intake.overloaded()) this.#stream?.resume()
+      })
   }
 
   /** The dead-letter table row for a bad message (also where the dead-letter topic's refusals go). */
