@@ -1,4 +1,4 @@
-// `bun run tables create|list|describe|snapshots|drop` — Iceberg table admin through the configured catalog (REST or embedded).
+// `bun run tables create|list|describe|snapshots|schemas|drop` — Iceberg table admin through the configured catalog (REST or embedded).
 import { AlreadyExistsError, IngestError, NoSuchEntityError, ValidationError } from '../src/errors.ts'
 import { parsePartitionDsl, parseSchemaDsl, formatPartitionSpec, formatSchema } from '../src/iceberg/schema-dsl.ts'
 import type { Namespace } from '../src/catalog/catalog.ts'
@@ -6,7 +6,7 @@ import { createTable } from '../src/table/table.ts'
 import { CONFIG_HELP, loadConfig, openCatalog } from './cli/catalog.ts'
 import { EXIT_HELP, MissingTableError, namingMissingTables } from './cli/missing-table.ts'
 import { parseTableName, } from './cli/table-name.ts'
-import { describeTable, snapshotsTable } from './cli/table-report.ts'
+import { describeTable, schemasTable, snapshotsTable } from './cli/table-report.ts'
 import { didYouMean, parseCommand, runCommand, UsageError } from './cli/usage.ts'
 import { tableName } from '../src/iceberg/table-identifier.ts'
 
@@ -23,6 +23,7 @@ Commands:
   list [NAMESPACE]          tables of one namespace, or of every namespace
   describe NS.TABLE         schema, partition spec, properties, current snapshot, file and row counts
   snapshots NS.TABLE        the table's snapshots, oldest first (ids for \`query --snapshot\`)
+  schemas NS.TABLE          the table's schema versions with their ids and what each changed (docs/schemas.md)
   drop NS.TABLE [--purge] [--if-exists]
                             removes the table from the catalog (--purge: also its files, where supported)
 
@@ -36,7 +37,7 @@ Example:
   bun run tables create learning.sensor_readings \\
     --schema 'sensor_id string, timestamp timestamp, reading double' --partition-by sensor_id`
 
-const COMMANDS = ['create', 'list', 'describe', 'snapshots', 'drop']
+const COMMANDS = ['create', 'list', 'describe', 'snapshots', 'schemas', 'drop']
 
 async function listAll(list: (ns: Namespace) => Promise<string[]>, namespaces: (parent?: Namespace) => Promise<Namespace[]>): Promise<string[]> {
   const out: string[] = []
@@ -145,6 +146,9 @@ await runCommand(async () => {
         return 0
       case 'snapshots':
         console.log(snapshotsTable((await catalog.loadTable(id!)).metadata))
+        return 0
+      case 'schemas':
+        console.log(schemasTable((await catalog.loadTable(id!)).metadata))
         return 0
       case 'drop':
         try {

@@ -86,3 +86,27 @@ export function snapshotsTable(metadata: TableMetadata): string {
   ])
   return `${textTable(['snapshot_id', 'committed_at', 'operation', 'added_files', 'added_rows', 'total_rows', 'parent_id'], rows, [3, 4, 5])}\n(* = current)`
 }
+
+/**
+ * The table's schema versions, oldest first: id, field count, the columns (DSL), and what changed from
+ * the version before (columns added, renamed, dropped, retyped — by field id).
+ */
+export function schemasTable(metadata: TableMetadata): string {
+  const current = metadata['current-schema-id']
+  const schemas = [...metadata.schemas].sort((a, b) => a['schema-id'] - b['schema-id'])
+  const rows = schemas.map((schema, i) => {
+    const before = schemas[i - 1]
+    const byId = new Map((before?.fields ?? []).map((f) => [f.id, f]))
+    const changes: string[] = []
+    for (const field of schema.fields) {
+      const old = byId.get(field.id)
+      if (!old) changes.push(`+${field.name}`)
+      else if (old.name !== field.name) changes.push(`${old.name}→${field.name}`)
+      else if (JSON.stringify(old.type) !== JSON.stringify(field.type)) changes.push(`${field.name}: ${typeof old.type === 'string' ? old.type : old.type.type}→${typeof field.type === 'string' ? field.type : field.type.type}`)
+      byId.delete(field.id)
+    }
+    for (const dropped of byId.values()) changes.push(`-${dropped.name}`)
+    return [`${schema['schema-id']}${schema['schema-id'] === current ? ' *' : ''}`, before ? changes.join(', ') || '(nested fields)' : '(created)', formatSchema(schema)]
+  })
+  return `${textTable(['schema_id', 'change', 'columns'], rows)}\n(* = current)`
+}

@@ -14,7 +14,7 @@ const issues = (raw: unknown, env = {}): string[] => {
 }
 
 const table = { name: 'learning.sensor_readings', schema: 'sensor_id string, timestamp timestamp, reading double' }
-const TABLE_KEYS = 'name, schema, partitionBy, properties, roll, http, kafka, maintenance'
+const TABLE_KEYS = 'name, schema, partitionBy, schemaEvolution, extraFields, properties, roll, http, kafka, maintenance'
 
 describe('an unknown key in the config file is refused, by its full path', () => {
   test('a misspelt top-level key names the key meant', () => {
@@ -29,11 +29,10 @@ describe('an unknown key in the config file is refused, by its full path', () =>
     expect(issues({ tables: [{ ...table, partitonBy: 'sensor_id' }] })).toEqual(['tables.0.partitonBy: unknown key; did you mean partitionBy?'])
   })
 
-  test('formatVersion, upsert and schemaEvolution are not supported: refused, with the keys a table takes', () => {
-    expect(issues({ tables: [{ ...table, formatVersion: 3, upsert: { key: ['sensor_id'] }, schemaEvolution: true }] })).toEqual([
+  test('formatVersion and upsert are not supported: refused, with the keys a table takes', () => {
+    expect(issues({ tables: [{ ...table, formatVersion: 3, upsert: { key: ['sensor_id'] } }] })).toEqual([
       `tables.0.formatVersion: unknown key; expected one of ${TABLE_KEYS}`,
       `tables.0.upsert: unknown key; expected one of ${TABLE_KEYS}`,
-      `tables.0.schemaEvolution: unknown key; expected one of ${TABLE_KEYS}`,
     ])
   })
 

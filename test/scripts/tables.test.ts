@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { parseConfig } from '../../src/config/config.ts'
 import { loadTable } from '../../src/table/table.ts'
 import { openCatalog } from '../../scripts/cli/catalog.ts'
+import { applySchemaChanges, type SchemaChange } from '../../src/iceberg/schema-evolution.ts'
+import { currentSchema } from '../../src/iceberg/table-metadata.ts'
 
 const ROOT = join(import.meta.dir, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'tables-cli-'))
@@ -61,3 +63,24 @@ test('create, list, describe, snapshots and drop through the configured (embedde
   expect((await tables('drop', 'lab.events', '--if-exists')).out).toBe('lab.events does not exist; nothing to drop\n')
   expect((await tables('list')).out).toBe('lab.other\n')
 }, 60_000)
+
+test('schemas: each version with its id and what it changed (added, renamed, retyped)', async () => {
+  expect((await tables('create', 'lab.evolving', '--schema', 'id long not null, count int, reading double')).code).toBe(0)
+  const config = parseConfig({ dataDir: dir, tables: [{ name: 'lab.evolving', schema: 'id long' }] })
+  const { catalog, close } = openCatalog(config)
+  const id = { namespace: ['lab'], name: 'evolving' }
+  const evolve = async (changes: SchemaChange[], rename?: [string, string]) => {
+    const { metadata } = await catalog.loadTable(id)
+    const evolved = applySchemaChanges(currentSchema(metadata), changes, metadata['last-column-id'])!
+    const schema = rename ? { ...evolved.schema, fields: evolved.schema.fields.map((f) => (f.name === rename[0] ? { ...f, name: rename[1] } : f)) } : evolved.schema
+    await catalog.commitTable(id, { requirements: [], updates: [{ action: 'add-schema', schema: { ...schema, 'schema-id': metadata.schemas.length }, 'last-column-id': evolved.lastColumnId }, { action: 'set-current-schema', 'schema-id': -1 }] })
+  }
+  await evolve([{ kind: 'add', path: [], field: { id: 0, name: 'humidity', required: false, type: 'long' } }, { kind: 'widen', path: ['count'], from: 'int', to: 'long' }])
+  await evolve([{ kind: 'add', path: [], field: { id: 0, name: 'site', required: false, type: 'string' } }], ['reading', 'value'])
+  close()
+  const lines = (await tables('schemas', 'lab.evolving')).out.split('\n')
+  expect(lines[0]).toMatch(/^schema_id +change +columns$/)
+  expect(lines[2]).toMatch(/^0 +\(created\) +id long not null, count int, reading double$/)
+  expect(lines[3]).toMatch(/^1 +count: int→long, \+humidity +id long not null, count long, reading double, humidity long$/)
+  expect(lines[4]).toMatch(/^2 \* +reading→value, \+site +id long not null, count long, value double, humidity long, site string$/)
+})
