@@ -70,3 +70,24 @@ function report(name: string, lines: string[], coerce: RecordCoercer): void {
 
 report('sensor schema (string, timestamp, double)', Array.from({ length: RECORDS }, (_, i) => sensorRecord(i)), createRecordCoercer(sensorSchema))
 report('mixed 10-field schema', Array.from({ length: RECORDS }, (_, i) => mixedRecord(i)), createRecordCoercer(mixedSchema))
+
+/**
+ * What schema evolution costs when no new field appears: the worker's coercer reports unknown keys
+ * (extraFields "report") so that a record with a new field can add a column. Same records, same run.
+ */
+function evolutionCost(name: string, lines: string[], schema: ReturnType<typeof parseSchemaDsl>): void {
+  const parsed = lines.map((line) => JSON.parse(line) as unknown)
+  const fixed = createRecordCoercer(schema)
+  const evolving = createRecordCoercer(schema, { extraFields: 'report' })
+  let i = 0
+  let j = 0
+  const fixedRate = measure(lines, () => fixed(parsed[i++ % parsed.length]))
+  const evolvingRate = measure(lines, () => evolving(parsed[j++ % parsed.length]))
+  const fmt = (rate: number): string => `${Math.round(rate).toLocaleString('en-US').padStart(12)} records/s`
+  console.log(`${name}: schema evolution on, no new field`)
+  console.log(`  fixed schema (extraFields ignore)    ${fmt(fixedRate)}`)
+  console.log(`  evolving (extraFields report)        ${fmt(evolvingRate)}  (${((1 - evolvingRate / fixedRate) * 100).toFixed(1)}% slower)`)
+}
+
+evolutionCost('sensor schema', Array.from({ length: RECORDS }, (_, i) => sensorRecord(i)), sensorSchema)
+evolutionCost('mixed 10-field schema', Array.from({ length: RECORDS }, (_, i) => mixedRecord(i)), mixedSchema)
