@@ -29,7 +29,7 @@ const cases: [string, string[], RegExp][] = [
   ['topics', ['list', '--partition', '3'], /Unknown option '--partition' \(did you mean "--partitions"\?\)/],
   ['topics', ['describe', 'x', '--partitions', '2'], /--partitions, --replication-factor and --topic-config belong to `topics create`/],
   ['topics', ['list', '--bootstrap', 'localhost'], /brokers are HOST:PORT\[,HOST:PORT\.\.\.\], got "localhost"/],
-  ['tables', [], /which command\? create, list, describe, snapshots, drop/],
+  ['tables', [], /which command\? create, list, describe, snapshots, schemas, drop/],
   ['tables', ['create', 'sensor_readings', '--schema', 'a int'], /has no namespace; write namespace\.table, e\.g\. learning\.sensor_readings/],
   ['tables', ['create', 'learning.t'], /give the columns with --schema, e\.g\. --schema 'sensor_id string, timestamp timestamp, reading double'/],
   ['tables', ['create', 'learning.t', '--schema', 'a integer'], /unknown type "integer".*write int/],
