@@ -5,7 +5,7 @@ import { parseSchemaDsl } from '../src/iceberg/schema-dsl.ts'
 import type { Row } from '../src/iceberg/types.ts'
 import { estimateRowBytes, parquetSchemaFor, writeDataFile } from '../src/parquet/data-file.ts'
 import type { ParquetCompression } from '../src/parquet/data-file.ts'
-import { zstdCompress } from '../src/parquet/zstd.bun.ts'
+import { zstdCompress } from '../src/adapter/bun/zstd.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000)
 const RUNS = 3

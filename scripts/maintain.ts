@@ -4,7 +4,7 @@ import { expireSnapshots, type ExpiryResult } from '../src/maintenance/expire.ts
 import { ORPHAN_AGE_DEFAULT_MS, removeOrphanFiles, type OrphanResult } from '../src/maintenance/orphans.ts'
 import type { MaintenanceContext } from '../src/maintenance/replace-commit.ts'
 import { rewriteManifests, type RewriteManifestsResult } from '../src/maintenance/rewrite-manifests.ts'
-import { zstdCompress } from '../src/parquet/zstd.bun.ts'
+import { zstdCompress } from '../src/adapter/bun/zstd.ts'
 import { CONFIG_HELP, loadConfig, openCatalog } from './cli/catalog.ts'
 import { EXIT_HELP, namingMissingTables } from './cli/missing-table.ts'
 import { parseTableName, } from './cli/table-name.ts'

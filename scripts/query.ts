@@ -73,7 +73,7 @@ await runCommand(async () => {
   const { catalog, io, close } = openCatalog(config)
   const progress = progressLine({ quiet: v.quiet })
   // DuckDB (a native addon) loads only once the arguments are known to be good.
-  const { runQuery } = await import('../src/query/sql/run-query.bun.ts')
+  const { runQuery } = await import('../src/adapter/bun/run-query.ts')
   try {
     const outcome = await runQuery(sql, {
       catalog: namingMissingTables('query', catalog),

@@ -19,11 +19,13 @@ const HOST_ONLY = [
   /^src\/sources\/kafka\//,
   /^src\/catalog\/embedded\//,
   /^src\/storage\/fs\.ts$/,
-  /\.bun\.ts$/,
+  // One adapter folder per runtime (as Hono's src/adapter/<runtime>/); src/adapter/workerd/ stays edge-safe.
+  /^src\/adapter\/bun\//,
+  /^src\/adapter\/deno\//,
 ]
 
-/** The workerd entry and its parts must stay edge-safe too (they are bundled into one module). */
-const EDGE_WORKER = /^workers\/edge(\.ts|\/.+\.ts)$/
+/** The workerd entry must stay edge-safe too (it and src/adapter/workerd/ are bundled into one module). */
+const EDGE_WORKER = /^workers\/edge\.ts$/
 
 /** Runtime dependencies and why each is allowed; a new one needs a line here (and a look at what it pulls in). */
 const RUNTIME_DEPENDENCIES: Record<string, string> = {

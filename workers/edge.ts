@@ -6,8 +6,8 @@ import { parseConfig, type Env } from '../src/config/config.ts'
 import type { Config } from '../src/config/schema.ts'
 import { ConfigError } from '../src/errors.ts'
 import { createIngestApp } from '../src/sources/http/app.ts'
-import { createDirectAppendDeps } from './edge/direct-append.ts'
-import { openRemoteResources } from './edge/resources.ts'
+import { createDirectAppendDeps } from '../src/adapter/workerd/direct-append.ts'
+import { openRemoteResources } from '../src/config/remote-resources.ts'
 
 /** Worker bindings: vars and secrets are strings; workerd's `fromEnvironment` gives null for an unset variable. */
 type Bindings = Record<string, unknown>

@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util'
 import type { Config } from '../src/config/schema.ts'
 import { ConfigError } from '../src/errors.ts'
 import { loadWorkerConfig } from '../src/worker/config-file.ts'
-import type { DenoApi } from '../src/worker/deno/deno-api.ts'
-import { startDenoWorker, type RunningDenoWorker } from '../src/worker/deno/ingest-worker.ts'
+import type { DenoApi } from '../src/adapter/deno/deno-api.ts'
+import { startDenoWorker, type RunningDenoWorker } from '../src/adapter/deno/ingest-worker.ts'
 import { createShutdown } from '../src/worker/shutdown.ts'
-import { openRemoteResources } from './edge/resources.ts'
+import { openRemoteResources } from '../src/config/remote-resources.ts'
 
 declare const Deno: DenoApi
 

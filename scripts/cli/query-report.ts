@@ -1,7 +1,7 @@
 // What `query --explain` prints (text or JSON), and the one-line plan summary after a result.
 import { formatTimestamp } from '../../src/iceberg/datetime.ts'
 import { describePredicate } from '../../src/query/predicate.ts'
-import type { QueryOutcome, TableReport } from '../../src/query/sql/run-query.bun.ts'
+import type { QueryOutcome, TableReport } from '../../src/adapter/bun/run-query.ts'
 import { formatBytes } from './text-table.ts'
 
 const n = (value: number) => value.toLocaleString('en-US')

@@ -2,11 +2,11 @@
  * Config → REST catalog + S3 FileIO, with web APIs only: what runtimes without bun:sqlite or a warehouse on local
  * disk (workerd, Deno) write through. Throws ConfigError (code CONFIG) for a config they cannot serve.
  */
-import type { Catalog } from '../../src/catalog/catalog.ts'
-import { restCatalogFor, s3StoresFor } from '../../src/config/remote.ts'
-import type { Config } from '../../src/config/schema.ts'
-import { ConfigError } from '../../src/errors.ts'
-import { createFileIO, type FileIO } from '../../src/storage/file-io.ts'
+import type { Catalog } from '../catalog/catalog.ts'
+import { restCatalogFor, s3StoresFor } from './remote.ts'
+import type { Config } from './schema.ts'
+import { ConfigError } from '../errors.ts'
+import { createFileIO, type FileIO } from '../storage/file-io.ts'
 
 export interface RemoteResources {
   catalog: Catalog

@@ -13,7 +13,7 @@ import { leafColumns, parquetSchemaFor } from './schema.ts'
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'uncompressed'
 
-/** A block compressor; the host injects zstd (see zstd.bun.ts) since edge code has no codec for it. */
+/** A block compressor; the host injects zstd (see src/adapter/bun/zstd.ts) since edge code has no codec for it. */
 export type Compressor = (input: Uint8Array) => Uint8Array
 
 export interface ParquetCompressors {
@@ -123,7 +123,7 @@ function codecOf(input: WriteDataFileInput): { codec: CompressionCodec; compress
     case 'uncompressed': return { codec: 'UNCOMPRESSED', compressors: {} }
     case 'zstd': {
       const zstd = input.compressors?.zstd
-      if (!zstd) throw new ValidationError("compression 'zstd' needs compressors.zstd (hosts pass zstdCompress from src/parquet/zstd.bun.ts)")
+      if (!zstd) throw new ValidationError("compression 'zstd' needs compressors.zstd (hosts pass zstdCompress from src/adapter/bun/zstd.ts)")
       return { codec: 'ZSTD', compressors: { ZSTD: zstd } }
     }
     default:

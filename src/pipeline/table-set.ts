@@ -1,7 +1,7 @@
 /**
  * The tables a worker serves: each configured table, created on first use when missing, with its
  * `<name>_dead_letters` table beside it. One place for the WAL-backed pipeline and the edge's
- * direct appends (workers/edge/direct-append.ts) alike.
+ * direct appends (src/adapter/workerd/direct-append.ts) alike.
  */
 import { AlreadyExistsError, NoSuchEntityError } from '../errors.ts'
 import { tableName } from '../iceberg/table-identifier.ts'

@@ -23,7 +23,7 @@ export interface ScanTableOptions {
   /** Time travel: a snapshot id, or the snapshot current at a time. Default: the current snapshot. */
   snapshot?: bigint
   asOf?: Date | number
-  /** Decompressors for codecs hyparquet lacks (zstd, gzip); pass `hostDecompressors` (decompress.bun.ts) on a Bun host. */
+  /** Decompressors for codecs hyparquet lacks (zstd, gzip); pass `hostDecompressors` (src/adapter/bun/decompress.ts) on a Bun host. */
   compressors?: Decompressors
   /** Called once, with the plan, before the first file is read. */
   onPlan?: (plan: ScanPlan) => void

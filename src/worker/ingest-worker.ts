@@ -3,7 +3,7 @@
  * sources; on stop: intake off, everything buffered committed, resources closed.
  */
 import type { Config } from '../config/schema.ts'
-import { zstdCompress } from '../parquet/zstd.bun.ts'
+import { zstdCompress } from '../adapter/bun/zstd.ts'
 import { Pipeline } from '../pipeline/pipeline.ts'
 import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
 import { pipelineAppDeps, pipelineTables } from './pipeline-app.ts'
@@ -16,7 +16,7 @@ import { countKafkaCalls } from './kafka-calls.ts'
 import { createRemoteCalls } from './remote-calls.ts'
 import { ParquetEncoderThread } from './parquet-encoder.ts'
 import { openResources } from './resources.ts'
-import { tryLockFile } from './dir-lock.bun.ts'
+import { tryLockFile } from '../adapter/bun/dir-lock.ts'
 
 export interface RunningWorker {
   /** `http://host:port` of the ingest endpoint, when HTTP is enabled. */

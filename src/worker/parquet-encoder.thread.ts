@@ -4,7 +4,7 @@
  * bin) with the file bytes transferred, not copied, or `{ id, error }` with the error's code and message.
  */
 import type { IngestError } from '../errors.ts'
-import { zstdCompress } from '../parquet/zstd.bun.ts'
+import { zstdCompress } from '../adapter/bun/zstd.ts'
 import { compactBin } from '../maintenance/rewrite-bin.ts'
 import { encodeColumns } from '../table/encode-batch.ts'
 import type { EncodeRequest } from './parquet-encoder.ts'

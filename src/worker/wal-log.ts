@@ -15,7 +15,7 @@ import { catalogBinding, describeBinding, type CatalogBinding } from './catalog-
 import { lockDirectory, type TryLockFile } from './dir-lock.ts'
 
 export interface WalLogOptions {
-  /** The runtime's file lock (dir-lock.bun.ts, deno/dir-lock.ts). */
+  /** The runtime's file lock (src/adapter/bun/dir-lock.ts, src/adapter/deno/dir-lock.ts). */
   tryLock: TryLockFile
   /** Written into the lock file, for the message a second worker gets. */
   pid: number

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test'
 import type { Row, Schema } from '../../src/iceberg/types.ts'
 import { digestColumns, emptyDigest, readDataFileColumns, sameDigest } from '../../src/maintenance/parquet-rows.ts'
 import { writeDataFile } from '../../src/parquet/data-file.ts'
-import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
+import { zstdCompress } from '../../src/adapter/bun/zstd.ts'
 import { allTypesRows, allTypesSchema } from '../parquet/all-types.ts'
 
 function rowsOf(columns: Record<string, unknown[]>, count: number, schema: Schema): Row[] {

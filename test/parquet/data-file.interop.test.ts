@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { parsePrimitive } from '../../src/iceberg/schema.ts'
 import type { IcebergType, IcebergValue, Row } from '../../src/iceberg/types.ts'
 import { writeDataFile } from '../../src/parquet/data-file.ts'
-import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
+import { zstdCompress } from '../../src/adapter/bun/zstd.ts'
 import { stackEnv } from '../e2e/stack-env.ts'
 import { allTypesRows, allTypesSchema } from './all-types.ts'
 

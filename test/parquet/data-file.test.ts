@@ -4,7 +4,7 @@ import { IngestError, ValidationError } from '../../src/errors.ts'
 import { decodeSingleValue } from '../../src/iceberg/single-value.ts'
 import type { IcebergValue, PrimitiveType, Row, Schema } from '../../src/iceberg/types.ts'
 import { DEFAULT_CREATED_BY, writeDataFile } from '../../src/parquet/data-file.ts'
-import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
+import { zstdCompress } from '../../src/adapter/bun/zstd.ts'
 import { allTypesRows, allTypesSchema, repeatedLeaves, trackedLeaves, uuidHigh, uuidLow } from './all-types.ts'
 import { metadataOf, readRows, signedBigEndian } from './read-back.ts'
 

@@ -17,7 +17,7 @@ import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { DEFAULT_CONFIG, parseConfig } from '../../src/config/config.ts'
 import { openWalLog } from '../../src/worker/wal-log.ts'
-import { tryLockFile } from '../../src/worker/dir-lock.bun.ts'
+import { tryLockFile } from '../../src/adapter/bun/dir-lock.ts'
 import { parquetReadObjects } from 'hyparquet'
 
 const dirs: string[] = []

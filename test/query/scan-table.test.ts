@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import type { RecordBatch } from 'apache-arrow'
 import type { IcebergValue, Row } from '../../src/iceberg/types.ts'
 import { holds, bindPredicates, type Predicate } from '../../src/query/predicate.ts'
-import { hostDecompressors } from '../../src/query/decompress.bun.ts'
+import { hostDecompressors } from '../../src/adapter/bun/decompress.ts'
 import { scanTable } from '../../src/query/scan-table.ts'
 import { seededRandom } from '../../scripts/cli/sensor-data.ts'
 import { localWarehouse } from './fixture.ts'
@@ -78,7 +78,7 @@ describe('scanTable', () => {
     const nulls: Row = Object.fromEntries(Object.keys(row).map((k) => [k, null]))
     await table.append([row, nulls])
     const first = table.current().metadata['current-snapshot-id']!
-    const zstd = await import('../../src/parquet/zstd.bun.ts')
+    const zstd = await import('../../src/adapter/bun/zstd.ts')
     const { loadTable } = await import('../../src/table/table.ts')
     const writer = await loadTable({ catalog: wh.catalog, io: wh.io, compression: 'zstd', compressors: { zstd: zstd.zstdCompress } }, table.identifier)
     await writer.append([row])

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/config/config.ts'
-import { runQuery } from '../../src/query/sql/run-query.bun.ts'
+import { runQuery } from '../../src/adapter/bun/run-query.ts'
 import { startWorker } from '../../src/worker/ingest-worker.ts'
 import { openCatalog } from '../../scripts/cli/catalog.ts'
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DirLockedError, lockDirectory, LOCK_FILE } from '../../src/worker/dir-lock.ts'
-import { tryLockFile } from '../../src/worker/dir-lock.bun.ts'
+import { tryLockFile } from '../../src/adapter/bun/dir-lock.ts'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
@@ -16,7 +16,7 @@ const tempDir = () => {
 
 const HOLDER = `
 import { lockDirectory } from ${JSON.stringify(join(import.meta.dir, '../../src/worker/dir-lock.ts'))}
-import { tryLockFile } from ${JSON.stringify(join(import.meta.dir, '../../src/worker/dir-lock.bun.ts'))}
+import { tryLockFile } from ${JSON.stringify(join(import.meta.dir, '../../src/adapter/bun/dir-lock.ts'))}
 lockDirectory(process.argv[2], tryLockFile, process.pid)
 console.log('locked')
 await Bun.sleep(60_000)

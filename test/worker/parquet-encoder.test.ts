@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { parsePartitionDsl } from '../../src/iceberg/partition-dsl.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
-import { zstdCompress } from '../../src/parquet/zstd.bun.ts'
+import { zstdCompress } from '../../src/adapter/bun/zstd.ts'
 import { encodeBatch, type EncodeBatchInput } from '../../src/table/encode-batch.ts'
 import { ParquetEncoderThread } from '../../src/worker/parquet-encoder.ts'
 import { IngestError } from '../../src/errors.ts'

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/config/config.ts'
 import { encodeWalEntry } from '../../src/pipeline/wal-entry.ts'
-import { tryLockFile } from '../../src/worker/dir-lock.bun.ts'
+import { tryLockFile } from '../../src/adapter/bun/dir-lock.ts'
 import { BINDING_FILE, openWalLog, WalBoundElsewhereError } from '../../src/worker/wal-log.ts'
 
 const dirs: string[] = []

@@ -1,5 +1,5 @@
 /** Host-only Parquet decompressors for scans: zstd and gzip from Bun (hyparquet has only snappy built in). */
-import type { Decompressors } from '../parquet/read.ts'
+import type { Decompressors } from '../../parquet/read.ts'
 import { gunzipSync } from 'node:zlib'
 
 /** ZSTD (our writer's default, and Spark's) and GZIP pages, decompressed with the host's codecs. */

@@ -1,7 +1,7 @@
 /** flock(2) through bun:ffi: Bun has no file-lock API of its own (HOST-ONLY, Linux and macOS). */
 import { dlopen, FFIType } from 'bun:ffi'
 import { closeSync, constants, openSync } from 'node:fs'
-import type { TryLockFile } from './dir-lock.ts'
+import type { TryLockFile } from '../../worker/dir-lock.ts'
 
 const LOCK_EX = 2
 const LOCK_NB = 4

@@ -8,10 +8,10 @@ import {
 } from '@duckdb/node-api'
 import { parseJson } from '../../iceberg/serde/json.ts'
 import type { IcebergValue, PrimitiveType, Schema } from '../../iceberg/types.ts'
-import type { ColumnKind, ResultTable } from '../columns.ts'
-import { QueryError } from '../errors.ts'
-import { emptySelect, literalTypeFits, parquetSchemaMap } from './duckdb-types.ts'
-import { quoteIdent, quoteString } from './literal-sql.ts'
+import type { ColumnKind, ResultTable } from '../../query/columns.ts'
+import { QueryError } from '../../query/errors.ts'
+import { emptySelect, literalTypeFits, parquetSchemaMap } from '../../query/sql/duckdb-types.ts'
+import { quoteIdent, quoteString } from '../../query/sql/literal-sql.ts'
 
 export interface DuckdbSession {
   /** DuckDB's parse tree of `sql` (json_serialize_sql), integers beyond 2^53 exact. */

@@ -1,5 +1,5 @@
 /** Deno's own non-blocking file lock (flock on Unix, as the Bun worker's), so the two runtimes exclude each other. */
-import type { TryLockFile } from '../dir-lock.ts'
+import type { TryLockFile } from '../../worker/dir-lock.ts'
 
 interface DenoLockFile {
   tryLockSync(exclusive: boolean): boolean

@@ -1,7 +1,7 @@
 /** Host-only zstd block compressor for Deno: node:zlib's zstd (Deno has no web zstd codec; neither does workerd). */
 import { constants, zstdCompressSync } from 'node:zlib'
 
-/** Level 3, as the Bun worker uses (zstd.bun.ts): parquet-java's default while `write.parquet.compression-level` is unset. */
+/** Level 3, as the Bun worker uses (src/adapter/bun/zstd.ts): parquet-java's default while `write.parquet.compression-level` is unset. */
 const ZSTD_LEVEL = 3
 
 /** Compresses one Parquet page. */

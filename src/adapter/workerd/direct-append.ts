@@ -3,18 +3,18 @@
  * one append (Parquet to S3, commit through the REST catalog) before it is acknowledged. No WAL, no buffering
  * across requests: at-least-once, one commit per request — the low-volume edge mode (docs/runtimes.md).
  */
-import type { Catalog } from '../../src/catalog/catalog.ts'
-import type { TableConfig } from '../../src/config/schema.ts'
-import { currentSchema } from '../../src/iceberg/table-metadata.ts'
-import type { Row, TableIdentifier } from '../../src/iceberg/types.ts'
-import type { ParquetCompression } from '../../src/parquet/data-file.ts'
-import { deadLetterRow } from '../../src/pipeline/dead-letters.ts'
-import { deadLetterTableCreate, deadLetterTableIdentifier, loadOrCreateTable } from '../../src/pipeline/table-set.ts'
-import { createRecordCoercer, type RecordCoercer } from '../../src/records/coerce.ts'
-import type { IngestAppDeps } from '../../src/sources/http/deps.ts'
-import { createMetricsRegistry } from '../../src/sources/http/metrics.ts'
-import type { FileIO } from '../../src/storage/file-io.ts'
-import type { CreateTableOptions, Table } from '../../src/table/table.ts'
+import type { Catalog } from '../../catalog/catalog.ts'
+import type { TableConfig } from '../../config/schema.ts'
+import { currentSchema } from '../../iceberg/table-metadata.ts'
+import type { Row, TableIdentifier } from '../../iceberg/types.ts'
+import type { ParquetCompression } from '../../parquet/data-file.ts'
+import { deadLetterRow } from '../../pipeline/dead-letters.ts'
+import { deadLetterTableCreate, deadLetterTableIdentifier, loadOrCreateTable } from '../../pipeline/table-set.ts'
+import { createRecordCoercer, type RecordCoercer } from '../../records/coerce.ts'
+import type { IngestAppDeps } from '../../sources/http/deps.ts'
+import { createMetricsRegistry } from '../../sources/http/metrics.ts'
+import type { FileIO } from '../../storage/file-io.ts'
+import type { CreateTableOptions, Table } from '../../table/table.ts'
 
 /** Snapshot-summary key holding the request's Idempotency-Key, so a retried request is found in the table itself. */
 export const IDEMPOTENCY_SUMMARY_KEY = 'ingest.idempotency-key'

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { openDuckdb } from '../../../src/query/sql/duckdb-session.bun.ts'
+import { openDuckdb } from '../../../src/adapter/bun/duckdb-session.ts'
 import { literalSql } from '../../../src/query/sql/literal-sql.ts'
 import { tablesOfStatement } from '../../../src/query/sql/statement.ts'
 
