@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.ts'
 import { zstdCompress } from '../adapter/bun/zstd.ts'
 import { Pipeline } from '../pipeline/pipeline.ts'
 import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
-import { pipelineAppDeps, pipelineTables } from './pipeline-app.ts'
+import { pipelineAppDeps, pipelineOptions } from './pipeline-app.ts'
 import { createIngestApp } from '../sources/http/app.ts'
 import { MaintenanceScheduler } from '../maintenance/scheduler.ts'
 import type { KafkaSource } from '../sources/kafka/kafka-source.ts'
@@ -40,25 +40,12 @@ export async function startWorker(config: Config, log: (line: string) => void, o
   const calls = createRemoteCalls()
   const stopCountingKafka = countKafkaCalls(calls)
   const resources = await openResources(config, log, { tryLock: tryLockFile, pid: process.pid, discard: options.discardWal ?? false }, calls)
-  const tables = pipelineTables(config)
   // Built once the pipeline serves the tables; /metrics reads whatever is there by then.
   let kafkaSources: KafkaSource[] = []
   // Encoding off the intake thread: acks and fetches never wait behind a batch's Parquet encoding.
   const encoder = new ParquetEncoderThread()
   log(`catalog ${resources.catalog.name}; WAL ${resources.log.id} holds ${resources.log.bytes} bytes in ${resources.log.segmentCount} segments`)
-  const pipeline = await Pipeline.start({
-    catalog: resources.catalog,
-    io: resources.io,
-    log: resources.log,
-    keyLog: resources.log.keys,
-    idempotency: { windowMs: config.http.idempotency.windowS * 1000, maxKeys: config.http.idempotency.maxKeys },
-    tables,
-    compression: config.compression,
-    compressors: { zstd: zstdCompress },
-    encoder: encoder.encode,
-    maxPendingBytes: config.maxPendingBytes,
-    logLine: log,
-  })
+  const pipeline = await Pipeline.start(pipelineOptions(config, resources, { compressors: { zstd: zstdCompress }, encoder: encoder.encode, logLine: log }))
 
   let server: ReturnType<typeof Bun.serve> | undefined
   if (config.http.enabled) {

@@ -3,9 +3,34 @@
  * the HTTP app's ports. Runtime-neutral; the hosts add their server, WAL and sources.
  */
 import type { Config } from '../config/schema.ts'
-import type { Pipeline, PipelineTableConfig } from '../pipeline/pipeline.ts'
+import type { Catalog } from '../catalog/catalog.ts'
+import type { Pipeline, PipelineOptions, PipelineTableConfig } from '../pipeline/pipeline.ts'
+import type { FileIO } from '../storage/file-io.ts'
+import type { WorkerLog } from './wal-log.ts'
 import type { IngestAppDeps } from '../sources/http/deps.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
+
+/**
+ * The pipeline's options from the config, as every worker (Bun, Deno) starts it: its tables, the WAL and
+ * key log, Idempotency-Key window, compression and the memory cap. The host adds its zstd and encoder.
+ */
+export function pipelineOptions(
+  config: Config,
+  resources: { catalog: Catalog; io: FileIO; log: WorkerLog },
+  host: Pick<PipelineOptions, 'compressors' | 'encoder' | 'logLine'>,
+): PipelineOptions {
+  return {
+    catalog: resources.catalog,
+    io: resources.io,
+    log: resources.log,
+    keyLog: resources.log.keys,
+    idempotency: { windowMs: config.http.idempotency.windowS * 1000, maxKeys: config.http.idempotency.maxKeys },
+    tables: pipelineTables(config),
+    compression: config.compression,
+    maxPendingBytes: config.maxPendingBytes,
+    ...host,
+  }
+}
 
 export function pipelineTables(config: Config): PipelineTableConfig[] {
   return config.tables.map((table) => {

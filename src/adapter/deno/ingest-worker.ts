@@ -13,7 +13,7 @@ import { createWorkerMetrics } from '../../worker/metrics.ts'
 import type { DenoApi, DenoServer } from './deno-api.ts'
 import { openWalLog } from '../../worker/wal-log.ts'
 import { tryLockFile } from './dir-lock.ts'
-import { pipelineAppDeps, pipelineTables } from '../../worker/pipeline-app.ts'
+import { pipelineAppDeps, pipelineOptions } from '../../worker/pipeline-app.ts'
 import { zstdCompress } from './zstd.ts'
 
 declare const Deno: DenoApi
@@ -39,22 +39,10 @@ export async function startDenoWorker(
   const kafka = config.tables.filter((table) => table.kafka).map((table) => `tables.${table.name}.kafka: Kafka sources run on the Bun worker only`)
   if (kafka.length > 0) throw new ConfigError(kafka)
   const recordLog = await openWalLog(config, resolve(config.dataDir), log, { tryLock: tryLockFile, pid: Deno.pid, discard: options.discardWal ?? false })
-  const tables = pipelineTables(config)
   log(`catalog ${remote.catalog.name}; WAL ${recordLog.id} holds ${recordLog.bytes} bytes in ${recordLog.segmentCount} segments`)
   let pipeline: Pipeline
   try {
-    pipeline = await Pipeline.start({
-      catalog: remote.catalog,
-      io: remote.io,
-      log: recordLog,
-      keyLog: recordLog.keys,
-      idempotency: { windowMs: config.http.idempotency.windowS * 1000, maxKeys: config.http.idempotency.maxKeys },
-      tables,
-      compression: config.compression,
-      compressors: { zstd: zstdCompress },
-      maxPendingBytes: config.maxPendingBytes,
-      logLine: log,
-    })
+    pipeline = await Pipeline.start(pipelineOptions(config, { ...remote, log: recordLog }, { compressors: { zstd: zstdCompress }, logLine: log }))
   } catch (error) {
     await recordLog.close()
     throw error
