@@ -29,6 +29,7 @@ const EDGE_WORKER = /^workers\/edge\.ts$/
 
 /** Runtime dependencies and why each is allowed; a new one needs a line here (and a look at what it pulls in). */
 const RUNTIME_DEPENDENCIES: Record<string, string> = {
+  '@bufbuild/protobuf': 'decoding Protobuf registry payloads by reflection over descriptors (conformance-tested; no generated code)',
   '@duckdb/node-api': 'SQL query front (host-only: native addon)',
   '@platformatic/kafka': 'Kafka source (host-only: sockets)',
   '@smithy/signature-v4': 'SigV4 signing for S3 and REST catalogs (web crypto via our sha256)',
@@ -36,11 +37,12 @@ const RUNTIME_DEPENDENCIES: Record<string, string> = {
   hono: 'the HTTP ingest app',
   hyparquet: 'Parquet types and reading',
   'hyparquet-writer': 'Parquet writing (imported by its runtime-neutral src/index.js)',
+  protobufjs: 'parsing .proto text from a schema registry into descriptors (parse only: its encoders and decoders are generated code)',
   valibot: 'config and option schemas',
 }
 
 /** Bare specifiers edge-safe code may import (exact, or as a `pkg/...` subpath unless listed as exact only). */
-const EDGE_PACKAGES = ['hono', 'valibot', 'hyparquet', '@smithy/signature-v4', 'apache-arrow']
+const EDGE_PACKAGES = ['hono', 'valibot', 'hyparquet', '@smithy/signature-v4', 'apache-arrow', '@bufbuild/protobuf', 'protobufjs']
 /** `hyparquet-writer`'s package entry imports `fs`; only its runtime-neutral entry is allowed. */
 const EDGE_EXACT_SPECIFIERS = ['hyparquet-writer/src/index.js']
 
