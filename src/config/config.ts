@@ -180,6 +180,9 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
   }
   config.tables.forEach((table, index) => {
     if (table.kafka && !config.kafka) problems.push({ path: `tables.${index}.kafka`, message: 'needs the top-level kafka.brokers (or KAFKA_BOOTSTRAP)' })
+    else if (table.kafka && table.kafka.format !== 'json' && !config.kafka?.schemaRegistry) {
+      problems.push({ path: `tables.${index}.kafka.format`, message: `"${table.kafka.format}" needs the top-level kafka.schemaRegistry (its url, e.g. http://registry:8081)` })
+    }
   })
   const names = config.tables.map((t) => t.name)
   names.forEach((name, index) => {
@@ -194,7 +197,11 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
     problems.push({ path: 'storage.accessKeyId', message: 'S3 storage needs credentials (storage.accessKeyId/secretAccessKey, S3_ACCESS_KEY_ID or AWS_ACCESS_KEY_ID)' })
   }
   // v.url() takes "minio:9000" (a URL of scheme minio:); fetch would refuse it only at the first request.
-  for (const [path, url] of [['catalog.uri', config.catalog.type === 'rest' ? config.catalog.uri : undefined], ['storage.endpoint', config.storage.type === 's3' ? config.storage.endpoint : undefined]] as const) {
+  for (const [path, url] of [
+    ['catalog.uri', config.catalog.type === 'rest' ? config.catalog.uri : undefined],
+    ['storage.endpoint', config.storage.type === 's3' ? config.storage.endpoint : undefined],
+    ['kafka.schemaRegistry.url', config.kafka?.schemaRegistry?.url],
+  ] as const) {
     if (url !== undefined && !/^https?:\/\//i.test(url)) problems.push({ path, message: `${JSON.stringify(url)} is not an http(s) URL` })
   }
   // Without this the embedded catalog's schema drops the key and the token would be silently unused

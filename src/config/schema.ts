@@ -77,6 +77,8 @@ const KafkaTableSchema = v.object({
   startFrom: v.optional(v.picklist(['earliest', 'latest']), 'earliest'),
   /** Bad messages go to this existing topic (original key, value, headers + dlq.* headers) instead of the dead-letter table. */
   deadLetterTopic: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** Message values: JSON text, or a schema registry's wire format (needs the top-level kafka.schemaRegistry; docs/schemas.md). */
+  format: v.optional(v.picklist(['json', 'avro', 'protobuf', 'json-schema']), 'json'),
   columns: v.optional(
     v.object({
       key: v.optional(v.string()),
@@ -150,6 +152,18 @@ export const ConfigSchema = v.object({
       /** How long the group waits for a silent (crashed) worker before moving its partitions. */
       sessionTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 10_000),
       heartbeatIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 1_000),
+      /** The Confluent-compatible registry that tables with a non-json kafka.format read their schemas from. */
+      schemaRegistry: v.optional(
+        v.object({
+          url: v.pipe(v.string(), v.minLength(1)),
+          auth: v.optional(
+            v.variant('type', [
+              v.object({ type: v.literal('basic'), username: v.string(), password: v.string() }),
+              v.object({ type: v.literal('bearer'), token: v.pipe(v.string(), v.minLength(1)) }),
+            ]),
+          ),
+        }),
+      ),
     }),
   ),
   compression: v.optional(v.picklist(['zstd', 'snappy', 'uncompressed']), 'zstd'),

@@ -9,6 +9,7 @@ import { deadLetterRow } from '../../pipeline/dead-letters.ts'
 import type { CommittedEvent, Intake, IntakeTable, KafkaOrigin } from '../../pipeline/intake.ts'
 import type { DeadLetterProducer, GroupConsumer, KafkaMessage, MessageStream } from './client-ports.ts'
 import { DeadLetterTopic, type DeadLetterMessage } from './dead-letter-topic.ts'
+import { jsonValues, rawText, type ValueDecoder } from './value-decoder.ts'
 
 /** Message metadata copied into columns of the row before coercion. */
 export interface KafkaColumns {
@@ -28,6 +29,8 @@ export interface KafkaTopicRoute {
   columns?: KafkaColumns
   /** Bad messages go to this topic instead of the table's dead-letter table (dead-letter-topic.ts). */
   deadLetterTopic?: string
+  /** How values become records: a registry format's decoder (value-decoder.ts); JSON text when absent. */
+  decoder?: ValueDecoder
 }
 
 export interface KafkaSourceOptions {
@@ -77,6 +80,9 @@ export class KafkaSource {
    * arrival order, so each partition's records still reach the table in offset order.
    */
   #held: KafkaMessage[] | undefined
+  /** Per table, the registry writers (schema ids) it has been evolved to: each once per run, before its first record. */
+  readonly #writersSeen = new Map<IntakeTable, Set<string>>()
+  #stopped = false
   /** by dead-letter topic name */
   readonly deadLetterTopics = new Map<string, DeadLetterTopic>()
 
@@ -165,6 +171,9 @@ export class KafkaSource {
   }
 
   async stop(): Promise<void> {
+    // Held messages are not handed over any more: their offsets are past the table's marker, so they are read again next time.
+    this.#stopped = true
+    for (const route of this.#routes.values()) route.decoder?.close?.()
     if (this.#pauseTimer) clearInterval(this.#pauseTimer)
     if (this.#lagTimer) clearInterval(this.#lagTimer)
     this.#unsubscribe?.()
@@ -219,29 +228,37 @@ export class KafkaSource {
     this.#process(message, route)
   }
 
-  /** Decodes and admits one message that is not a redelivery: a row, a dead letter, or a wait for the schema change it needs. */
+  /**
+   * Decodes and admits one message that is not a redelivery: a row, a dead letter, or a wait — for the
+   * registry to name its schema, for the table to evolve to a writer schema it has not seen, or for the
+   * schema change the record itself needs.
+   */
   #process(message: KafkaMessage, route: KafkaTopicRoute): void {
     const origin: KafkaOrigin = { topic: message.topic, partition: message.partition, offset: message.offset }
     const table = route.table
-    const text = message.value ? decoder.decode(message.value) : ''
-    let reason: string | undefined
-    let record: unknown
-    try {
-      record = JSON.parse(text)
-    } catch (error) {
-      reason = `value is not JSON: ${(error as Error).message}`
-    }
-    if (reason === undefined) {
-      if (record === null || typeof record !== 'object' || Array.isArray(record)) reason = 'value is not a JSON object'
-      else {
-        const result = table.admit(withColumns(record as Record<string, unknown>, message, route.columns))
-        if (result.ok) {
-          table.accept([result.row], { kafka: origin })
-          return
-        }
-        if ('evolving' in result) return this.#waitFor(result.evolving, () => this.#process(message, route))
-        reason = result.reason
+    const decoded = (route.decoder ?? jsonValues).decode(message.value)
+    let reason: string
+    if (decoded.ok) {
+      const writer = decoded.writer
+      let seen = this.#writersSeen.get(table)
+      if (writer && !seen?.has(writer.key)) {
+        if (!seen) this.#writersSeen.set(table, (seen = new Set()))
+        const known = seen
+        // Before the writer's first record: its columns join the table in one schema change, rather than one per record.
+        const evolved = table.evolveTo(writer.fields).then(() => void known.add(writer.key))
+        return this.#waitFor(evolved, () => this.#process(message, route))
       }
+      const result = table.admit(withColumns(decoded.record, message, route.columns))
+      if (result.ok) {
+        table.accept([result.row], { kafka: origin })
+        return
+      }
+      if ('evolving' in result) return this.#waitFor(result.evolving, () => this.#process(message, route))
+      reason = result.reason
+    } else if ('waiting' in decoded) {
+      return this.#waitFor(decoded.waiting, () => this.#process(message, route))
+    } else {
+      reason = decoded.reason
     }
     this.consumed.deadLetters++
     table.reject(origin)
@@ -262,7 +279,8 @@ export class KafkaSource {
   /**
    * Holds the stream until `promise` settles, then runs `resume` (the message that waited) and the
    * messages that arrived meanwhile, in order. A rejected promise (the schema change could not be
-   * committed: catalog down) is logged and tried again after a pause: nothing is skipped.
+   * committed: catalog down) is logged and tried again after a pause: nothing is skipped. Every wait
+   * goes through here: registry lookups, writer schemas, schema changes a record needs.
    */
   #waitFor(promise: Promise<unknown>, resume: () => void): void {
     this.#held = []
@@ -273,6 +291,7 @@ export class KafkaSource {
         await new Promise((resolve) => setTimeout(resolve, 1_000))
       })
       .then(() => {
+        if (this.#stopped) return
         const queued = this.#held ?? []
         this.#held = undefined
         resume()
@@ -289,7 +308,7 @@ export class KafkaSource {
       source: 'kafka',
       receivedAtMs: letter.receivedAtMs,
       error,
-      raw: letter.value ? decoder.decode(letter.value) : '',
+      raw: rawText(letter.value, this.#routes.get(letter.topic)?.decoder?.binary === true),
       topic: letter.topic,
       partition: letter.partition,
       offset: letter.offset,
