@@ -1,16 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { configIssues } from './config-issues.ts'
 import { DEFAULT_CONFIG, parseConfig } from '../../src/config/config.ts'
-import { ConfigError } from '../../src/errors.ts'
 
-const issues = (raw: unknown, env = {}): string[] => {
-  try {
-    parseConfig(raw, env)
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues
-    throw error
-  }
-  return []
-}
+const issues = (raw: unknown, env = {}): string[] => configIssues(raw, env)
 
 describe('worker config', () => {
   test('the embedded default: local catalog, fs storage, HTTP on 127.0.0.1:8181, 60 s roll', () => {

@@ -1,16 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { configIssues } from './config-issues.ts'
 import { parseConfig } from '../../src/config/config.ts'
-import { ConfigError } from '../../src/errors.ts'
 
-const issues = (raw: unknown): string[] => {
-  try {
-    parseConfig(raw, {})
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues
-    throw error
-  }
-  return []
-}
+const issues = (raw: unknown): string[] => configIssues(raw)
 
 const withTables = (...kafka: Record<string, unknown>[]) => ({
   kafka: { brokers: ['k1:9092'] },

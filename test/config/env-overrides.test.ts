@@ -1,16 +1,8 @@
 import { describe, expect, test } from 'bun:test'
+import { configIssues } from './config-issues.ts'
 import { DEFAULT_CONFIG, parseConfig } from '../../src/config/config.ts'
-import { ConfigError } from '../../src/errors.ts'
 
-const issues = (env: Record<string, string>, raw: unknown = DEFAULT_CONFIG): string[] => {
-  try {
-    parseConfig(raw, env)
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues
-    throw error
-  }
-  return []
-}
+const issues = (env: Record<string, string>, raw: unknown = DEFAULT_CONFIG): string[] => configIssues(raw, env)
 
 describe('a problem from an environment override names the variable', () => {
   test('INGEST_HTTP_PORT: not a number, or out of range', () => {

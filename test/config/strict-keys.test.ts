@@ -1,17 +1,9 @@
 import { describe, expect, test } from 'bun:test'
+import { configIssues } from './config-issues.ts'
 import { parseConfig } from '../../src/config/config.ts'
 import { closestKey, editDistance } from '../../src/config/unknown-keys.ts'
-import { ConfigError } from '../../src/errors.ts'
 
-const issues = (raw: unknown, env = {}): string[] => {
-  try {
-    parseConfig(raw, env)
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues
-    throw error
-  }
-  return []
-}
+const issues = (raw: unknown, env = {}): string[] => configIssues(raw, env)
 
 const table = { name: 'learning.sensor_readings', schema: 'sensor_id string, timestamp timestamp, reading double' }
 const TABLE_KEYS = 'name, schema, partitionBy, schemaEvolution, extraFields, properties, roll, http, kafka, maintenance'
