@@ -2,9 +2,6 @@
 import { NotFoundError } from '../errors.ts'
 import { checkKey, checkPrefix, checkRange, compareKeys, type ObjectInfo, type ObjectStore } from './object-store.ts'
 
-// s3/store.ts still imports the rules from here; its owner moves that import to object-store.ts.
-export { checkKey, checkPrefix, checkRange, compareKeys, rangeError } from './object-store.ts'
-
 interface StoredObject {
   bytes: Uint8Array
   lastModified: Date

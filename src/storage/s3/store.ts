@@ -1,7 +1,7 @@
 /** The ObjectStore over the S3 REST API: SigV4-signed fetch, retries, ranges, multipart puts, ListObjectsV2 paging. */
 import { NotFoundError, StorageError } from '../../errors.ts'
 import { createSigV4Fetch } from '../../auth/sigv4.ts'
-import { checkKey, checkPrefix, checkRange, rangeError } from '../memory.ts'
+import { checkKey, checkPrefix, checkRange, rangeError } from '../object-store.ts'
 import type { ObjectInfo, ObjectStore } from '../object-store.ts'
 import type { RetryHooks } from '../retry.ts'
 import { parseS3Error, sendS3, type S3Response, type S3Transport } from './http.ts'
