@@ -5,7 +5,7 @@
  * are built deep in the Kafka source; its `plt:kafka:instances` diagnostics channel names each
  * client as it is created, so the worker can listen without reaching into the source.
  */
-import { instancesChannel } from '@platformatic/kafka'
+import { findErrorBy, instancesChannel } from '@platformatic/kafka'
 import type { RemoteCalls } from './remote-calls.ts'
 
 const CLIENT_TYPES = new Set(['base', 'producer', 'consumer', 'admin'])
@@ -26,7 +26,11 @@ export function countKafkaCalls(calls: RemoteCalls): () => void {
     if (!CLIENT_TYPES.has(type)) return
     instance.on('client:performWithRetry:retry', (operation, attempt) => calls.retried('kafka', `${String(operation)} attempt ${Number(attempt) + 1} failed`))
     instance.on('client:performWithRetry:failed', (operation, _retries, errors) => {
-      const last = Array.isArray(errors) ? errors.at(-1) : undefined
+      const list = Array.isArray(errors) ? (errors as unknown[]) : []
+      // MEMBER_ID_REQUIRED, REBALANCE_IN_PROGRESS and the like are the group protocol's own steps (every
+      // first join gets one), answered by the client rejoining: not the broker failing.
+      if (list.length > 0 && list.every((error) => findErrorBy(error as Error, 'needsRejoin', true) !== null)) return
+      const last = list.at(-1)
       calls.failed('kafka', `${String(operation)} failed${last === undefined ? '' : `: ${describe(last)}`}`)
     })
   }

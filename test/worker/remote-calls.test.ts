@@ -1,7 +1,7 @@
 /** Retried and failed remote calls: counted by target, /health reasons while they keep happening, Kafka's from its clients' events. */
 import { describe, expect, test } from 'bun:test'
 import { EventEmitter } from 'node:events'
-import { instancesChannel } from '@platformatic/kafka'
+import { instancesChannel, ProtocolError } from '@platformatic/kafka'
 import { countKafkaCalls } from '../../src/worker/kafka-calls.ts'
 import { createRemoteCalls } from '../../src/worker/remote-calls.ts'
 
@@ -33,6 +33,9 @@ describe('remote calls', () => {
     consumer.emit('client:performWithRetry:retry', 'fetch', 0, 10, 1000)
     consumer.emit('client:performWithRetry:retry', 'fetch', 1, 10, 1000)
     consumer.emit('client:performWithRetry:failed', 'metadata', 10, [new Error('ECONNREFUSED 127.0.0.1:39092')])
+    expect(calls.counts('kafka')).toEqual({ retried: 2, failed: 1 })
+    // The group protocol's own steps (a first join's MEMBER_ID_REQUIRED) are not failures.
+    consumer.emit('client:performWithRetry:failed', 'joinGroup', 0, [new ProtocolError('MEMBER_ID_REQUIRED')])
     expect(calls.counts('kafka')).toEqual({ retried: 2, failed: 1 })
     expect(calls.healthReasons()).toEqual(['kafka: 2 calls retried, 1 failed in the last 10 s (last: metadata failed: ECONNREFUSED 127.0.0.1:39092)'])
     stop()
