@@ -20,6 +20,7 @@ import { createFsStore } from '../src/storage/fs.ts'
 import { createTopic, produce } from '../test/e2e/kafka-topics.ts'
 import { stackEnv } from '../test/e2e/stack-env.ts'
 import { freePort } from '../test/e2e/worker-process.ts'
+import { sensorMessage, slowestStage, stageRates } from './stages.ts'
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } })
 const MESSAGES = Number(values.messages)
@@ -180,7 +181,7 @@ console.log(
 )
 const topic = `bench_${crypto.randomUUID().slice(0, 8)}`
 await createTopic(brokers, topic, 6)
-const payloads = Array.from({ length: MESSAGES }, (_, i) => JSON.stringify({ sensor_id: `sensor-${i % 10}`, timestamp: 1767225600000 + i, reading: (i % 4000) / 4 }))
+const payloads = Array.from({ length: MESSAGES }, (_, i) => sensorMessage(i))
 await produce(brokers, topic, payloads, 10_000)
 
 const bare: number[] = []
@@ -196,6 +197,13 @@ for (let run = 0; run < RUNS; run++) {
 }
 console.log(
   `kafka → committed iceberg: ${fmt(median(steady))} rows/s first to last commit, ${fmt(median(kafka))} rows/s from process start (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(steady) / median(bare)).toFixed(2)}); worker peak RSS ${median(rss).toFixed(0)} MB`,
+)
+// The same messages through each necessary stage alone (bench/stages.ts; bench/limit.bench.ts prints them all).
+const encoder = new TextEncoder()
+const stages = await stageRates(payloads.map((payload) => encoder.encode(payload)))
+const slowest = slowestStage({ consumer: median(bare), ...stages })
+console.log(
+  `kafka limit: consumer ${fmt(median(bare))}, parse ${fmt(stages.parse)}, coerce ${fmt(stages.coerce)}, encode ${fmt(stages.encode)} msg/s; slowest necessary stage ${slowest.name}: the worker reaches ${((median(steady) / slowest.rate) * 100).toFixed(0)}% of it`,
 )
 
 const BATCH = 1_000
