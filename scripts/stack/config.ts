@@ -19,6 +19,15 @@ export const VERSIONS = {
   pyiceberg: '0.12.0',
   pyarrow: '26.0.1',
   fastavro: '1.13.1',
+  /**
+   * The schema registry (Confluent-compatible API under /apis/ccompat/v7), built with Quarkus once by `up`
+   * (schema-registry.ts). The newest version whose dependencies resolve from Maven Central, with two gaps
+   * filled there: 2.5.11, 2.6.13 and 3.3.3 need an apicurio-registry-schema-util-provider Central does not
+   * serve, and 3.0.9's parent pom is not served.
+   */
+  apicurioRegistry: '2.4.2.Final',
+  /** The Quarkus version Apicurio Registry 2.4.2.Final was built with (its parent pom). */
+  apicurioQuarkus: '2.16.4.Final',
 } as const
 
 export interface StackPorts {
@@ -26,6 +35,7 @@ export interface StackPorts {
   kafkaController: number
   s3: number
   rest: number
+  schemaRegistry: number
 }
 
 export interface StackConfig {
@@ -48,6 +58,7 @@ export interface StackConfig {
     kafka: string
     s3proxy: string
     restCatalog: string
+    schemaRegistry: string
     venv: string
   }
 }
@@ -56,7 +67,7 @@ const REPO_ROOT = resolve(import.meta.dir, '..', '..')
 
 /**
  * Reads the port overrides (STACK_KAFKA_PORT, STACK_KAFKA_CONTROLLER_PORT, STACK_S3_PORT,
- * STACK_REST_PORT) and STACK_READY_TIMEOUT_S from `env`.
+ * STACK_REST_PORT, STACK_SCHEMA_REGISTRY_PORT) and STACK_READY_TIMEOUT_S from `env`.
  * @throws StackError `STACK_CONFIG` when an override is not a port number or two ports collide.
  */
 export function loadStackConfig(env: Record<string, string | undefined> = process.env): StackConfig {
@@ -66,6 +77,7 @@ export function loadStackConfig(env: Record<string, string | undefined> = proces
     kafkaController: portFrom(env, 'STACK_KAFKA_CONTROLLER_PORT', 39093),
     s3: portFrom(env, 'STACK_S3_PORT', 39000),
     rest: portFrom(env, 'STACK_REST_PORT', 39181),
+    schemaRegistry: portFrom(env, 'STACK_SCHEMA_REGISTRY_PORT', 39281),
   }
   const seen = new Map<number, string>()
   for (const [name, port] of Object.entries(ports)) {
@@ -95,6 +107,7 @@ export function loadStackConfig(env: Record<string, string | undefined> = proces
       kafka: join(root, 'kafka'),
       s3proxy: join(root, 's3proxy'),
       restCatalog: join(root, 'rest-catalog'),
+      schemaRegistry: join(root, 'schema-registry'),
       venv: join(root, 'venv'),
     },
   }

@@ -1,6 +1,7 @@
 // `.stack/stack.env`: the endpoints end-to-end tests read (see test/e2e/stack-env.ts for the keys).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import type { StackConfig, StackPorts } from './config.ts'
+import { CCOMPAT_PATH } from './schema-registry.ts'
 import { StackError } from './stack-error.ts'
 
 /** Writes exactly the keys test/e2e/stack-env.ts reads; via rename, so a reader never sees half a file. */
@@ -15,6 +16,7 @@ export function writeStackEnv(config: StackConfig, python: string): void {
     S3_BUCKET: s3.bucket,
     ICEBERG_REST_URI: `http://${host}:${ports.rest}`,
     ICEBERG_WAREHOUSE: config.warehouse,
+    SCHEMA_REGISTRY_URL: `http://${host}:${ports.schemaRegistry}${CCOMPAT_PATH}`,
     STACK_PYTHON: python,
   }
   const text = `# Written by \`bun run stack up\`; removed by \`bun run stack down\`.\n${Object.entries(values)
@@ -44,6 +46,7 @@ const PORT_KEYS = {
   kafka: { key: 'KAFKA_BOOTSTRAP', pattern: /^[^:/\s]+:(\d+)$/, example: '127.0.0.1:39092' },
   s3: { key: 'S3_ENDPOINT', pattern: /^https?:\/\/[^:/\s]+:(\d+)\/?$/, example: 'http://127.0.0.1:39000' },
   rest: { key: 'ICEBERG_REST_URI', pattern: /^https?:\/\/[^:/\s]+:(\d+)\/?$/, example: 'http://127.0.0.1:39181' },
+  schemaRegistry: { key: 'SCHEMA_REGISTRY_URL', pattern: /^https?:\/\/[^:/\s]+:(\d+)(?:\/[^\s]*)?$/, example: 'http://127.0.0.1:39281/apis/ccompat/v7' },
 } as const
 
 /**
@@ -51,7 +54,7 @@ const PORT_KEYS = {
  * what today's STACK_*_PORT variables (or the defaults) would start.
  * @throws StackError `STACK_ENV` naming the file, the key and its value when one is missing or not an address with a port.
  */
-export function stackEnvPorts(values: Map<string, string>, file: string): Pick<StackPorts, 'kafka' | 's3' | 'rest'> {
+export function stackEnvPorts(values: Map<string, string>, file: string): Pick<StackPorts, 'kafka' | 's3' | 'rest'> & Partial<Pick<StackPorts, 'schemaRegistry'>> {
   const port = (name: keyof typeof PORT_KEYS): number => {
     const { key, pattern, example } = PORT_KEYS[name]
     const value = values.get(key)
@@ -62,7 +65,8 @@ export function stackEnvPorts(values: Map<string, string>, file: string): Pick<S
     }
     return Number(digits)
   }
-  return { kafka: port('kafka'), s3: port('s3'), rest: port('rest') }
+  // A stack.env from before the schema registry joined the stack has no SCHEMA_REGISTRY_URL: the configured port stands.
+  return { kafka: port('kafka'), s3: port('s3'), rest: port('rest'), ...(values.has(PORT_KEYS.schemaRegistry.key) ? { schemaRegistry: port('schemaRegistry') } : {}) }
 }
 
 /**

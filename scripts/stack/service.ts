@@ -1,7 +1,7 @@
 // What `up`, `down` and `status` need to know about one long-running service of the stack.
 import type { ServicePort } from './ports.ts'
 
-export type ServiceName = 'kafka' | 's3' | 'rest-catalog'
+export type ServiceName = 'kafka' | 's3' | 'rest-catalog' | 'schema-registry'
 
 export interface Service {
   name: ServiceName

@@ -21,11 +21,16 @@ export interface StackEnv {
   warehouse: string
   /** Python interpreter of the venv with pyiceberg, pyarrow and fastavro installed. */
   python: string
+  /**
+   * The schema registry's Confluent-compatible API (`http://127.0.0.1:port/apis/ccompat/v7`). Missing from a
+   * stack.env written before the registry joined the stack: tests that need it call schemaRegistryUrl().
+   */
+  schemaRegistryUrl?: string
 }
 
 export const STACK_ENV_FILE = join(import.meta.dir, '..', '..', '.stack', 'stack.env')
 
-const KEYS: Record<keyof StackEnv, string> = {
+const KEYS: Record<Exclude<keyof StackEnv, 'schemaRegistryUrl'>, string> = {
   kafkaBootstrap: 'KAFKA_BOOTSTRAP',
   s3Endpoint: 'S3_ENDPOINT',
   s3Region: 'S3_REGION',
@@ -50,10 +55,22 @@ export function stackEnv(): StackEnv {
     if (match) values.set(match[1]!, match[2]!)
   }
   const env = {} as StackEnv
-  for (const [field, key] of Object.entries(KEYS) as [keyof StackEnv, string][]) {
+  for (const [field, key] of Object.entries(KEYS) as [Exclude<keyof StackEnv, 'schemaRegistryUrl'>, string][]) {
     const value = values.get(key)
     if (value === undefined) throw new Error(`${STACK_ENV_FILE} has no ${key}: run \`bun run stack up\` again`)
     env[field] = value
   }
+  const registry = values.get('SCHEMA_REGISTRY_URL')
+  if (registry !== undefined) env.schemaRegistryUrl = registry
   return env
+}
+
+/**
+ * The stack's schema registry URL. STACK_SCHEMA_REGISTRY_URL points the tests at another registry with
+ * the same API (one started by hand, while a stack from before the registry keeps running).
+ */
+export function schemaRegistryUrl(): string {
+  const url = process.env.STACK_SCHEMA_REGISTRY_URL ?? stackEnv().schemaRegistryUrl
+  if (url === undefined) throw new Error(`${STACK_ENV_FILE} has no SCHEMA_REGISTRY_URL (written before the stack had a schema registry): run \`bun run stack up\` again`)
+  return url
 }
