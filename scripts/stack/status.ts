@@ -27,16 +27,16 @@ export async function stackStatus(config: StackConfig, say: Say): Promise<boolea
       allUp &&= problem === undefined
       const state = problem === undefined ? 'up  ' : alive ? 'sick' : 'down'
       say(
-        `${service.name.padEnd(13)} ${state} ${alive ? `pid ${pid}`.padEnd(10) : ''.padEnd(10)} ${service.address.padEnd(24)} ` +
+        `${service.name.padEnd(15)} ${state} ${alive ? `pid ${pid}`.padEnd(10) : ''.padEnd(10)} ${service.address.padEnd(39)} ` +
           `${problem === undefined ? '' : problem === 'not running' ? '' : `(${problem}) `}log ${relative(config.repoRoot, service.logFile)}`,
       )
     }
   } finally {
     clearTimeout(timer)
   }
-  say(`${'python venv'.padEnd(13)} ${venvReady(config) ? 'ready' : 'missing (created by up)'}`)
+  say(`${'python venv'.padEnd(15)} ${venvReady(config) ? 'ready' : 'missing (created by up)'}`)
   say(
-    `${'stack.env'.padEnd(13)} ${running ? relative(config.repoRoot, config.paths.envFile) : 'missing: the stack is not up (run `bun run stack up`)'}`,
+    `${'stack.env'.padEnd(15)} ${running ? relative(config.repoRoot, config.paths.envFile) : 'missing: the stack is not up (run `bun run stack up`)'}`,
   )
   return allUp
 }
