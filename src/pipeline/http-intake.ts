@@ -274,7 +274,16 @@ export class HttpIntake {
     if (!keyLog) return
     const due = this.#keys.unstoredThrough(through)
     if (!due.length) return
-    const { firstSeq } = await keyLog.append(due.map(encodeKeyLogEntry))
+    let firstSeq: bigint
+    try {
+      firstSeq = (await keyLog.append(due.map(encodeKeyLogEntry))).firstSeq
+    } catch (error) {
+      // A full disk must not keep the WAL from freeing it: the keys stay answered while this worker runs and are
+      // stored with a later truncation once there is room; only a restart before then forgets them.
+      if ((error as { code?: string }).code !== 'WAL_DISK_FULL') throw error
+      this.#logLine(`idempotency: ${due.length} keys could not be stored (disk full); the WAL is truncated anyway, and they are stored once there is room (until then a restart forgets them)`)
+      return
+    }
     due.forEach((answered, i) => (answered.storedSeq = firstSeq + BigInt(i)))
   }
 

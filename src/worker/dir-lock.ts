@@ -43,7 +43,14 @@ export function lockDirectory(dir: string, tryLock: TryLockFile, pid: number): H
   if (!held) throw new DirLockedError(dir, holderOf(path))
   // Written through a second descriptor: flock belongs to the first one's open file, which stays open.
   // No host name: Deno asks for --allow-sys to read it, and a flock is only meaningful on one host anyway.
-  writeFileSync(path, `pid ${pid} since ${new Date().toISOString()}\n`)
+  // Best effort: the text only names the holder in another worker's refusal; a full disk must not stop a start.
+  try {
+    writeFileSync(path, `pid ${pid} since ${new Date().toISOString()}\n`)
+  } catch (error) {
+    // The lock itself is held; a second worker's refusal will say "pid not yet written".
+    const code = (error as { code?: string }).code
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error
+  }
   return held
 }
 

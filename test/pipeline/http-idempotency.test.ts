@@ -132,3 +132,27 @@ describe('HTTP Idempotency-Key on the pipeline', () => {
     await run.stop()
   })
 })
+
+describe('a key log on a full disk', () => {
+  test('does not keep the WAL from being truncated; the key is still answered while the worker runs', async () => {
+    const dataDir = tempDir()
+    const config = parseConfig({ dataDir, tables: [{ name: 'ns.events', schema: 'id long not null', roll: { intervalMs: 3_600_000 } }] })
+    const access = openCatalog(config)
+    const wal = await openWalLog(config, dataDir, () => {}, { tryLock: tryLockFile, pid: process.pid })
+    const full = Object.assign(new Error('write-ahead log disk is full'), { code: 'WAL_DISK_FULL' })
+    const keyLog = { ...wal.keys, append: () => Promise.reject(full) }
+    const lines: string[] = []
+    const pipeline = await Pipeline.start({ catalog: access.catalog, io: access.io, log: wal, keyLog, tables: pipelineTables(config), logLine: (line) => lines.push(line) })
+    const app = createIngestApp(pipelineAppDeps(config, pipeline, () => '', () => {}))
+    const post = () => app.request('/v1/tables/ns/events/records', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'k' }, body: '[{"id":1}]' })
+    expect((await post()).status).toBe(200)
+    await pipeline.stop()
+    const held: bigint[] = []
+    for await (const record of wal.replay(-1n)) held.push(record.seq)
+    expect(held).toEqual([])
+    expect(lines.some((line) => line.includes('1 keys could not be stored (disk full); the WAL is truncated anyway'))).toBe(true)
+    expect((await post()).headers.get('idempotent-replayed')).toBe('true')
+    await wal.close()
+    access.close()
+  })
+})
