@@ -5,28 +5,17 @@
  * exactly once (checked by id with PyIceberg).
  */
 import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
-import { rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { seededRandom } from '../../scripts/cli/sensor-data.ts'
 import { consumeAll, createTopic, endOffsets, produce } from './kafka-topics.ts'
-import { runPython } from './pyiceberg.ts'
+import { idReport, type IdReport } from './id-report.ts'
 import { freePort, spawnWorker, startPoster, type WorkerProcess } from './worker-process.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
 
 // Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
 setDefaultTimeout(120_000)
-
-interface IdReport {
-  count: number
-  distinct: number
-  kafka_ids: number
-  kafka_min: number | null
-  kafka_max: number | null
-  missing_acknowledged: number
-  offsets: Record<string, number>
-}
 
 /**
  * The kill moments come from one seed, printed at the start; `CRASH_SEED=<seed>` repeats a run's moments (each test
@@ -57,17 +46,6 @@ function config(table: string, topic: string, group: string, port: number, dataD
   if (dataDir) raw.dataDir = dataDir
   dirs.push(raw.dataDir as string)
   return raw
-}
-
-async function idReport(table: string, topic: string, acknowledged: number[]): Promise<IdReport> {
-  // Tens of thousands of ids exceed the argument list limit: hand them over in a file.
-  const file = join(tmpdir(), `acknowledged-${crypto.randomUUID()}.json`)
-  writeFileSync(file, JSON.stringify(acknowledged))
-  try {
-    return (await runPython('crash_report.py', [table, topic, file])) as IdReport
-  } finally {
-    rmSync(file, { force: true })
-  }
 }
 
 /** Waits until the table's newest snapshot says every message of the topic is committed. */

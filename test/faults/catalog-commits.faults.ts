@@ -18,7 +18,7 @@ import { stackWorkerConfig } from '../e2e/worker-config.ts'
 import { freePort, spawnWorker, type WorkerProcess } from '../e2e/worker-process.ts'
 import { catalogErrorBody, isCatalogCommit, startFaultProxy, type FaultProxy, type FaultProxyOptions } from './fault-proxy.ts'
 import { startHttpLoad } from './http-load.ts'
-import { idReport } from './id-report.ts'
+import { idReport } from '../e2e/id-report.ts'
 
 setDefaultTimeout(120_000)
 

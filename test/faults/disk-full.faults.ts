@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { stackWorkerConfig } from '../e2e/worker-config.ts'
 import { freePort, spawnWorker, type WorkerProcess } from '../e2e/worker-process.ts'
 import { startHttpLoad } from './http-load.ts'
-import { idReport } from './id-report.ts'
+import { idReport } from '../e2e/id-report.ts'
 
 setDefaultTimeout(180_000)
 

@@ -2,7 +2,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runPython } from '../e2e/pyiceberg.ts'
+import { runPython } from './pyiceberg.ts'
 
 export interface IdReport {
   /** Rows in the table. */
