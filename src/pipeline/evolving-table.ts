@@ -36,6 +36,9 @@ export class SchemaChangeError extends IngestError {
   }
 }
 
+const changeKey = (change: SchemaChange) =>
+  change.kind === 'add' ? `add ${[...change.path, change.field.name].join('.')}` : `widen ${change.path.join('.')} to ${change.to}`
+
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 export class EvolvingTable {
@@ -43,6 +46,8 @@ export class EvolvingTable {
   #schema!: Schema
   #aliases!: FieldAliases
   #coerce!: RecordCoercer
+  /** Changes that committed nothing while the schema stayed the same (see #commit): never proposed again. */
+  readonly #ineffective = new Set<string>()
   /** Schema changes commit one at a time, in the order records asked for them. */
   #evolution: Promise<void> = Promise.resolve()
 
@@ -67,7 +72,7 @@ export class EvolvingTable {
       if (!unknown.length) return result
       return { ok: false, reason: `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')}: table ${this.#options.name} has no such column and its schemaEvolution is "off"` }
     }
-    const changes = changesForRecord(this.#schema, record, mode, this.#aliases)
+    const changes = changesForRecord(this.#schema, record, mode, this.#aliases).filter((change) => !this.#ineffective.has(changeKey(change)))
     if (!changes.length) return result
     return { ok: false, evolving: this.#evolve(changes) }
   }
@@ -125,7 +130,12 @@ export class EvolvingTable {
     const settled = result.table
     if (settled.metadata['current-schema-id'] !== this.#schema['schema-id']) {
       this.#adopt(settled, described.length ? `added ${described.join(', ')}` : `now at schema ${settled.metadata['current-schema-id']}, set by another writer`)
+      return
     }
+    // Nothing changed and the schema records meet is the table's: asking again would loop. These changes are
+    // dropped from later proposals, so such a record lands as the coercer has it (or as a dead letter).
+    for (const change of changes) this.#ineffective.add(changeKey(change))
+    this.#options.log(`table ${this.#options.name}: schema change ${changes.map(changeKey).join('; ')} had no effect on schema ${this.#schema['schema-id']}; records that asked for it land as they fit`)
   }
 
   #adopt(table: LoadedTable, what: string): void {
@@ -135,6 +145,7 @@ export class EvolvingTable {
   }
 
   #use(table: LoadedTable): void {
+    this.#ineffective?.clear()
     this.#schema = currentSchema(table.metadata)
     this.#aliases = fieldAliases(this.#schema, table.metadata.schemas)
     this.#coerce = createRecordCoercer(this.#schema, { extraFields: 'report', aliases: this.#aliases })
