@@ -18,8 +18,10 @@ const ROUNDS = 8
  */
 function tearNewestSegment(): number {
   const newest = readdirSync(dir).filter((f) => f.endsWith('.wal')).sort().at(-1)!
-  const tail = new Uint8Array(1 + Math.floor(Math.random() * 600))
-  if (Math.random() < 0.5) {
+  const header = Math.random() < 0.5
+  // A header-shaped tail needs its 4 length bytes; garbage may be a single byte.
+  const tail = new Uint8Array((header ? 4 : 1) + Math.floor(Math.random() * 600))
+  if (header) {
     new DataView(tail.buffer).setUint32(0, tail.length + 100, true) // plausible length, payload missing
   } else {
     crypto.getRandomValues(tail)
