@@ -15,8 +15,10 @@ setDefaultTimeout(120_000)
 
 const dataDir = mkdtempSync(join(tmpdir(), 'http-idempotency-'))
 const running: WorkerProcess[] = []
-afterAll(() => {
+afterAll(async () => {
+  // Gone before the dir is: a worker still exiting could write into a dir being removed.
   for (const worker of running) worker.process.kill(9)
+  await Promise.all(running.map((worker) => worker.exited))
   rmSync(dataDir, { recursive: true, force: true })
 })
 

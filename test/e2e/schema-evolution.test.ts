@@ -17,8 +17,10 @@ setDefaultTimeout(120_000)
 const brokers = [stackEnv().kafkaBootstrap]
 const dirs: string[] = []
 const running: WorkerProcess[] = []
-afterAll(() => {
+afterAll(async () => {
+  // Gone before the dirs are: a worker still exiting could write into a dir being removed.
   for (const worker of running) worker.process.kill(9)
+  await Promise.all(running.map((worker) => worker.exited))
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 

@@ -7,7 +7,8 @@ import { stackEnv } from './stack-env.ts'
 export function stackWorkerConfig(overrides: Record<string, unknown> & { tables: unknown[] }): Record<string, unknown> {
   const env = stackEnv()
   return {
-    dataDir: mkdtempSync(join(tmpdir(), 'ingest-e2e-')),
+    // Only when the test brings none: a temp dir made and then overridden would be left behind.
+    dataDir: overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'ingest-e2e-')),
     http: { enabled: false },
     catalog: { type: 'rest', uri: env.restUri },
     storage: {

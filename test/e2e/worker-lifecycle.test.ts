@@ -20,8 +20,10 @@ setDefaultTimeout(180_000)
 const ROOT = join(import.meta.dir, '..', '..')
 const dirs: string[] = []
 const started: Subprocess[] = []
-afterAll(() => {
+afterAll(async () => {
+  // Gone before the dirs are: a process still exiting could write into a dir being removed.
   for (const child of started) child.kill(9)
+  await Promise.all(started.map((child) => child.exited))
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 
