@@ -192,6 +192,15 @@ export class TableBatcher {
     if (this.#buffer.reshape(rowSchema, rowOverheadBytes(rowSchema), 'schema')) this.#startDrain()
   }
 
+  /**
+   * Stops retrying: after a stop whose deadline passed, the queued batches are left to the WAL (or the topic) and
+   * the next start, not to a loop that would go on writing files into a table this process is done with.
+   */
+  abandon(): void {
+    this.#abandoned = true
+  }
+  #abandoned = false
+
   /** Reloads the table, e.g. after a rebalance, to see what other writers committed. */
   async reload(): Promise<void> {
     this.#table = await this.#options.catalog.loadTable(this.identifier)
@@ -205,7 +214,7 @@ export class TableBatcher {
   async #drain(): Promise<void> {
     let delayMs = 250
     let startedAt: number | undefined
-    for (let batch = this.#buffer.head(); batch; batch = this.#buffer.head()) {
+    for (let batch = this.#buffer.head(); batch && !this.#abandoned; batch = this.#buffer.head()) {
       try {
         if (startedAt === undefined) {
           startedAt = this.#now()

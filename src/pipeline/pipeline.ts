@@ -263,6 +263,7 @@ export class Pipeline {
     }
     // After the final commits: a clean stop leaves the WAL empty.
     await this.http.truncate()
+    if (signal?.aborted) for (const table of this.tables.values()) (table.batcher.abandon(), table.deadLetters.abandon())
   }
 
   /** Rows buffered or queued for commit and not yet committed, across tables and dead-letter tables. */

@@ -1,7 +1,4 @@
 /** Test fixture: an embedded catalog on an in-memory store, small appends, and an independent row reader. */
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Catalog } from '../../src/catalog/catalog.ts'
 import { createSqliteCatalog } from '../../src/catalog/embedded/sqlite-catalog.ts'
 import { decodeManifest } from '../../src/iceberg/manifest.ts'
@@ -30,9 +27,11 @@ export interface Fixture {
   table: Table
 }
 
+
 export async function fixture(properties: Record<string, string> = {}, partitioned = true): Promise<Fixture> {
   const io = createFileIO([createMemoryStore('memory://wh')])
-  const catalog = createSqliteCatalog({ path: join(mkdtempSync(join(tmpdir(), 'maintenance-')), 'catalog.db'), warehouse: 'memory://wh', io })
+  // An in-memory SQLite database, like the in-memory warehouse: nothing is left on disk.
+  const catalog = createSqliteCatalog({ path: ':memory:', warehouse: 'memory://wh', io })
   const table = await createTable({ catalog, io }, identifier, { schema, ...(partitioned ? { partitionSpec: spec } : {}), properties, createNamespace: true })
   return { io, catalog, table }
 }

@@ -2,8 +2,8 @@
  * The commit loop's three outcomes, on the real embedded catalog (SQLite) with an in-memory store.
  * Failures are injected around the catalog: a lost response after a real commit, a 5xx before one.
  */
-import { describe, expect, test } from 'bun:test'
-import { mkdtempSync } from 'node:fs'
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Catalog } from '../../src/catalog/catalog.ts'
@@ -21,9 +21,14 @@ const spec = parsePartitionDsl('sensor_id', schema)
 const rows = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({ id: BigInt(from + i), sensor_id: `s${(from + i) % 3}`, reading: (from + i) / 2 }))
 
+const dirs: string[] = []
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+
 function setup() {
   const io = createFileIO([createMemoryStore('memory://wh')])
-  const catalog = createSqliteCatalog({ path: join(mkdtempSync(join(tmpdir(), 'fast-append-')), 'catalog.db'), warehouse: 'memory://wh', io })
+  const dir = mkdtempSync(join(tmpdir(), 'fast-append-'))
+  dirs.push(dir)
+  const catalog = createSqliteCatalog({ path: join(dir, 'catalog.db'), warehouse: 'memory://wh', io })
   return { io, catalog }
 }
 
