@@ -9,6 +9,7 @@ import type { Row } from '../iceberg/types.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
 import { deadLetterRow } from './dead-letters.ts'
 import { type AnsweredKey, type ClaimResult, decodeKeyLogEntry, encodeKeyLogEntry, IdempotencyKeyReusedError, IdempotencyKeys } from './idempotency-keys.ts'
+import { admitSettled } from './intake.ts'
 import type { PipelineTable } from './pipeline.ts'
 import type { RecordLog } from './record-log.ts'
 import { decodeWalEntry, encodeWalEntry, type WalDeadLetter, type WalEntry } from './wal-entry.ts'
@@ -205,12 +206,8 @@ export class HttpIntake {
       if (seq > (table.batcher.committedWalSeq() ?? -1n)) {
         const rows: Row[] = []
         for (const record of entry.r) {
-          let result = table.intake.admit(record)
           // Logged after its schema change committed, so this waits only when that change is not in the table.
-          while (!result.ok && 'evolving' in result) {
-            await result.evolving
-            result = table.intake.admit(record)
-          }
+          const result = await admitSettled((input) => table.intake.admit(input), record)
           if (result.ok) rows.push(result.row)
           else entry.d.push({ e: result.reason, raw: JSON.stringify(record), at: Date.now() })
         }

@@ -27,6 +27,20 @@ export type Origin = { walSeq: bigint } | { kafka: KafkaOrigin }
  */
 export type Admission = { ok: true; row: Row } | { ok: false; reason: string } | { ok: false; evolving: Promise<void> }
 
+/**
+ * `admit(record)` until it settles: awaits each schema change the record needs, then admits it again. For a
+ * caller that may wait (an HTTP request, WAL replay); Kafka holds its stream instead (kafka-source.ts).
+ * Rejects when a change cannot be committed (SCHEMA_CHANGE_FAILED).
+ */
+export async function admitSettled(admit: (record: unknown) => Admission, record: unknown): Promise<{ ok: true; row: Row } | { ok: false; reason: string }> {
+  let result = admit(record)
+  while (!result.ok && 'evolving' in result) {
+    await result.evolving
+    result = admit(record)
+  }
+  return result
+}
+
 export interface IntakeTable {
   /** `namespace.table` */
   readonly name: string

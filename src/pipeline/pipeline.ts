@@ -8,7 +8,6 @@ import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { IngestError } from '../errors.ts'
 import type { PartitionSpec, Schema, TableIdentifier } from '../iceberg/types.ts'
 import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
-import type { CoerceResult } from '../records/coerce.ts'
 import type { EvolutionMode } from '../iceberg/schema-evolution.ts'
 import { EvolvingTable } from './evolving-table.ts'
 import type { FileIO } from '../storage/file-io.ts'
@@ -19,7 +18,7 @@ import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
 import { deadLetterTableCreate, deadLetterTableIdentifier, loadOrCreateTable } from './table-set.ts'
 import type { RecordLog } from './record-log.ts'
 import type { Intake, IntakeTable } from './intake.ts'
-import { DEFAULT_IDEMPOTENCY, HttpIntake } from './http-intake.ts'
+import { HttpIntake } from './http-intake.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
 
 export interface PipelineTableConfig {
@@ -62,14 +61,11 @@ export interface PipelineOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
-export { DEFAULT_IDEMPOTENCY }
 
 export interface PipelineTable {
   config: PipelineTableConfig
   /** What sources see of this table (intake.ts). */
   intake: IntakeTable
-  /** The current schema's coercer (follows the schema as it evolves). */
-  coerce: (input: unknown) => CoerceResult
   evolving: EvolvingTable
   batcher: TableBatcher
   deadLetters: TableBatcher
@@ -142,7 +138,6 @@ export class Pipeline {
       pipeline.tables.set(name, {
         config,
         intake: pipeline.#intakeTable(name, evolving, batcher, deadLetters, commitBarriers),
-        coerce: evolving.coerce,
         evolving,
         batcher,
         deadLetters,

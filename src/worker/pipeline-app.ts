@@ -64,7 +64,7 @@ export function pipelineAppDeps(
     tables: (namespace, name) => {
       if (!httpTables.has(tableName({ namespace, name }))) return undefined
       const table = pipeline.table(namespace, name)
-      return table && { coerce: table.coerce, admit: (input: unknown) => table.intake.admit(input), ...(table.config.tokens ? { tokens: table.config.tokens } : {}) }
+      return table && { coerce: table.intake.coerce, admit: (input: unknown) => table.intake.admit(input), ...(table.config.tokens ? { tokens: table.config.tokens } : {}) }
     },
     accept: async (input) => {
       const table = pipeline.table(input.table.namespace, input.table.name)!

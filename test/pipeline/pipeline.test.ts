@@ -58,7 +58,7 @@ async function ids(io: ReturnType<typeof createFileIO>, catalog: ReturnType<type
 async function post(pipeline: Pipeline, table: ReturnType<Pipeline['table']> & {}, from: number, count: number, key?: string) {
   const records = Array.from({ length: count }, (_, i) => ({ id: from + i, name: `n${from + i}` }))
   const rows = records.map((r) => {
-    const result = table.coerce(r)
+    const result = table.intake.coerce(r)
     if (!result.ok) throw new Error(result.reason)
     return result.row
   })
@@ -100,7 +100,7 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
     let run = await open(dir)
     const records = Array.from({ length: 20 }, (_, i) => ({ id: i, name: `n${i}` }))
     const rows = records.map((record) => {
-      const result = run.table.coerce(record)
+      const result = run.table.intake.coerce(record)
       if (!result.ok) throw new Error(result.reason)
       return result.row
     })

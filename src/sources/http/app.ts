@@ -14,6 +14,7 @@ import { bearerToken, tokenMatches } from './auth.ts'
 import { ACCEPTED_MEDIA_TYPES, type BodyFormat, bodyFormat, decodeUtf8, parseBody } from './body.ts'
 import { type IngestAppDeps, IngestAppOptionsSchema, type IngestResponse, type IngestTable, type RejectedRecord } from './deps.ts'
 import { HttpRequestError, statusOf } from './errors.ts'
+import { admitSettled } from '../../pipeline/intake.ts'
 import { tableName } from '../../iceberg/table-identifier.ts'
 
 /** What the admission middleware established about a records request. */
@@ -191,12 +192,8 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
         rejected.push({ index: entry.index, reason: entry.parseError })
         continue
       }
-      let result = table.admit ? table.admit(entry.value) : table.coerce(entry.value)
       // A record that needs a schema change waits for it (committed before any of this request is logged).
-      while (!result.ok && 'evolving' in result) {
-        await result.evolving
-        result = table.admit!(entry.value)
-      }
+      const result = table.admit ? await admitSettled(table.admit, entry.value) : table.coerce(entry.value)
       if (result.ok) {
         rows.push(result.row)
         records.push(entry.value)
