@@ -1,0 +1,152 @@
+/**
+ * The primary-key index of an upsert table: key → (data file, row position) of the key's live row,
+ * as of one snapshot of the table (pure, in memory). The table is the truth and this a cache of it:
+ * key-index-sync.ts brings it to a snapshot by diffing the files it covers against the table's, and
+ * key-index-codec.ts stores it beside the WAL between runs.
+ *
+ * Memory: one Map entry per key, the value packing the file's ordinal and the position into one
+ * double (ordinal * 2^32 + position; exact below 2^53), so a key costs its string and one number
+ * (bench/upsert.bench.ts measures it). Files are kept once, in `files`, with the delete files the
+ * index has applied to each: what the sync compares with the table.
+ */
+import { IngestError } from '../errors.ts'
+
+/** A data file the index covers, and the delete files (by deleteRefId) whose positions it has applied. */
+export interface IndexedFile {
+  path: string
+  deletes: string[]
+}
+
+export interface RowLocation {
+  file: string
+  position: number
+}
+
+const POSITION_SPAN = 2 ** 32
+/** Ordinals stay below 2^21 so that ordinal * 2^32 + position is an exact double. */
+const MAX_ORDINALS = 2 ** 21
+
+export class KeyIndex {
+  /** The snapshot the index describes; undefined for a table without snapshots (or an index not yet synced). */
+  snapshotId: bigint | undefined
+  readonly #entries = new Map<string, number>()
+  /** By ordinal; a dropped file leaves undefined until compactOrdinals. */
+  #files: (IndexedFile | undefined)[] = []
+  readonly #ordinals = new Map<string, number>()
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  /** The files the index covers (live in its snapshot). */
+  files(): IndexedFile[] {
+    return this.#files.filter((f): f is IndexedFile => f !== undefined)
+  }
+
+  file(path: string): IndexedFile | undefined {
+    const ordinal = this.#ordinals.get(path)
+    return ordinal === undefined ? undefined : this.#files[ordinal]
+  }
+
+  /** Starts covering `path` (no keys yet); `deletes` are the delete files already applied to what will be set. */
+  addFile(path: string, deletes: string[] = []): void {
+    if (this.#ordinals.has(path)) throw new IngestError('KEY_INDEX', `key index: data file ${path} is indexed already`)
+    if (this.#files.length >= MAX_ORDINALS) this.#compactOrdinals()
+    if (this.#files.length >= MAX_ORDINALS) throw new IngestError('KEY_INDEX', `key index: more than ${MAX_ORDINALS} live data files; compact the table`)
+    this.#ordinals.set(path, this.#files.length)
+    this.#files.push({ path, deletes: [...deletes] })
+  }
+
+  get(key: string): RowLocation | undefined {
+    const packed = this.#entries.get(key)
+    if (packed === undefined) return undefined
+    const ordinal = Math.floor(packed / POSITION_SPAN)
+    return { file: this.#files[ordinal]!.path, position: packed - ordinal * POSITION_SPAN }
+  }
+
+  /** The key's live row is at `position` of `file` (a file added with addFile). */
+  set(key: string, file: string, position: number): void {
+    const ordinal = this.#ordinals.get(file)
+    if (ordinal === undefined) throw new IngestError('KEY_INDEX', `key index: data file ${file} is not indexed`)
+    if (!Number.isInteger(position) || position < 0 || position >= POSITION_SPAN) throw new IngestError('KEY_INDEX', `key index: row position ${position} out of range`)
+    this.#entries.set(key, ordinal * POSITION_SPAN + position)
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key)
+  }
+
+  /** Stops covering these files and forgets every key whose row was in one of them (one pass over the keys). */
+  dropFiles(paths: Iterable<string>): void {
+    const dropped = new Set<number>()
+    for (const path of paths) {
+      const ordinal = this.#ordinals.get(path)
+      if (ordinal === undefined) continue
+      dropped.add(ordinal)
+      this.#ordinals.delete(path)
+      this.#files[ordinal] = undefined
+    }
+    if (!dropped.size) return
+    for (const [key, packed] of this.#entries) if (dropped.has(Math.floor(packed / POSITION_SPAN))) this.#entries.delete(key)
+  }
+
+  /**
+   * Applies delete files: per data file, the positions they delete and their refs. Keys whose row sits
+   * at one of those positions are forgotten (one pass over all keys, however many files), and the refs
+   * join each file's applied deletes.
+   */
+  dropPositions(byFile: ReadonlyMap<string, { positions: ReadonlySet<number>; refs: readonly string[] }>): void {
+    const byOrdinal = new Map<number, ReadonlySet<number>>()
+    for (const [path, { positions, refs }] of byFile) {
+      const ordinal = this.#ordinals.get(path)
+      if (ordinal === undefined) continue
+      const entry = this.#files[ordinal]!
+      for (const ref of refs) if (!entry.deletes.includes(ref)) entry.deletes.push(ref)
+      if (positions.size) byOrdinal.set(ordinal, positions)
+    }
+    if (!byOrdinal.size) return
+    for (const [key, packed] of this.#entries) {
+      const ordinal = Math.floor(packed / POSITION_SPAN)
+      if (byOrdinal.get(ordinal)?.has(packed - ordinal * POSITION_SPAN)) this.#entries.delete(key)
+    }
+  }
+
+  /** Records that `deleteRef` applies to `file` (its positions were already taken out, e.g. by our own commit). */
+  noteDelete(file: string, deleteRef: string): void {
+    const entry = this.file(file)
+    if (entry && !entry.deletes.includes(deleteRef)) entry.deletes.push(deleteRef)
+  }
+
+  /** Replaces the delete files recorded for `file` (a v3 deletion vector supersedes the one before it). */
+  setDeletes(file: string, deleteRefs: string[]): void {
+    const entry = this.file(file)
+    if (entry) entry.deletes = [...deleteRefs]
+  }
+
+  /** Every entry, for the codec: key, file ordinal among files(), position. */
+  *entries(): IterableIterator<[string, number, number]> {
+    const renumbered = new Map<number, number>()
+    this.#files.forEach((f, ordinal) => f && renumbered.set(ordinal, renumbered.size))
+    for (const [key, packed] of this.#entries) {
+      const ordinal = Math.floor(packed / POSITION_SPAN)
+      yield [key, renumbered.get(ordinal)!, packed - ordinal * POSITION_SPAN]
+    }
+  }
+
+  /** Files dropped over time leave holes in the ordinals; renumber so they do not run out. */
+  #compactOrdinals(): void {
+    const renumbered = new Map<number, number>()
+    const files: IndexedFile[] = []
+    this.#files.forEach((f, ordinal) => {
+      if (!f) return
+      renumbered.set(ordinal, files.length)
+      this.#ordinals.set(f.path, files.length)
+      files.push(f)
+    })
+    for (const [key, packed] of this.#entries) {
+      const ordinal = Math.floor(packed / POSITION_SPAN)
+      this.#entries.set(key, renumbered.get(ordinal)! * POSITION_SPAN + (packed - ordinal * POSITION_SPAN))
+    }
+    this.#files = files
+  }
+}
