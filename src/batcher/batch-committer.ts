@@ -28,11 +28,14 @@ export interface CommitterOptions {
   compressors?: ParquetCompressors
   encoder?: BatchEncoder
   log: (line: string) => void
+  /** The clock the commit's latency is measured with (default Date.now). */
+  now?: () => number
 }
 
 export type AttemptOutcome =
   /** The snapshot is in the table: this attempt's, or an earlier one whose answer was lost. */
-  | { kind: 'committed'; table: LoadedTable; files: number; catalogAttempts: number }
+  /** `commitMs`: how long the commit took once the data files were written (manifests, catalog call, its retries); absent when an earlier attempt's had landed. */
+  | { kind: 'committed'; table: LoadedTable; files: number; catalogAttempts: number; commitMs?: number }
   /** Another writer committed everything the batch held: nothing to do. */
   | { kind: 'nothing-left' }
   /** Refused before the commit was sent (offsets fenced, schema or spec changed): reload and attempt again at once. */
@@ -63,6 +66,8 @@ export async function attemptCommit(options: CommitterOptions, table: LoadedTabl
     : []
   // The markers of the metadata each catalog attempt builds on, into its summary and the table property alike.
   const markers = (metadata: TableMetadata) => mergedMarkers(tableMarkers(metadata).markers, options.walId, batch.markers)
+  const now = options.now ?? Date.now
+  const commitStartedAt = now()
   try {
     const result = await fastAppend(
       { catalog: options.catalog, io: options.io, table, log: options.log },
@@ -75,7 +80,7 @@ export async function attemptCommit(options: CommitterOptions, table: LoadedTabl
         properties: (_parent, metadata) => markerProperties(markers(metadata), batch.snapshotId),
       },
     )
-    return { kind: 'committed', table: result.table, files: dataFiles.length, catalogAttempts: result.attempts }
+    return { kind: 'committed', table: result.table, files: dataFiles.length, catalogAttempts: result.attempts, commitMs: now() - commitStartedAt }
   } catch (error) {
     const fenced = error instanceof OffsetFenceError
     // Another engine changed the schema or partition spec: the files must be written again in the new layout.

@@ -16,7 +16,7 @@ import { type Batch, BatchBuffer, type RowSource } from './batch-buffer.ts'
 import { attemptCommit, type CommitterOptions } from './batch-committer.ts'
 import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, type Markers } from './markers.ts'
 import { tableMarkers } from './table-markers.ts'
-import { rollReason, type BufferState, type RollReason, type RollTriggers } from './policy.ts'
+import { commitLatencyMs, effectiveIntervalMs, maxIntervalMs, observeCommit, rollReason, type BufferState, type CommitPace, type RollReason, type RollTriggers } from './policy.ts'
 
 export interface TableBatcherOptions {
   catalog: Catalog
@@ -58,6 +58,10 @@ export interface BatcherStats {
   lastCommitAtMs: number | undefined
   consecutiveFailures: number
   lastError: string | undefined
+  /** Median catalog commit latency of the recent commits (policy.ts commit pacing); undefined before the first. */
+  commitLatencyMs: number | undefined
+  /** The interval trigger in force: `intervalMs`, stretched while commits are slow. */
+  effectiveIntervalMs: number
 }
 
 
@@ -77,8 +81,13 @@ export class TableBatcher {
     lastCommitAtMs: undefined,
     consecutiveFailures: 0,
     lastError: undefined,
+    commitLatencyMs: undefined,
+    effectiveIntervalMs: 0,
   }
   readonly #options: TableBatcherOptions
+  #pace: CommitPace = []
+  /** The triggers maybeRoll applies: the configured ones with the paced interval. */
+  #triggers: RollTriggers
   readonly #buffer: BatchBuffer
   readonly #committer: CommitterOptions
   #table: LoadedTable
@@ -92,6 +101,8 @@ export class TableBatcher {
     this.identifier = options.table.identifier
     this.#now = options.now ?? Date.now
     this.#log = options.log ?? (() => {})
+    this.#triggers = options.triggers
+    this.stats.effectiveIntervalMs = options.triggers.intervalMs
     const rowSchema = options.rowSchema ?? currentSchema(options.table.metadata)
     this.#buffer = new BatchBuffer(rowSchema, rowOverheadBytes(rowSchema))
     this.#committer = {
@@ -102,6 +113,7 @@ export class TableBatcher {
       ...(options.compressors ? { compressors: options.compressors } : {}),
       ...(options.encoder ? { encoder: options.encoder } : {}),
       log: this.#log,
+      now: this.#now,
     }
   }
 
@@ -155,7 +167,7 @@ export class TableBatcher {
   maybeRoll(triggersOverride?: RollTriggers): RollReason | undefined {
     const state = this.#buffer.state()
     // Offsets-only progress (all records went to dead letters) still needs a commit eventually.
-    const reason = rollReason({ ...state, rows: Math.max(state.rows, this.#buffer.openHasOffsets ? 1 : 0) }, triggersOverride ?? this.#options.triggers, this.#now())
+    const reason = rollReason({ ...state, rows: Math.max(state.rows, this.#buffer.openHasOffsets ? 1 : 0) }, triggersOverride ?? this.#triggers, this.#now())
     if (reason) this.roll(reason)
     return reason
   }
@@ -229,6 +241,7 @@ export class TableBatcher {
         if (outcome.kind === 'committed') {
           this.#table = outcome.table
           this.stats.commitRetries += outcome.catalogAttempts - 1
+          if (outcome.commitMs !== undefined) this.#paceAfter(outcome.commitMs)
           this.#committed(batch, outcome.files, startedAt)
         }
         this.#buffer.shift()
@@ -251,6 +264,22 @@ export class TableBatcher {
         )
       }
     }
+  }
+
+  /** Commit pacing (policy.ts): the interval follows the catalog's recent commit latency, within its cap. */
+  #paceAfter(commitMs: number): void {
+    this.#pace = observeCommit(this.#pace, commitMs)
+    this.stats.commitLatencyMs = commitLatencyMs(this.#pace)
+    const interval = effectiveIntervalMs(this.#options.triggers, this.#pace)
+    if (interval === this.stats.effectiveIntervalMs) return
+    const configured = this.#options.triggers.intervalMs
+    this.#log(
+      interval > configured
+        ? `table ${tableName(this.identifier)}: commits take ${this.stats.commitLatencyMs} ms (median of the last ${this.#pace.length}); roll interval stretched to ${interval} ms (configured ${configured} ms, cap ${maxIntervalMs(this.#options.triggers)} ms)`
+        : `table ${tableName(this.identifier)}: commits take ${this.stats.commitLatencyMs} ms; roll interval back to ${interval} ms`,
+    )
+    this.stats.effectiveIntervalMs = interval
+    this.#triggers = { ...this.#options.triggers, intervalMs: interval }
   }
 
   #committed(batch: Batch, files: number, startedAt: number): void {

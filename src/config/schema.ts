@@ -65,11 +65,20 @@ const StorageSchema = v.variant('type', [
   }),
 ])
 
-const RollSchema = v.object({
-  intervalMs: v.optional(positiveInt, 60_000),
-  maxRows: v.optional(positiveInt, 1_000_000),
-  maxBytes: v.optional(positiveInt, 128 * 1024 * 1024),
-})
+const RollSchema = v.pipe(
+  v.object({
+    intervalMs: v.optional(positiveInt, 60_000),
+    /** Cap of the interval while slow catalog commits stretch it (docs/configuration.md, commit pacing); default 10 × intervalMs. */
+    maxIntervalMs: v.optional(positiveInt),
+    maxRows: v.optional(positiveInt, 1_000_000),
+    maxBytes: v.optional(positiveInt, 128 * 1024 * 1024),
+  }),
+  // A cap that is no positive integer has its own issue already: reported once, by its own key.
+  v.forward(
+    v.check((roll) => !(Number.isInteger(roll.maxIntervalMs) && roll.maxIntervalMs! >= 1 && roll.maxIntervalMs! < roll.intervalMs), 'must be at least roll.intervalMs'),
+    ['maxIntervalMs'],
+  ),
+)
 
 const KafkaTableSchema = v.object({
   topics: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),

@@ -31,6 +31,8 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
   const pendingRows = registry.gauge({ name: 'ingest_rows_pending', help: 'Rows buffered or queued, not yet committed', labelNames: ['table'] })
   const sinceCommit = registry.gauge({ name: 'ingest_seconds_since_last_commit', help: 'Seconds since the last successful commit (-1: none yet)', labelNames: ['table'] })
   const failing = registry.gauge({ name: 'ingest_commit_consecutive_failures', help: 'Commit failures since the last success', labelNames: ['table'] })
+  const commitLatency = registry.gauge({ name: 'ingest_commit_latency_ms', help: 'Median commit latency of the last 5 commits (manifests + catalog), ms (-1: none yet)', labelNames: ['table'] })
+  const effectiveInterval = registry.gauge({ name: 'ingest_effective_interval_ms', help: 'Roll interval in force: roll.intervalMs, stretched while commits are slow (up to roll.maxIntervalMs)', labelNames: ['table'] })
   const forwarded = cumulative(registry.counter({ name: 'ingest_dead_letter_topic_forwarded_total', help: 'Bad Kafka messages acknowledged by their dead-letter topic', labelNames: ['topic'] }))
   const fallbacks = cumulative(
     registry.counter({ name: 'ingest_dead_letter_topic_fallbacks_total', help: 'Bad Kafka messages the dead-letter topic refused, written to the dead-letter table instead', labelNames: ['topic'] }),
@@ -69,6 +71,8 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
         const last = batcher.stats.lastCommitAtMs
         sinceCommit.set(labels, last === undefined ? -1 : (now() - last) / 1000)
         failing.set(labels, batcher.stats.consecutiveFailures)
+        commitLatency.set(labels, batcher.stats.commitLatencyMs ?? -1)
+        effectiveInterval.set(labels, batcher.stats.effectiveIntervalMs)
       }
     }
     for (const source of kafka()) {
