@@ -1,8 +1,8 @@
 /** Table updates applied to metadata, pure, with the semantics of Java's TableMetadata.Builder (REST spec: `TableUpdate`). */
 import { CommitConflictError, ValidationError } from '../errors.ts'
-import { fieldById, indexById, isPrimitive, maxFieldId, sameSchema, validateSchema } from './schema.ts'
+import { checkSchemaForFormat, fieldById, indexById, isPrimitive, maxFieldId, sameSchema, validateSchema } from './schema.ts'
 import { canTransform } from './transforms.ts'
-import type { PartitionSpec, Schema, SnapshotLogEntry, SnapshotRef, SortOrder, TableMetadata } from './types.ts'
+import type { PartitionSpec, Schema, Snapshot, SnapshotLogEntry, SnapshotRef, SortOrder, TableMetadata } from './types.ts'
 import type { TableUpdate } from './updates.ts'
 
 /** What earlier updates of the same commit did; `-1` ids and snapshot-log times depend on it. */
@@ -60,6 +60,25 @@ function currentSchemaOf(m: TableMetadata): Schema {
   return schema
 }
 
+/**
+ * Spec "Row Lineage" (v3): a new snapshot must say which row ids it took (first-row-id, added-rows), starting at or
+ * past the table's next-row-id, which then advances by added-rows. Behind means another commit took those ids first.
+ */
+function rowLineageAfter(m: TableMetadata, snapshot: Snapshot): Pick<TableMetadata, 'next-row-id'> {
+  const first = snapshot['first-row-id']
+  const added = snapshot['added-rows']
+  const id = String(snapshot['snapshot-id'])
+  if (first === undefined || added === undefined) {
+    throw new ValidationError(`cannot add snapshot ${id} to a v3 table without first-row-id and added-rows (row lineage)`, { snapshotId: id })
+  }
+  const next = m['next-row-id'] ?? 0n
+  if (first < next) {
+    throw new CommitConflictError(`cannot add snapshot ${id}: its first-row-id ${first} is behind the table's next-row-id ${next}`, { context: { snapshotId: id } })
+  }
+  if (added < 0n) throw new ValidationError(`snapshot ${id} has negative added-rows ${added}`, { snapshotId: id })
+  return { 'next-row-id': first + added }
+}
+
 /** Drops snapshot-log entries up to the last one whose snapshot is gone: history with gaps would mislead time travel. */
 function pruneSnapshotLog(log: SnapshotLogEntry[], live: Set<bigint>): SnapshotLogEntry[] {
   let kept: SnapshotLogEntry[] = []
@@ -85,14 +104,16 @@ export function applyUpdate(metadata: TableMetadata, update: TableUpdate, nowMs:
       return { ...m, 'table-uuid': update.uuid }
     case 'upgrade-format-version': {
       const version = update['format-version']
-      if (version === 2) return m
-      throw new ValidationError(
-        version < 2 ? `cannot downgrade format-version from 2 to ${version}` : `format-version ${version} is not supported; this toolkit writes v2 tables`,
-        { formatVersion: version },
-      )
+      const current = m['format-version']
+      if (version === current) return m
+      if (version < current) throw new ValidationError(`cannot downgrade format-version from ${current} to ${version}`, { formatVersion: version })
+      if (version !== 2 && version !== 3) throw new ValidationError(`format-version ${version} is not supported; this toolkit writes v2 and v3 tables`, { formatVersion: version })
+      // Spec "Row Lineage": a table upgraded to v3 starts assigning row ids at 0.
+      return version === 3 ? { ...m, 'format-version': 3, 'next-row-id': m['next-row-id'] ?? 0n } : { ...m, 'format-version': version }
     }
     case 'add-schema': {
       validateSchema(update.schema)
+      checkSchemaForFormat(update.schema, m['format-version'])
       const lastColumnId = Math.max(m['last-column-id'], update['last-column-id'] ?? 0, maxFieldId(update.schema))
       const existing = m.schemas.find((s) => sameSchema(s, update.schema))
       if (existing) {
@@ -158,9 +179,11 @@ export function applyUpdate(metadata: TableMetadata, update: TableUpdate, nowMs:
           { context: { snapshotId: String(id) } },
         )
       }
+      const lineage = m['format-version'] >= 3 ? rowLineageAfter(m, snapshot) : {}
       context.addedSnapshotIds.add(id)
       return {
         ...m,
+        ...lineage,
         snapshots: [...m.snapshots, snapshot],
         'last-sequence-number': Math.max(m['last-sequence-number'], snapshot['sequence-number']),
       }

@@ -1,4 +1,4 @@
-/** The v2 manifest and manifest-list Avro schemas as data, with the spec's field ids, and partition values in Avro form. */
+/** The v2 and v3 manifest and manifest-list Avro schemas as data, with the spec's field ids, and partition values in Avro form. */
 import type { AvroArray, AvroField, AvroFixed, AvroRecord, AvroSchema, AvroValue } from '../avro/schema.ts'
 import { ValidationError } from '../errors.ts'
 import { decimalRequiredBytes, fixedBigEndian, fromBigEndian } from './big-endian.ts'
@@ -6,7 +6,7 @@ import { parsePrimitive } from './schema.ts'
 import { uuidFromBytes, uuidToBytes } from './single-value.ts'
 import type { IcebergValue, PrimitiveType } from './types.ts'
 
-// Spec: "Manifests" (manifest_entry, data_file, v2), "Manifest Lists" (manifest_file, field_summary),
+// Spec: "Manifests" (manifest_entry, data_file, v2 and v3), "Manifest Lists" (manifest_file, field_summary),
 // "Appendix A: Format-specific Requirements — Avro" (type mapping, field-id placement, maps with
 // non-string keys as arrays of key/value records named k<key-id>_v<value-id> with logicalType map).
 
@@ -76,6 +76,13 @@ export function avroTypeOf(type: PrimitiveType, named: Map<string, AvroFixed> = 
       return { type: 'long', logicalType: 'timestamp-micros', 'adjust-to-utc': false }
     case 'timestamptz':
       return { type: 'long', logicalType: 'timestamp-micros', 'adjust-to-utc': true }
+    case 'timestamp_ns':
+      return { type: 'long', logicalType: 'timestamp-nanos', 'adjust-to-utc': false }
+    case 'timestamptz_ns':
+      return { type: 'long', logicalType: 'timestamp-nanos', 'adjust-to-utc': true }
+    case 'variant':
+      // Only partition values and bounds reach Avro here, and variant has neither.
+      throw new ValidationError('variant values cannot be written to a manifest (no partition transform or bound takes a variant)', { type })
     case 'uuid':
       return fixed('uuid_fixed', 16, { logicalType: 'uuid' })
     case 'fixed':
@@ -120,8 +127,21 @@ export function partitionRecordSchema(partitionType: PartitionTypeField[]): Avro
   }
 }
 
-/** The v2 `manifest_entry` schema for a manifest of one partition spec. */
-export function manifestEntrySchema(partitionType: PartitionTypeField[]): AvroRecord {
+/**
+ * The `manifest_entry` schema for a manifest of one partition spec. v3 adds to data_file, as optional fields:
+ * first_row_id (142, row lineage), referenced_data_file (143), content_offset (144) and content_size_in_bytes
+ * (145) — the last three for deletion vectors, whose blob sits at an offset inside a Puffin file.
+ */
+export function manifestEntrySchema(partitionType: PartitionTypeField[], formatVersion: 2 | 3 = 2): AvroRecord {
+  const v3Fields: AvroField[] =
+    formatVersion === 3
+      ? [
+          optional('first_row_id', 142, 'long', 'Starting row ID to assign to new rows'),
+          optional('referenced_data_file', 143, 'string', 'Fully qualified location (URI with FS scheme) of a data file that all deletes reference'),
+          optional('content_offset', 144, 'long', 'The offset in the file where the content starts'),
+          optional('content_size_in_bytes', 145, 'long', 'The length of referenced content stored in the file'),
+        ]
+      : []
   const dataFile: AvroRecord = {
     type: 'record',
     name: 'r2',
@@ -142,6 +162,7 @@ export function manifestEntrySchema(partitionType: PartitionTypeField[]): AvroRe
       optional('split_offsets', 132, { type: 'array', items: 'long', 'element-id': 133 }, 'Splittable offsets'),
       optional('equality_ids', 135, { type: 'array', items: 'int', 'element-id': 136 }, 'Equality comparison field IDs'),
       optional('sort_order_id', 140, 'int', 'Sort order ID'),
+      ...v3Fields,
     ],
   }
   return {
@@ -171,8 +192,8 @@ export function fieldSummarySchema(): AvroRecord {
   }
 }
 
-/** The v2 `manifest_file` schema of a manifest list. */
-export function manifestFileSchema(): AvroRecord {
+/** The `manifest_file` schema of a manifest list; v3 adds first_row_id (520, row lineage of data manifests). */
+export function manifestFileSchema(formatVersion: 2 | 3 = 2): AvroRecord {
   return {
     type: 'record',
     name: 'manifest_file',
@@ -192,6 +213,7 @@ export function manifestFileSchema(): AvroRecord {
       required('deleted_rows_count', 514, 'long', 'Deleted rows count'),
       optional('partitions', 507, { type: 'array', items: fieldSummarySchema(), 'element-id': 508 }, 'Summary for each partition'),
       optional('key_metadata', 519, 'bytes', 'Encryption key metadata blob'),
+      ...(formatVersion === 3 ? [optional('first_row_id', 520, 'long', 'Starting row ID to assign to new rows in ADDED data files')] : []),
     ],
   }
 }
@@ -229,6 +251,8 @@ export function partitionValueToAvro(field: PartitionTypeField, value: IcebergVa
     case 'time':
     case 'timestamp':
     case 'timestamptz':
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
       if (typeof value !== 'bigint') throw wrongPartitionValue(field, value, 'a bigint')
       return value
     case 'int':

@@ -1,6 +1,7 @@
 /** The bucket transform's per-type hash (spec: "Bucket Transform Details", "Appendix B") over canonical row values. */
 import { ValidationError } from '../errors.ts'
 import { minimalBigEndian } from './big-endian.ts'
+import { floorDiv } from './datetime.ts'
 import { murmur3BigInt, murmur3Bytes, murmur3Int } from './murmur3.ts'
 import type { IcebergValue, PrimitiveType } from './types.ts'
 
@@ -40,6 +41,11 @@ export function hashValue(type: PrimitiveType, value: IcebergValue): number {
     case 'timestamptz':
       if (typeof value !== 'bigint') throw wrongValue(type, value, 'a bigint')
       return murmur3BigInt(value)
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      // Spec Appendix B: nanosecond timestamps hash as their microseconds (floor), so they bucket like timestamp.
+      if (typeof value !== 'bigint') throw wrongValue(type, value, 'a bigint')
+      return murmur3BigInt(floorDiv(value, 1000n))
     case 'string':
       if (typeof value !== 'string') throw wrongValue(type, value, 'a string')
       return murmur3Bytes(utf8.encode(value))

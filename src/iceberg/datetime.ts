@@ -80,6 +80,18 @@ export function formatTimestamp(micros: bigint, withZone: boolean): string {
   return withZone ? `${text}+00:00` : text
 }
 
+/** `yyyy-MM-ddTHH:mm:ss[.fffffffff]` of epoch nanoseconds (timestamp_ns), trailing zeros of the fraction dropped. */
+export function formatTimestampNanos(nanos: bigint, withZone: boolean): string {
+  const micros = floorDiv(nanos, 1000n)
+  const subMicro = Number(nanos - micros * 1000n)
+  const text = formatTimestamp(micros, false)
+  if (subMicro === 0) return withZone ? `${text}+00:00` : text
+  const dot = text.indexOf('.')
+  const sixDigits = dot < 0 ? '000000' : text.slice(dot + 1).padEnd(6, '0')
+  const full = `${dot < 0 ? text : text.slice(0, dot)}.${`${sixDigits}${String(subMicro).padStart(3, '0')}`.replace(/0+$/, '')}`
+  return withZone ? `${full}+00:00` : full
+}
+
 /** `HH:mm[:ss[.SSS[SSS]]]` of microseconds from midnight, as java.time LocalTime.toString prints it. */
 export function formatTime(micros: bigint): string {
   const value = Number(micros)

@@ -1,5 +1,5 @@
 /** Human-readable partition values as Java's Transform.toHumanString prints them (used in partition paths). */
-import { civilFromDays, formatTime, formatTimestamp } from './datetime.ts'
+import { civilFromDays, formatTime, formatTimestamp, formatTimestampNanos } from './datetime.ts'
 import { parsePrimitive } from './schema.ts'
 import type { IcebergValue, PrimitiveType, Transform } from './types.ts'
 
@@ -83,6 +83,10 @@ function typedString(type: PrimitiveType, value: IcebergValue): string {
       return formatTimestamp(value as bigint, false)
     case 'timestamptz':
       return formatTimestamp(value as bigint, true)
+    case 'timestamp_ns':
+      return formatTimestampNanos(value as bigint, false)
+    case 'timestamptz_ns':
+      return formatTimestampNanos(value as bigint, true)
     case 'float':
     case 'double':
       return floatingToString(value as number, type === 'float')

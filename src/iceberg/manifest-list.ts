@@ -1,4 +1,4 @@
-/** Iceberg v2 manifest lists (spec: "Manifest Lists"): ManifestFile[] <-> Avro bytes, and partition field summaries. */
+/** Iceberg v2 and v3 manifest lists (spec: "Manifest Lists"): ManifestFile[] <-> Avro bytes, and partition field summaries. */
 import { readContainer, writeContainer } from '../avro/container.ts'
 import { arrayItemsOf, fieldsById, fieldValue, recordSchemaOf, toSafeNumber } from '../avro/fields.ts'
 import type { AvroRecordValue, AvroValue } from '../avro/schema.ts'
@@ -8,7 +8,8 @@ import { compareValues } from './single-value.ts'
 import type { FieldSummary, IcebergValue, ManifestFile, PrimitiveType } from './types.ts'
 
 // File = Avro OCF of `manifest_file` records (avro-schemas.ts); header keys as Java writes them:
-// snapshot-id, parent-snapshot-id ("null" when there is none), sequence-number, format-version "2".
+// snapshot-id, parent-snapshot-id ("null" when there is none), sequence-number, format-version "2" | "3"; v3 adds
+// first-row-id (the snapshot's).
 
 export interface EncodeManifestListInput {
   snapshotId: bigint
@@ -17,6 +18,10 @@ export interface EncodeManifestListInput {
   sequenceNumber: number
   manifests: ManifestFile[]
   compression?: 'deflate' | 'null'
+  /** 2 (default) or 3; v3 lists carry each data manifest's first_row_id (see row-lineage.ts). */
+  formatVersion?: 2 | 3
+  /** v3: the snapshot's first-row-id, stored in the header as Java does. */
+  firstRowId?: bigint
 }
 
 function summaryToAvro(summary: FieldSummary): AvroRecordValue {
@@ -28,7 +33,7 @@ function summaryToAvro(summary: FieldSummary): AvroRecordValue {
   }
 }
 
-function manifestToAvro(manifest: ManifestFile): AvroRecordValue {
+function manifestToAvro(manifest: ManifestFile, formatVersion: 2 | 3): AvroRecordValue {
   return {
     manifest_path: manifest['manifest-path'],
     manifest_length: manifest['manifest-length'],
@@ -45,11 +50,12 @@ function manifestToAvro(manifest: ManifestFile): AvroRecordValue {
     deleted_rows_count: manifest['deleted-rows-count'],
     partitions: manifest.partitions?.map(summaryToAvro) ?? null,
     key_metadata: null,
+    ...(formatVersion === 3 ? { first_row_id: manifest['first-row-id'] ?? null } : {}),
   }
 }
 
 /**
- * Encode a v2 manifest list. Snapshot ids are written as exact 64-bit longs from bigint.
+ * Encode a v2 or v3 manifest list. Snapshot ids are written as exact 64-bit longs from bigint.
  * @throws ValidationError `VALIDATION` when a manifest's sequence number exceeds the snapshot's or a
  *   value does not fit its Avro type.
  */
@@ -62,16 +68,24 @@ export async function encodeManifestList(input: EncodeManifestListInput): Promis
       )
     }
   }
-  return writeContainer(input.manifests.map(manifestToAvro), {
-    schema: manifestFileSchema(),
-    codec: input.compression ?? 'deflate',
-    metadata: {
-      'snapshot-id': String(input.snapshotId),
-      'parent-snapshot-id': input.parentSnapshotId === undefined ? 'null' : String(input.parentSnapshotId),
-      'sequence-number': String(input.sequenceNumber),
-      'format-version': '2',
+  const formatVersion = input.formatVersion ?? 2
+  if (formatVersion === 2 && input.manifests.some((m) => m['first-row-id'] !== undefined)) {
+    throw new ValidationError('manifest first-row-id needs a v3 manifest list')
+  }
+  return writeContainer(
+    input.manifests.map((m) => manifestToAvro(m, formatVersion)),
+    {
+      schema: manifestFileSchema(formatVersion),
+      codec: input.compression ?? 'deflate',
+      metadata: {
+        'snapshot-id': String(input.snapshotId),
+        'parent-snapshot-id': input.parentSnapshotId === undefined ? 'null' : String(input.parentSnapshotId),
+        'sequence-number': String(input.sequenceNumber),
+        ...(formatVersion === 3 && input.firstRowId !== undefined ? { 'first-row-id': String(input.firstRowId) } : {}),
+        'format-version': String(formatVersion),
+      },
     },
-  })
+  )
 }
 
 function invalid(message: string): IngestError {
@@ -120,6 +134,9 @@ export async function decodeManifestList(bytes: Uint8Array): Promise<ManifestFil
       'existing-rows-count': num(513, 'existing_rows_count'),
       'deleted-rows-count': num(514, 'deleted_rows_count'),
     }
+    const firstRowId = get(520)
+    if (typeof firstRowId === 'bigint') manifest['first-row-id'] = firstRowId
+    else if (typeof firstRowId === 'number') manifest['first-row-id'] = BigInt(firstRowId)
     const partitions = get(507)
     if (Array.isArray(partitions)) {
       manifest.partitions = partitions.map((item): FieldSummary => {

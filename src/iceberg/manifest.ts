@@ -1,4 +1,4 @@
-/** Iceberg v2 manifest files (spec: "Manifests"): ManifestEntry[] <-> Avro object container bytes. */
+/** Iceberg v2 and v3 manifest files (spec: "Manifests"): ManifestEntry[] <-> Avro object container bytes (v1 read too). */
 import { readContainer, writeContainer } from '../avro/container.ts'
 import { fieldsById, fieldValue, recordSchemaOf, toSafeNumber } from '../avro/fields.ts'
 import type { AvroRecord, AvroRecordValue, AvroValue } from '../avro/schema.ts'
@@ -14,7 +14,7 @@ import type { DataFile, FileFormat, IcebergValue, ManifestEntry, PartitionSpec, 
 
 // File = Avro OCF whose records are `manifest_entry` (avro-schemas.ts) and whose header carries,
 // as Java writes them: schema, schema-id, partition-spec (fields array), partition-spec-id,
-// format-version "2", content "data" | "deletes", plus avro.schema and avro.codec.
+// format-version "2" | "3", content "data" | "deletes", plus avro.schema and avro.codec.
 
 export interface EncodeManifestInput {
   /** Table schema the files were written with (stored as the `schema` metadata key). */
@@ -23,7 +23,8 @@ export interface EncodeManifestInput {
   /** The spec's partition tuple type, in spec-field order (see partition-type.ts). */
   partitionType: PartitionTypeField[]
   entries: ManifestEntry[]
-  formatVersion?: 2
+  /** 2 (default) or 3: v3 manifests carry first_row_id and the deletion-vector fields (142-145). */
+  formatVersion?: 2 | 3
   /** 0 data (default), 1 deletes. */
   content?: 0 | 1
   compression?: 'deflate' | 'null'
@@ -37,8 +38,9 @@ export interface DecodedManifest {
 
 function checkInput(input: EncodeManifestInput): void {
   const { spec, partitionType } = input
-  if (input.formatVersion !== undefined && input.formatVersion !== 2) {
-    throw new ValidationError(`only format version 2 manifests are written, got ${String(input.formatVersion)}`)
+  const version = input.formatVersion ?? 2
+  if (version !== 2 && version !== 3) {
+    throw new ValidationError(`only format version 2 and 3 manifests are written, got ${String(input.formatVersion)}`)
   }
   const specIds = spec.fields.map((f) => f['field-id'])
   const typeIds = partitionType.map((f) => f.fieldId)
@@ -54,6 +56,9 @@ function checkInput(input: EncodeManifestInput): void {
       throw new ValidationError(`${file['file-path']}: partition tuple has ${file.partition.length} values, spec ${spec['spec-id']} has ${partitionType.length} fields`, {
         file: file['file-path'],
       })
+    }
+    if (version === 2 && (file['first-row-id'] !== undefined || file['referenced-data-file'] !== undefined || file['content-offset'] !== undefined || file['content-size-in-bytes'] !== undefined)) {
+      throw new ValidationError(`${file['file-path']}: first-row-id, referenced-data-file and content offsets/sizes need a v3 manifest`, { file: file['file-path'] })
     }
     // Spec: a manifest holds data files or delete files, never both.
     if ((content === 0) !== (file.content === 0)) {
@@ -71,7 +76,7 @@ function mapToArray(map: Map<number, number | Uint8Array> | undefined): AvroValu
   return items
 }
 
-function entryToAvro(entry: ManifestEntry, partitionType: PartitionTypeField[]): AvroRecordValue {
+function entryToAvro(entry: ManifestEntry, partitionType: PartitionTypeField[], formatVersion: 2 | 3): AvroRecordValue {
   const file = entry['data-file']
   const partition: AvroRecordValue = {}
   partitionType.forEach((field, i) => {
@@ -99,28 +104,38 @@ function entryToAvro(entry: ManifestEntry, partitionType: PartitionTypeField[]):
       split_offsets: file['split-offsets'] ?? null,
       equality_ids: null,
       sort_order_id: file['sort-order-id'] ?? null,
+      ...(formatVersion === 3
+        ? {
+            // Spec "Row Lineage": only data files have row ids; null on new files means "inherit from the manifest".
+            first_row_id: file.content === 0 ? (file['first-row-id'] ?? null) : null,
+            referenced_data_file: file['referenced-data-file'] ?? null,
+            content_offset: file['content-offset'] ?? null,
+            content_size_in_bytes: file['content-size-in-bytes'] ?? null,
+          }
+        : {}),
     },
   }
 }
 
 /**
- * Encode a v2 manifest. Snapshot ids are written as exact 64-bit longs from bigint.
+ * Encode a v2 or v3 manifest. Snapshot ids are written as exact 64-bit longs from bigint.
  * @throws ValidationError `VALIDATION` when the partition type does not match the spec, a tuple has
  *   the wrong arity, a file's content does not match the manifest's, or a value does not fit its type.
  */
 export async function encodeManifest(input: EncodeManifestInput): Promise<Uint8Array> {
   checkInput(input)
+  const formatVersion = input.formatVersion ?? 2
   return writeContainer(
-    input.entries.map((entry) => entryToAvro(entry, input.partitionType)),
+    input.entries.map((entry) => entryToAvro(entry, input.partitionType, formatVersion)),
     {
-      schema: manifestEntrySchema(input.partitionType),
+      schema: manifestEntrySchema(input.partitionType, formatVersion),
       codec: input.compression ?? 'deflate',
       metadata: {
         schema: JSON.stringify(input.schema),
         'schema-id': String(input.schema['schema-id']),
         'partition-spec': JSON.stringify(input.spec.fields),
         'partition-spec-id': String(input.spec['spec-id']),
-        'format-version': '2',
+        'format-version': String(formatVersion),
         content: (input.content ?? 0) === 1 ? 'deletes' : 'data',
       },
     },
@@ -148,7 +163,7 @@ function intMap<V>(value: AvroValue | undefined, what: string, convert: (v: Avro
   return map
 }
 
-const FORMATS: Record<string, FileFormat> = { parquet: 'PARQUET', avro: 'AVRO', orc: 'ORC' }
+const FORMATS: Record<string, FileFormat> = { parquet: 'PARQUET', avro: 'AVRO', orc: 'ORC', puffin: 'PUFFIN' }
 
 function dataFileFromAvro(value: AvroRecordValue, schema: AvroRecord): DataFile {
   const fields = fieldsById(schema)
@@ -195,6 +210,14 @@ function dataFileFromAvro(value: AvroRecordValue, schema: AvroRecord): DataFile 
   if (Array.isArray(splits)) file['split-offsets'] = splits.map((s) => toBigInt(s, `${path} split_offsets`))
   const sortOrder = get(140)
   if (sortOrder !== null && sortOrder !== undefined) file['sort-order-id'] = toSafeNumber(sortOrder, `${path} sort_order_id`)
+  const firstRowId = get(142)
+  if (firstRowId !== null && firstRowId !== undefined) file['first-row-id'] = toBigInt(firstRowId, `${path} first_row_id`)
+  const referenced = get(143)
+  if (typeof referenced === 'string') file['referenced-data-file'] = referenced
+  const contentOffset = get(144)
+  if (contentOffset !== null && contentOffset !== undefined) file['content-offset'] = toSafeNumber(contentOffset, `${path} content_offset`)
+  const contentSize = get(145)
+  if (contentSize !== null && contentSize !== undefined) file['content-size-in-bytes'] = toSafeNumber(contentSize, `${path} content_size_in_bytes`)
   return file
 }
 

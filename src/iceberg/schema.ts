@@ -12,14 +12,19 @@ export type PrimitiveDescriptor =
 
 const SIMPLE_PRIMITIVES: ReadonlySet<string> = new Set<SimplePrimitive>([
   'boolean', 'int', 'long', 'float', 'double', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid', 'binary',
+  'timestamp_ns', 'timestamptz_ns', 'variant',
 ])
+
+/** Types the spec adds in format version 3; a v1/v2 table cannot hold them. */
+export const V3_TYPES: ReadonlySet<string> = new Set(['timestamp_ns', 'timestamptz_ns', 'variant'])
 
 /** The spec caps decimal precision at 38 digits (what fits a 16-byte unscaled value). */
 export const MAX_DECIMAL_PRECISION = 38
 
 /**
  * Parses a primitive type string; accepts whitespace around parameters ("decimal(9, 2)") as the
- * spec asks readers to. Throws ValidationError (code VALIDATION) for unknown or v3-only types and bad parameters.
+ * spec asks readers to. v3 types parse here; `checkSchemaForFormat` keeps them off v1/v2 tables.
+ * Throws ValidationError (code VALIDATION) for unknown types and bad parameters.
  */
 export function parsePrimitive(type: string): PrimitiveDescriptor {
   const text = type.trim()
@@ -41,7 +46,7 @@ export function parsePrimitive(type: string): PrimitiveDescriptor {
     if (length < 1 || length > 0x7fffffff) throw new ValidationError(`invalid type ${type}: fixed length must be positive`, { type })
     return { kind: 'fixed', length }
   }
-  throw new ValidationError(`not a primitive Iceberg type: ${JSON.stringify(type)} (v2 types: ${[...SIMPLE_PRIMITIVES].join(', ')}, decimal(P,S), fixed[L])`, { type })
+  throw new ValidationError(`not a primitive Iceberg type: ${JSON.stringify(type)} (types: ${[...SIMPLE_PRIMITIVES].join(', ')}, decimal(P,S), fixed[L])`, { type })
 }
 
 /** The canonical spelling of a primitive type (`decimal(9,2)`, no spaces). Throws ValidationError. */
@@ -209,6 +214,29 @@ export function validateSchema(schema: Schema): void {
     if (!field.required) throw new ValidationError(`identifier field ${field.name} must be required (not null)`, { id })
     if (field.inRepeated) throw new ValidationError(`identifier field ${field.name} cannot be inside a list or map`, { id })
   }
+}
+
+/**
+ * Checks that a schema fits a table of `formatVersion`: the v3 types (timestamp_ns, timestamptz_ns, variant) and
+ * column defaults (initial-default, write-default) need a v3 table. Throws ValidationError (code VALIDATION) naming the field.
+ */
+export function checkSchemaForFormat(schema: StructType, formatVersion: number): void {
+  if (formatVersion >= 3) return
+  for (const field of indexById(schema).values()) {
+    if (isPrimitive(field.type) && V3_TYPES.has(field.type)) {
+      throw new ValidationError(`field ${field.name} has type ${field.type}, which needs a format-version 3 table (this one is v${formatVersion})`, { field: field.name, type: field.type })
+    }
+  }
+  const withDefault = (fields: NestedField[], path: string): void => {
+    for (const f of fields) {
+      const name = path ? `${path}.${f.name}` : f.name
+      if (f['initial-default'] !== undefined || f['write-default'] !== undefined) {
+        throw new ValidationError(`field ${name} has a default value, which needs a format-version 3 table (this one is v${formatVersion})`, { field: name })
+      }
+      if (!isPrimitive(f.type) && f.type.type === 'struct') withDefault(f.type.fields, name)
+    }
+  }
+  withDefault(schema.fields, '')
 }
 
 /** True when two schemas have the same fields and identifier fields (schema ids ignored), as Java's sameSchema. */

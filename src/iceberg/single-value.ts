@@ -63,6 +63,8 @@ export function encodeSingleValue(type: PrimitiveType, value: IcebergValue): Uin
     case 'time':
     case 'timestamp':
     case 'timestamptz':
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
       if (typeof value !== 'bigint' || value < INT64_MIN || value > INT64_MAX) throw wrong(type, value, '64-bit bigint')
       return fixedBytes(8, (v) => v.setBigInt64(0, value, true))
     case 'float':
@@ -89,6 +91,9 @@ export function encodeSingleValue(type: PrimitiveType, value: IcebergValue): Uin
         throw new ValidationError(`unscaled value ${value} does not fit ${type}`, { type })
       }
       return minimalBigEndian(value)
+    case 'variant':
+      // Spec Appendix D: variant has no single-value form (no bounds are kept for it).
+      throw new ValidationError('variant values have no binary single-value serialization', { type })
   }
 }
 
@@ -118,6 +123,8 @@ export function decodeSingleValue(type: PrimitiveType, bytes: Uint8Array): Icebe
     case 'time':
     case 'timestamp':
     case 'timestamptz':
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
       expectLength(type, bytes, 4, 8)
       return bytes.length === 4 ? BigInt(view.getInt32(0, true)) : view.getBigInt64(0, true)
     case 'float':
@@ -140,6 +147,8 @@ export function decodeSingleValue(type: PrimitiveType, bytes: Uint8Array): Icebe
       return bytes.slice()
     case 'decimal':
       return fromBigEndian(bytes)
+    case 'variant':
+      throw new ValidationError('variant values have no binary single-value serialization', { type })
   }
 }
 
@@ -214,11 +223,12 @@ export function comparatorFor(type: PrimitiveType): Comparator {
   switch (kind) {
     case 'boolean': cmp = (a, b) => Number(a) - Number(b); break
     case 'int': case 'date': case 'float': case 'double': cmp = (a, b) => compareNumbers(a as number, b as number); break
-    case 'long': case 'time': case 'timestamp': case 'timestamptz': case 'decimal':
+    case 'long': case 'time': case 'timestamp': case 'timestamptz': case 'timestamp_ns': case 'timestamptz_ns': case 'decimal':
       cmp = (a, b) => compareBigints(a as bigint, b as bigint); break
     case 'string': cmp = (a, b) => compareStrings(a as string, b as string); break
     case 'uuid': cmp = (a, b) => compareBytes(asUuidBytes(a), asUuidBytes(b)); break
     case 'fixed': case 'binary': cmp = (a, b) => compareBytes(a as Uint8Array, b as Uint8Array); break
+    case 'variant': throw new ValidationError('variant values have no order', { type })
   }
   comparators.set(type, cmp)
   return cmp

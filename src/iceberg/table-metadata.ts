@@ -1,6 +1,6 @@
 /** Table metadata: creation with fresh ids, lookups, and the metadata log (spec: "Table Metadata"). */
 import { ValidationError } from '../errors.ts'
-import { assignFreshIds, indexById, indexByName, isPrimitive, maxFieldId, validateSchema } from './schema.ts'
+import { assignFreshIds, checkSchemaForFormat, indexById, indexByName, isPrimitive, maxFieldId, validateSchema } from './schema.ts'
 import { canTransform } from './transforms.ts'
 import type { PartitionSpec, Schema, Snapshot, SortOrder, TableMetadata } from './types.ts'
 
@@ -30,17 +30,27 @@ function freshSourceId(requestSchema: Schema, freshByName: ReturnType<typeof ind
   return fresh.id
 }
 
+/** The `format-version` table property of a create request: 2 (the default) or 3. Throws ValidationError (code VALIDATION) for others. */
+export function requestedFormatVersion(properties: Record<string, string> | undefined): 2 | 3 {
+  const version = properties?.['format-version']
+  if (version === undefined || version === '2') return 2
+  if (version === '3') return 3
+  throw new ValidationError(`format-version ${version} is not supported; create v2 or v3 tables`, { formatVersion: version })
+}
+
 /**
- * The metadata of a new v2 table, with ids assigned as Java / the REST catalog do: schema field ids
+ * The metadata of a new v2 or v3 table, with ids assigned as Java / the REST catalog do: schema field ids
  * renumbered from 1 (schema-id 0), spec-id 0 with partition field ids from 1000, the sort order id 1
- * (0 when unsorted), last-sequence-number 0, no snapshots. A `format-version` property must be 2 and
- * is not stored. Throws ValidationError (code VALIDATION) for an invalid schema, spec or sort order.
+ * (0 when unsorted), last-sequence-number 0, no snapshots; v3 tables start with next-row-id 0. The
+ * `format-version` property (2 by default, or 3) picks the version and is not stored. Throws
+ * ValidationError (code VALIDATION) for an invalid schema, spec or sort order, another version, or v3
+ * types / column defaults in a v2 table.
  */
 export function newTableMetadata(request: CreateTableRequest, options: { location: string; tableUuid: string; nowMs: number }): TableMetadata {
   validateSchema(request.schema)
   const properties = { ...(request.properties ?? {}) }
-  const version = properties['format-version']
-  if (version !== undefined && version !== '2') throw new ValidationError(`format-version ${version} is not supported; create v2 tables`, { formatVersion: version })
+  const formatVersion = requestedFormatVersion(properties)
+  checkSchemaForFormat(request.schema, formatVersion)
   delete properties['format-version']
 
   const schema = assignFreshIds(request.schema, 0)
@@ -71,7 +81,8 @@ export function newTableMetadata(request: CreateTableRequest, options: { locatio
         }
 
   return {
-    'format-version': 2,
+    'format-version': formatVersion,
+    ...(formatVersion === 3 ? { 'next-row-id': 0n } : {}),
     'table-uuid': options.tableUuid,
     location: options.location.replace(/\/+$/, ''),
     'last-sequence-number': 0,

@@ -36,9 +36,10 @@ export function describeTransform(transform: Transform): TransformDescriptor {
   return { kind: t as 'identity' }
 }
 
-const BUCKET_SOURCES = new Set(['int', 'long', 'date', 'time', 'timestamp', 'timestamptz', 'string', 'uuid', 'binary'])
+const BUCKET_SOURCES = new Set(['int', 'long', 'date', 'time', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns', 'string', 'uuid', 'binary'])
 const TRUNCATE_SOURCES = new Set(['int', 'long', 'string', 'binary'])
-const DATE_SOURCES = new Set(['date', 'timestamp', 'timestamptz'])
+const DATE_SOURCES = new Set(['date', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns'])
+const NANOS_SOURCES: ReadonlySet<string> = new Set(['timestamp_ns', 'timestamptz_ns'])
 
 /** Whether the spec allows `transform` on a `source` column. Throws ValidationError for an unparseable transform. */
 export function canTransform(transform: Transform, source: PrimitiveType): boolean {
@@ -57,7 +58,7 @@ export function canTransform(transform: Transform, source: PrimitiveType): boole
     case 'day':
       return DATE_SOURCES.has(source)
     case 'hour':
-      return source === 'timestamp' || source === 'timestamptz'
+      return source === 'timestamp' || source === 'timestamptz' || NANOS_SOURCES.has(source)
   }
 }
 
@@ -74,14 +75,14 @@ export function transformResultType(transform: Transform, source: PrimitiveType)
   return source
 }
 
-/** Days since epoch of a date (number) or timestamp (bigint µs) value. */
+/** Days since epoch of a date (number) or timestamp (bigint µs, or ns for the _ns types) value. */
 function epochDays(source: PrimitiveType, value: IcebergValue): number {
   if (source === 'date') {
     if (typeof value !== 'number' || !Number.isInteger(value)) throw badValue(source, value)
     return value
   }
   if (typeof value !== 'bigint') throw badValue(source, value)
-  return Number(floorDiv(value, MICROS_PER_DAY))
+  return Number(floorDiv(value, NANOS_SOURCES.has(source) ? MICROS_PER_DAY * 1000n : MICROS_PER_DAY))
 }
 
 function badValue(source: PrimitiveType, value: IcebergValue): ValidationError {
@@ -143,7 +144,7 @@ export function transformFunction(transform: Transform, source: PrimitiveType): 
     case 'hour':
       return nullSafe((value) => {
         if (typeof value !== 'bigint') throw badValue(source, value)
-        return Number(floorDiv(value, MICROS_PER_HOUR))
+        return Number(floorDiv(value, NANOS_SOURCES.has(source) ? MICROS_PER_HOUR * 1000n : MICROS_PER_HOUR))
       })
     case 'year':
       return nullSafe((value) => civilFromDays(epochDays(source, value)).year - 1970)

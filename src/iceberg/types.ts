@@ -1,5 +1,5 @@
 /**
- * The Iceberg table format (v2) as plain data. Names and shapes follow the spec's JSON
+ * The Iceberg table format (v1 read, v2 and v3 read and written) as plain data. Names and shapes follow the spec's JSON
  * serialization (format/spec.md, "Appendix C: JSON serialization") verbatim, so the model
  * is also the wire form; the only difference is that 64-bit ids are `bigint` here.
  */
@@ -16,11 +16,19 @@ export type PrimitiveType =
   | 'time'
   | 'timestamp'
   | 'timestamptz'
+  /** v3: nanoseconds since the epoch (Parquet TIMESTAMP(NANOS)). */
+  | 'timestamp_ns'
+  | 'timestamptz_ns'
   | 'string'
   | 'uuid'
   | 'binary'
   | `decimal(${number},${number})`
   | `fixed[${number}]`
+  /** v3: semi-structured values (any JSON-like value), stored in Parquet as the variant encoding (metadata + value). */
+  | 'variant'
+
+/** A JSON value as serde/json.ts parseJson returns it (integers past 2^53 as bigint); column defaults keep this form. */
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue }
 
 export interface NestedField {
   id: number
@@ -28,6 +36,13 @@ export interface NestedField {
   required: boolean
   type: IcebergType
   doc?: string
+  /**
+   * v3 (spec "Default values"): the value of this field for rows written before it existed, in the
+   * JSON single-value serialization of its type (spec Appendix D); set only when the field is added.
+   */
+  'initial-default'?: JsonValue
+  /** v3: the value writers use when a row gives none for this field; JSON single-value form. */
+  'write-default'?: JsonValue
 }
 
 export interface StructType {
@@ -64,9 +79,11 @@ export interface Schema extends StructType {
  * transform and writer in this toolkit consumes; sources coerce input into it):
  * boolean → boolean; int, date (days since epoch) → number; long → bigint;
  * float, double → number; decimal(P,S) → bigint unscaled value; time (µs since midnight),
- * timestamp, timestamptz (µs since epoch) → bigint; string → string; uuid → string (canonical
+ * timestamp, timestamptz (µs since epoch), timestamp_ns, timestamptz_ns (ns since epoch) → bigint; string → string; uuid → string (canonical
  * hyphenated, lower case); fixed, binary → Uint8Array; struct → object keyed by field name;
- * list → array; map → Map. Null is `null` (or a missing key in a struct).
+ * list → array; map → Map; variant → the JSON-like value itself (null, boolean, number, bigint,
+ * string, Uint8Array, arrays and plain objects; a top-level null is a null column value, nulls inside
+ * are variant nulls). Null is `null` (or a missing key in a struct).
  */
 export type IcebergValue =
   | null
@@ -137,6 +154,10 @@ export interface Snapshot {
   'manifest-list': string
   summary: SnapshotSummary
   'schema-id'?: number
+  /** v3 row lineage: the first row id assigned to this snapshot's new rows (the table's next-row-id at commit). */
+  'first-row-id'?: bigint
+  /** v3 row lineage: how many row ids this snapshot reserved (next-row-id advances by this much). */
+  'added-rows'?: bigint
 }
 
 export interface SnapshotRef {
@@ -182,10 +203,13 @@ export interface PartitionStatisticsFile {
   'file-size-in-bytes': bigint
 }
 
-// ---- Table metadata (spec: "Table Metadata Fields", format version 2) ----
+// ---- Table metadata (spec: "Table Metadata Fields") ----
+
+/** 1 is read only (tables written by others); 2 and 3 are read and written. */
+export type FormatVersion = 1 | 2 | 3
 
 export interface TableMetadata {
-  'format-version': 2
+  'format-version': FormatVersion
   'table-uuid': string
   location: string
   'last-sequence-number': number
@@ -207,11 +231,14 @@ export interface TableMetadata {
   /** Absent and empty are the same; other engines' statistics are carried through our commits. */
   statistics?: StatisticsFile[]
   'partition-statistics'?: PartitionStatisticsFile[]
+  /** v3 row lineage (required there): the first row id the next snapshot's new rows get. */
+  'next-row-id'?: bigint
 }
 
 // ---- Data files and manifests (spec: "Manifests") ----
 
-export type FileFormat = 'PARQUET' | 'AVRO' | 'ORC'
+/** PUFFIN: v3 deletion vectors (a blob inside a Puffin file, located by content-offset / content-size-in-bytes). */
+export type FileFormat = 'PARQUET' | 'AVRO' | 'ORC' | 'PUFFIN'
 
 /** content: 0 data, 1 position deletes, 2 equality deletes. Column maps are keyed by field id. */
 export interface DataFile {
@@ -231,6 +258,17 @@ export interface DataFile {
   'upper-bounds'?: Map<number, Uint8Array>
   'split-offsets'?: bigint[]
   'sort-order-id'?: number
+  /**
+   * v3 (field 142): the row id of the file's first row. Absent on newly added files, which inherit
+   * it from their manifest's first-row-id (spec "Row Lineage"); readers see it made explicit.
+   */
+  'first-row-id'?: bigint
+  /** v3 (field 143): for deletion vectors and position deletes of one file, the data file they apply to. */
+  'referenced-data-file'?: string
+  /** v3 (field 144): byte offset of a deletion vector blob within its Puffin file. */
+  'content-offset'?: number
+  /** v3 (field 145): byte length of that blob. */
+  'content-size-in-bytes'?: number
 }
 
 /** status: 0 EXISTING, 1 ADDED, 2 DELETED. */
@@ -265,6 +303,8 @@ export interface ManifestFile {
   'existing-rows-count': number
   'deleted-rows-count': number
   partitions?: FieldSummary[]
+  /** v3 (field 520), data manifests only: the first row id of the manifest's files that inherit one. */
+  'first-row-id'?: bigint
 }
 
 // ---- Identifiers ----

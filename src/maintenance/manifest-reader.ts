@@ -1,11 +1,12 @@
 /**
  * Manifest lists and manifests read once per maintenance run, with the spec's inheritance applied
- * ("Snapshot ID Inheritance", "Sequence Number Inheritance"): an entry without a snapshot id or
- * sequence numbers takes them from its manifest's manifest-list row. Files are immutable, so the
+ * ("Snapshot ID Inheritance", "Sequence Number Inheritance", v3 "Row Lineage"): an entry without a snapshot id,
+ * sequence numbers or first-row-id takes them from its manifest's manifest-list row. Files are immutable, so the
  * cache is keyed by path and shared by every attempt of a commit.
  */
 import { decodeManifest } from '../iceberg/manifest.ts'
 import { decodeManifestList } from '../iceberg/manifest-list.ts'
+import { inheritRowIds } from '../iceberg/row-lineage.ts'
 import type { ManifestEntry, ManifestFile, Snapshot } from '../iceberg/types.ts'
 import type { FileIO } from '../storage/file-io.ts'
 
@@ -40,7 +41,7 @@ export function createManifestReader(io: FileIO): ManifestReader {
       const path = manifest['manifest-path']
       let cached = manifests.get(path)
       if (!cached) {
-        cached = io.read(path).then(async (bytes) => (await decodeManifest(bytes)).entries.map((entry) => inherit(entry, manifest)))
+        cached = io.read(path).then(async (bytes) => inheritRowIds((await decodeManifest(bytes)).entries, manifest['first-row-id']).map((entry) => inherit(entry, manifest)))
         manifests.set(path, cached)
         cached.catch(() => manifests.delete(path))
       }

@@ -1,4 +1,4 @@
-/** Writes one v2 data manifest and returns its manifest-list row (counts, partition summaries, min sequence number). */
+/** Writes one v2 (v3 on v3 tables) data manifest and returns its manifest-list row (counts, partition summaries, min sequence number). */
 import { encodeManifest } from '../iceberg/manifest.ts'
 import { summarizePartitions } from '../iceberg/manifest-list.ts'
 import { partitionType } from '../iceberg/partition-type.ts'
@@ -38,7 +38,9 @@ export async function writeManifest(io: FileIO, metadata: TableMetadata, output:
   const schema = currentSchema(metadata)
   const spec = specById(metadata, output.specId)
   const fields = partitionType(spec, schema)
-  const bytes = await encodeManifest({ schema, spec, partitionType: fields, entries: output.entries })
+  // On v3 tables carried entries keep their (made explicit) first-row-id, so rows keep their ids.
+  const formatVersion = metadata['format-version'] >= 3 ? 3 : 2
+  const bytes = await encodeManifest({ schema, spec, partitionType: fields, entries: output.entries, formatVersion })
   await io.write(output.path, bytes)
   const counts = { added: [0, 0], existing: [0, 0], deleted: [0, 0] }
   let minSequence: number | undefined

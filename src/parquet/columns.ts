@@ -57,7 +57,7 @@ function primitiveColumn(field: NestedField, src: Slot[], owned: boolean, plan: 
   const codec = plan.codecs.get(field.id)!
   const stats = plan.stats.get(field.id)!
   switch (codec.kind) {
-    case 'long': case 'time': case 'timestamp': case 'timestamptz': case 'decimal':
+    case 'long': case 'time': case 'timestamp': case 'timestamptz': case 'timestamp_ns': case 'timestamptz_ns': case 'decimal':
       return bigintColumn(field, src, stats)
     case 'string':
       return stringColumn(field, src, stats)
@@ -217,8 +217,29 @@ function nestedColumn(field: NestedField, src: Slot[], plan: ColumnPlan): Writer
   return out
 }
 
+/**
+ * A top-level variant column for hyparquet-writer, which variant-encodes each value (metadata + value) itself:
+ * there `undefined` is a missing (null) row and `null` a variant null, so our null becomes undefined.
+ */
+function variantColumn(field: NestedField, src: Slot[]): WriterColumn {
+  const out = new Array<unknown>(src.length)
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]
+    if (v === null || v === undefined) {
+      if (field.required) throw requiredNull(field.name, field.id, i)
+      out[i] = undefined
+    } else if (v instanceof Map) {
+      throw invalid(field.name, field.id, i, v, 'a JSON-like value (a Map is not one)')
+    } else {
+      out[i] = v
+    }
+  }
+  return out
+}
+
 /** Converts one top-level column; `owned` says the array is ours to rewrite. */
 export function convertColumn(field: NestedField, src: Slot[], owned: boolean, plan: ColumnPlan): WriterColumn {
+  if (field.type === 'variant') return variantColumn(field, src)
   return typeof field.type === 'string' ? primitiveColumn(field, src, owned, plan) : nestedColumn(field, src, plan)
 }
 

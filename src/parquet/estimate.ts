@@ -13,7 +13,9 @@ function primitiveEstimator(type: PrimitiveType): Estimator {
   switch (shape.kind) {
     case 'boolean': return () => 1
     case 'int': case 'date': case 'float': return () => 4
-    case 'long': case 'time': case 'timestamp': case 'timestamptz': case 'double': return () => 8
+    case 'long': case 'time': case 'timestamp': case 'timestamptz': case 'timestamp_ns': case 'timestamptz_ns': case 'double': return () => 8
+    // a JSON-ish value: its JSON text length is near its variant encoding's size
+    case 'variant': return (v) => 2 * LENGTH_PREFIX + variantTextLength(v)
     case 'uuid': return () => 16
     case 'fixed': { const n = shape.length; return () => n }
     case 'decimal': {
@@ -23,6 +25,14 @@ function primitiveEstimator(type: PrimitiveType): Estimator {
     // UTF-16 length: exact for ASCII, an under-estimate for other scripts, and O(1)
     case 'string': return (v) => LENGTH_PREFIX + (typeof v === 'string' ? v.length : 0)
     case 'binary': return (v) => LENGTH_PREFIX + (v instanceof Uint8Array ? v.length : 0)
+  }
+}
+
+function variantTextLength(value: IcebergValue | undefined): number {
+  try {
+    return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v instanceof Uint8Array ? v.length : v))?.length ?? 1
+  } catch {
+    return 64 // a cycle; the writer refuses it
   }
 }
 

@@ -5,10 +5,11 @@ import { decimalRequiredBytes } from '../iceberg/big-endian.ts'
 import { parsePrimitive } from '../iceberg/schema.ts'
 import type { IcebergType, NestedField, PrimitiveType, Schema } from '../iceberg/types.ts'
 
-/** The Parquet element (without name, repetition, id) for a primitive Iceberg type. */
-function primitiveElement(type: PrimitiveType): Omit<SchemaElement, 'name'> {
+/** The Parquet element (without name, repetition, id) for a primitive Iceberg type other than variant (a group). */
+function primitiveElement(type: Exclude<PrimitiveType, 'variant'>): Omit<SchemaElement, 'name'> {
   const shape = parsePrimitive(type)
   switch (shape.kind) {
+    case 'variant': throw new ValidationError('variant is a group in Parquet, not a leaf')
     case 'boolean': return { type: 'BOOLEAN' }
     case 'int': return { type: 'INT32' }
     case 'long': return { type: 'INT64' }
@@ -26,6 +27,11 @@ function primitiveElement(type: PrimitiveType): Omit<SchemaElement, 'name'> {
         converted_type: 'TIMESTAMP_MICROS',
         logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' },
       }
+    // No legacy converted type exists for nanoseconds; the logical type alone says it.
+    case 'timestamp_ns':
+      return { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'NANOS' } }
+    case 'timestamptz_ns':
+      return { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'NANOS' } }
     case 'string': return { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } }
     case 'uuid': return { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 16, logical_type: { type: 'UUID' } }
     case 'fixed': return { type: 'FIXED_LEN_BYTE_ARRAY', type_length: shape.length }
@@ -43,6 +49,15 @@ function primitiveElement(type: PrimitiveType): Omit<SchemaElement, 'name'> {
 /** Appends the elements of one field (preorder, as Parquet's flattened schema wants). */
 function appendField(out: SchemaElement[], name: string, id: number, required: boolean, type: IcebergType, path: string): void {
   const repetition_type = required ? 'REQUIRED' : 'OPTIONAL'
+  if (type === 'variant') {
+    // Parquet's variant encoding (VariantEncoding.md): a VARIANT group of two required binaries, unshredded.
+    // hyparquet-writer encodes the values of a top-level VARIANT column itself, so nested ones cannot be written.
+    if (path.includes('.')) throw new ValidationError(`variant field ${path} (id ${id}) is nested; variant columns are written only at the top level`, { path, id })
+    out.push({ name, repetition_type, field_id: id, num_children: 2, logical_type: { type: 'VARIANT' } })
+    out.push({ name: 'metadata', repetition_type: 'REQUIRED', type: 'BYTE_ARRAY' })
+    out.push({ name: 'value', repetition_type: 'REQUIRED', type: 'BYTE_ARRAY' })
+    return
+  }
   if (typeof type === 'string') {
     out.push({ name, repetition_type, field_id: id, ...primitiveElement(type) })
     return
@@ -97,6 +112,8 @@ export interface LeafColumn {
 
 function collectLeaves(out: LeafColumn[], field: Pick<NestedField, 'id' | 'type'>, path: string[], metrics: boolean): void {
   const { type } = field
+  // A variant's two binaries are encoding, not Iceberg fields: no metrics (Java keeps none for variants).
+  if (type === 'variant') return
   if (typeof type === 'string') {
     out.push({ id: field.id, path, type, metrics })
   } else if (type.type === 'struct') {

@@ -38,6 +38,10 @@ export function kindOfIceberg(type: IcebergType, column: string): ColumnKind {
   }
   const shape = parsePrimitive(type)
   switch (shape.kind) {
+    case 'timestamp_ns': case 'timestamptz_ns': case 'variant':
+      throw new QueryError('UNSUPPORTED_TYPE', `column ${column} is a ${shape.kind} (format v3): scans do not return it yet; leave it out of \`columns\`, or query it with SQL`, {
+        context: { column },
+      })
     case 'boolean': return { kind: 'boolean' }
     case 'int': return { kind: 'int32' }
     case 'long': return { kind: 'int64' }

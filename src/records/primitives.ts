@@ -4,6 +4,7 @@ import type { IcebergValue, PrimitiveType } from '../iceberg/types.ts'
 import { describe, Invalid } from './invalid.ts'
 import { decimalConverter, toDouble, toFloat, toInt, toLong } from './numeric.ts'
 import { timestampConverter, toDate, toTime } from './temporal.ts'
+import { toVariant } from './variant.ts'
 
 /** Turns one non-null input value into its canonical form, or says why not. */
 export type Converter = (value: unknown) => IcebergValue | Invalid
@@ -74,6 +75,9 @@ export function primitiveConverter(type: PrimitiveType): Converter {
     case 'time': return toTime
     case 'timestamp': return timestampConverter('timestamp')
     case 'timestamptz': return timestampConverter('timestamptz')
+    case 'timestamp_ns': return timestampConverter('timestamp_ns')
+    case 'timestamptz_ns': return timestampConverter('timestamptz_ns')
+    case 'variant': return toVariant
     case 'string': return toUtf8String
     case 'uuid': return toUuid
     case 'binary': return toBinary

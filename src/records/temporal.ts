@@ -1,6 +1,6 @@
 /**
- * Converters for date, time, timestamp and timestamptz into the canonical forms of src/iceberg/types.ts:
- * date → days since 1970-01-01 (number); time → µs since midnight, timestamps → µs since epoch (bigint).
+ * Converters for date, time, timestamp(tz) and timestamp(tz)_ns into the canonical forms of src/iceberg/types.ts:
+ * date → days since 1970-01-01 (number); time → µs since midnight, timestamps → µs (ns for the _ns types) since epoch (bigint).
  */
 import { daysFromCivil } from '../iceberg/datetime.ts'
 import { describe, Invalid, quote } from './invalid.ts'
@@ -91,7 +91,7 @@ const SHAPE = ' (expected ISO-8601 YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|±HH:MM])'
  * seconds and 1–9 fraction digits, optional zone `Z`, `±HH:MM` or `±HHMM`. Hand-written with charCodeAt rather
  * than a regular expression: this runs once per timestamp field of every record.
  */
-function parseTimestampText(text: string, type: string, zoneRequired: boolean): bigint | Invalid {
+function parseTimestampText(text: string, type: string, zoneRequired: boolean, nanos: boolean): bigint | Invalid {
   const invalid = (why: string): Invalid => new Invalid(`invalid ${type} ${quote(text)}${why}`)
   const separator = text.charCodeAt(10)
   const year = digitsAt(text, 0, 4)
@@ -115,9 +115,13 @@ function parseTimestampText(text: string, type: string, zoneRequired: boolean): 
       while (end < text.length && end - at <= 9 && digitsAt(text, end, 1) >= 0) end++
       const count = end - at - 1
       if (count === 0 || count > 9) return invalid(SHAPE)
-      // Digits past the sixth would be nanoseconds; Iceberg keeps microseconds, so they must be zeros.
-      if (count > 6 && digitsAt(text, at + 7, count - 6) !== 0) return invalid(': finer than microseconds (digits after the 6th must be 0)')
-      fraction = digitsAt(text, at + 1, Math.min(count, 6)) * 10 ** (6 - Math.min(count, 6))
+      if (nanos) {
+        fraction = digitsAt(text, at + 1, count) * 10 ** (9 - count)
+      } else {
+        // Digits past the sixth would be nanoseconds; Iceberg timestamps keep microseconds, so they must be zeros.
+        if (count > 6 && digitsAt(text, at + 7, count - 6) !== 0) return invalid(': finer than microseconds (digits after the 6th must be 0; timestamp_ns keeps them)')
+        fraction = digitsAt(text, at + 1, Math.min(count, 6)) * 10 ** (6 - Math.min(count, 6))
+      }
       at = end
     }
   }
@@ -143,24 +147,28 @@ function parseTimestampText(text: string, type: string, zoneRequired: boolean): 
   const seconds = clockSeconds(hour, minute, second)
   if (days === undefined || seconds === undefined) return invalid(': no such date or time')
   const wholeSeconds = days * 86400 + seconds - offset
+  if (nanos) return BigInt(wholeSeconds) * 1_000_000_000n + BigInt(fraction)
   const micros = wholeSeconds * 1_000_000 + fraction
   // One BigInt when the product is exact (dates before 2255); the bigint product otherwise.
   return Number.isSafeInteger(micros) ? BigInt(micros) : BigInt(wholeSeconds) * 1_000_000n + BigInt(fraction)
 }
 
 /**
- * timestamp / timestamptz → µs since epoch. Numbers are epoch MILLISECONDS (the Kafka and JavaScript convention;
- * no magnitude guessing). Strings are ISO-8601; a zone (`Z`, `±HH:MM`, `±HHMM`) is converted to UTC. For
- * timestamptz the zone is required: a zone-less text could be any local time and would be misread as UTC.
+ * timestamp / timestamptz → µs since epoch, timestamp_ns / timestamptz_ns → ns since epoch. Numbers are epoch
+ * MILLISECONDS (the Kafka and JavaScript convention; no magnitude guessing). Strings are ISO-8601 (up to 9 fraction
+ * digits; for the µs types digits past the sixth must be zeros); a zone (`Z`, `±HH:MM`, `±HHMM`) is converted to
+ * UTC. For the tz types the zone is required: a zone-less text could be any local time and would be misread as UTC.
  */
-export function timestampConverter(type: 'timestamp' | 'timestamptz'): (value: unknown) => bigint | Invalid {
-  const zoneRequired = type === 'timestamptz'
+export function timestampConverter(type: 'timestamp' | 'timestamptz' | 'timestamp_ns' | 'timestamptz_ns'): (value: unknown) => bigint | Invalid {
+  const zoneRequired = type === 'timestamptz' || type === 'timestamptz_ns'
+  const nanos = type === 'timestamp_ns' || type === 'timestamptz_ns'
+  const perMilli = nanos ? 1_000_000 : 1000
   return (value) => {
-    if (typeof value === 'string') return parseTimestampText(value, type, zoneRequired)
+    if (typeof value === 'string') return parseTimestampText(value, type, zoneRequired, nanos)
     if (typeof value === 'number') {
       if (!Number.isSafeInteger(value)) return new Invalid(`${type} numbers are integer epoch milliseconds, got ${describe(value)}`)
-      const micros = value * 1000
-      return Number.isSafeInteger(micros) ? BigInt(micros) : BigInt(value) * 1000n
+      const scaled = value * perMilli
+      return Number.isSafeInteger(scaled) ? BigInt(scaled) : BigInt(value) * BigInt(perMilli)
     }
     return new Invalid(`expected ${type} (ISO-8601 string or integer epoch milliseconds), got ${describe(value)}`)
   }

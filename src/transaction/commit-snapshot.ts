@@ -2,10 +2,13 @@
  * Every snapshot (appends, compaction, manifest rewrites) through the one commit loop (commit-loop.ts).
  * The snapshot id is fixed before the first attempt, so a retry can never add the same files twice:
  * after a conflict or an unknown outcome the loop looks for it first. Every attempt writes its own
- * manifest list, since one with an unknown outcome may be referenced.
+ * manifest list, since one with an unknown outcome may be referenced. On a v3 table each attempt also hands out
+ * row ids from the metadata it builds on (row-lineage.ts): a retry on newer metadata takes newer ids.
  */
 import type { LoadedTable } from '../catalog/catalog.ts'
+import { ValidationError } from '../errors.ts'
 import { encodeManifestList } from '../iceberg/manifest-list.ts'
+import { assignRowIds } from '../iceberg/row-lineage.ts'
 import type { TableRequirement } from '../iceberg/requirements.ts'
 import { currentSnapshot } from '../iceberg/table-metadata.ts'
 import type { ManifestFile, Snapshot, SnapshotSummary, TableMetadata } from '../iceberg/types.ts'
@@ -57,7 +60,8 @@ export interface SnapshotCommitResult {
 /**
  * Commits one snapshot on `main`. Throws CommitConflictError after the retry budget
  * (`commit.retry.*` table properties), CommitStateUnknownError when the outcome could not be
- * established, or whatever `build` throws.
+ * established, ValidationError (code VALIDATION) for a format-version 1 table (read only here), or
+ * whatever `build` throws.
  */
 export async function commitSnapshot(context: CommitContext, table: LoadedTable, request: SnapshotCommitRequest): Promise<SnapshotCommitResult> {
   const now = context.now ?? Date.now
@@ -74,14 +78,29 @@ export async function commitSnapshot(context: CommitContext, table: LoadedTable,
         // A retry after an unknown outcome that did land: never add the snapshot a second time.
         const already = ours(metadata)
         if (already) return { settled: already }
+        const formatVersion = metadata['format-version']
+        // Why: v1 has no sequence numbers or delete files; a v2-shaped snapshot would corrupt it for v1 readers.
+        if (formatVersion === 1) {
+          throw new ValidationError(`table ${tableName(table.identifier)} is format-version 1, which this toolkit reads but does not write; upgrade it to v2 (format-version=2) first`, {
+            formatVersion,
+          })
+        }
         const parent = currentSnapshot(metadata)
         const sequenceNumber = metadata['last-sequence-number'] + 1
         const built = await request.build(metadata, parent, sequenceNumber, attempt)
+        const lineage = formatVersion >= 3 ? assignRowIds(metadata, built.manifests) : undefined
         const manifestListPath = `${location}/metadata/snap-${snapshotId}-${attempt}-${commitUuid}.avro`
         written.push(manifestListPath)
         await context.io.write(
           manifestListPath,
-          await encodeManifestList({ snapshotId, parentSnapshotId: parent?.['snapshot-id'], sequenceNumber, manifests: built.manifests }),
+          await encodeManifestList({
+            snapshotId,
+            parentSnapshotId: parent?.['snapshot-id'],
+            sequenceNumber,
+            manifests: lineage?.manifests ?? built.manifests,
+            formatVersion,
+            ...(lineage ? { firstRowId: lineage.firstRowId } : {}),
+          }),
         )
         const snapshot: Snapshot = {
           'snapshot-id': snapshotId,
@@ -91,6 +110,7 @@ export async function commitSnapshot(context: CommitContext, table: LoadedTable,
           'manifest-list': manifestListPath,
           summary: built.summary,
           'schema-id': metadata['current-schema-id'],
+          ...(lineage ? { 'first-row-id': lineage.firstRowId, 'added-rows': lineage.addedRows } : {}),
         }
         return {
           requirements: [

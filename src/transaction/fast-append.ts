@@ -72,6 +72,8 @@ export async function fastAppend(context: AppendContext, request: AppendRequest)
   const manifestBytes = await encodeManifest({
     schema,
     spec,
+    // A v3 table's new files carry no first_row_id: they inherit row ids from the manifest list (row-lineage.ts).
+    formatVersion: base['format-version'] >= 3 ? 3 : 2,
     partitionType: partitionFields,
     entries: request.dataFiles.map((dataFile) => ({ status: 1, 'snapshot-id': snapshotId, 'data-file': dataFile })),
   })

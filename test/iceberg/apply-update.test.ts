@@ -160,9 +160,14 @@ describe('table-level updates', () => {
     expect(m['table-uuid']).toBe('u-2')
   })
 
-  test('format versions other than 2 are refused', () => {
-    expect(() => applyUpdate(base(), { action: 'upgrade-format-version', 'format-version': 3 }, 1)).toThrow(/format-version 3 is not supported/)
+  test('upgrade to v3 starts row ids at 0; downgrades and unknown versions are refused', () => {
+    const upgraded = applyUpdate(base(), { action: 'upgrade-format-version', 'format-version': 3 }, 1)
+    expect(upgraded['format-version']).toBe(3)
+    expect(upgraded['next-row-id']).toBe(0n)
+    expect(applyUpdate(base(), { action: 'upgrade-format-version', 'format-version': 2 }, 1)['format-version']).toBe(2)
+    expect(() => applyUpdate(upgraded, { action: 'upgrade-format-version', 'format-version': 2 }, 1)).toThrow(/cannot downgrade format-version from 3 to 2/)
     expect(() => applyUpdate(base(), { action: 'upgrade-format-version', 'format-version': 1 }, 1)).toThrow(/cannot downgrade/)
+    expect(() => applyUpdate(base(), { action: 'upgrade-format-version', 'format-version': 4 }, 1)).toThrow(/format-version 4 is not supported/)
   })
 
   test('statistics: one file per snapshot, replaced by a second set, removed alone or with its snapshot', () => {

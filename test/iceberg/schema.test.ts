@@ -37,7 +37,7 @@ describe('primitive types', () => {
   test('invalid primitives name the problem', () => {
     expect(() => parsePrimitive('decimal(39,2)')).toThrow(/precision must be 1..38, got 39/)
     expect(() => parsePrimitive('decimal(4,5)')).toThrow(/scale 5 exceeds precision 4/)
-    expect(() => parsePrimitive('timestamp_ns')).toThrow(ValidationError)
+    expect(() => parsePrimitive('timestamp_nanos')).toThrow(ValidationError)
     expect(() => parsePrimitive('varchar')).toThrow(/"varchar"/)
   })
 })

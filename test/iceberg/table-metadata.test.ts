@@ -14,7 +14,7 @@ import {
   withMetadataLog,
   type CreateTableRequest,
 } from '../../src/iceberg/table-metadata.ts'
-import type { Snapshot, TableMetadata } from '../../src/iceberg/types.ts'
+import type { Schema, Snapshot, TableMetadata } from '../../src/iceberg/types.ts'
 
 const request: CreateTableRequest = {
   name: 'readings',
@@ -83,8 +83,21 @@ describe('newTableMetadata', () => {
     expect(defaultSortOrder(m)).toEqual({ 'order-id': 0, fields: [] })
   })
 
-  test('rejects a v1/v3 format-version property and transforms that do not fit', () => {
-    expect(() => newTableMetadata({ ...request, properties: { 'format-version': '3' } }, { location: 'x', tableUuid: 'u', nowMs: 0 })).toThrow(/format-version 3/)
+  test('format-version 3 starts row lineage at 0; v3 types need it', () => {
+    const v3 = newTableMetadata({ ...request, properties: { 'format-version': '3', a: 'b' } }, { location: 'x', tableUuid: 'u', nowMs: 0 })
+    expect(v3['format-version']).toBe(3)
+    expect(v3['next-row-id']).toBe(0n)
+    expect(v3.properties).toEqual({ a: 'b' })
+    const nanos: Schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'at', required: false, type: 'timestamp_ns' }, { id: 2, name: 'doc', required: false, type: 'variant' }] }
+    expect(newTableMetadata({ name: 't', schema: nanos, properties: { 'format-version': '3' } }, { location: 'x', tableUuid: 'u', nowMs: 0 }).schemas[0]!.fields.map((f) => f.type)).toEqual(['timestamp_ns', 'variant'])
+    expect(() => newTableMetadata({ name: 't', schema: nanos }, { location: 'x', tableUuid: 'u', nowMs: 0 })).toThrow(/field at has type timestamp_ns, which needs a format-version 3 table \(this one is v2\)/)
+    const withDefault: Schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'n', required: false, type: 'int', 'write-default': 7 }] }
+    expect(() => newTableMetadata({ name: 't', schema: withDefault }, { location: 'x', tableUuid: 'u', nowMs: 0 })).toThrow(/field n has a default value/)
+  })
+
+  test('rejects a v1/v4 format-version property and transforms that do not fit', () => {
+    expect(() => newTableMetadata({ ...request, properties: { 'format-version': '1' } }, { location: 'x', tableUuid: 'u', nowMs: 0 })).toThrow(/format-version 1 is not supported/)
+    expect(() => newTableMetadata({ ...request, properties: { 'format-version': '4' } }, { location: 'x', tableUuid: 'u', nowMs: 0 })).toThrow(/format-version 4/)
     const badSpec = { 'spec-id': 0, fields: [{ 'source-id': 12, 'field-id': 1000, name: 'lat_day', transform: 'day' as const }] }
     expect(() => newTableMetadata({ ...request, 'partition-spec': badSpec }, { location: 'x', tableUuid: 'u', nowMs: 0 })).toThrow(ValidationError)
   })

@@ -15,9 +15,9 @@ describe('parquetSchemaFor', () => {
   })
 
   test('unknown type strings are rejected by name', () => {
-    const schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'v', required: true, type: 'variant' }] } as unknown as Schema
+    const schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'v', required: true, type: 'geometry' }] } as unknown as Schema
     expect(() => parquetSchemaFor(schema)).toThrow(ValidationError)
-    expect(() => parquetSchemaFor(schema)).toThrow(/"variant"/)
+    expect(() => parquetSchemaFor(schema)).toThrow(/"geometry"/)
   })
 
   test('leaf columns in Parquet order; list/map leaves keep no metrics', () => {

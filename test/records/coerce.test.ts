@@ -104,8 +104,8 @@ describe('maps', () => {
 })
 
 describe('construction', () => {
-  test('v3-only or unknown types are refused when the coercer is built', () => {
-    const schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'x', required: true, type: 'variant' }] } as unknown as Schema
+  test('unknown types are refused when the coercer is built', () => {
+    const schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'x', required: true, type: 'geometry' }] } as unknown as Schema
     expect(() => createRecordCoercer(schema)).toThrow(ValidationError)
   })
   test('invalid options throw ConfigError naming the key', () => {

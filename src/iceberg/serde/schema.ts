@@ -1,7 +1,7 @@
 /** Schemas, partition specs and sort orders <-> JSON (spec: "Appendix C: JSON serialization"). */
 import { canonicalPrimitive, validateSchema } from '../schema.ts'
 import { parseTransform } from '../transforms.ts'
-import type { IcebergType, NestedField, PartitionField, PartitionSpec, Schema, SortField, SortOrder } from '../types.ts'
+import type { IcebergType, JsonValue, NestedField, PartitionField, PartitionSpec, Schema, SortField, SortOrder } from '../types.ts'
 import { asArray, asObject, invalid, optString, reqBoolean, reqInt, reqString } from './read-json.ts'
 
 /** Reads a type; primitive strings are canonicalized (`decimal(9, 2)` → `decimal(9,2)`). Throws ValidationError. */
@@ -10,7 +10,7 @@ export function typeFromJson(json: unknown, path: string): IcebergType {
     try {
       return canonicalPrimitive(json)
     } catch {
-      throw invalid(path, 'a v2 primitive type (boolean, int, long, float, double, date, time, timestamp, timestamptz, string, uuid, binary, decimal(P,S), fixed[L])', json)
+      throw invalid(path, 'a primitive type (boolean, int, long, float, double, date, time, timestamp, timestamptz, timestamp_ns, timestamptz_ns, string, uuid, binary, variant, decimal(P,S), fixed[L])', json)
     }
   }
   const obj = asObject(json, path)
@@ -49,6 +49,9 @@ function fieldsFromJson(json: unknown, path: string): NestedField[] {
     }
     const doc = optString(obj, 'doc', at)
     if (doc !== undefined) field.doc = doc
+    // v3 defaults stay in their JSON single-value form; null (or absent) means no default.
+    if (obj['initial-default'] !== undefined && obj['initial-default'] !== null) field['initial-default'] = obj['initial-default'] as JsonValue
+    if (obj['write-default'] !== undefined && obj['write-default'] !== null) field['write-default'] = obj['write-default'] as JsonValue
     return field
   })
 }
@@ -88,6 +91,8 @@ function typeToJson(type: IcebergType): unknown {
 function fieldToJson(field: NestedField): unknown {
   const out: Record<string, unknown> = { id: field.id, name: field.name, required: field.required, type: typeToJson(field.type) }
   if (field.doc !== undefined) out.doc = field.doc
+  if (field['initial-default'] !== undefined) out['initial-default'] = field['initial-default']
+  if (field['write-default'] !== undefined) out['write-default'] = field['write-default']
   return out
 }
 

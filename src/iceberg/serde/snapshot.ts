@@ -5,16 +5,17 @@ import { asObject, invalid, optInt, optLong, reqInt, reqLong, reqString, stringM
 const OPERATIONS: ReadonlySet<string> = new Set<SnapshotOperation>(['append', 'replace', 'overwrite', 'delete'])
 
 /**
- * Reads a v2 snapshot; `snapshot-id` / `parent-snapshot-id` may arrive as number or bigint.
- * A missing `sequence-number` reads as 0, as for snapshots written before a v1 → v2 upgrade.
- * Throws ValidationError (code VALIDATION) naming the field at fault.
+ * Reads a snapshot; `snapshot-id` / `parent-snapshot-id` may arrive as number or bigint.
+ * A missing `sequence-number` reads as 0, as for v1 snapshots; v3's `first-row-id` / `added-rows` are kept.
+ * A v1 summary without `operation` reads as `overwrite` (spec: v1 summaries are optional; Java assumes overwrite).
+ * Throws ValidationError (code VALIDATION) naming the field at fault, and for v1 snapshots with inline `manifests`.
  */
 export function snapshotFromJson(json: unknown, path = 'snapshot'): Snapshot {
   const obj = asObject(json, path)
   if (obj['manifest-list'] === undefined && obj.manifests !== undefined) {
     throw invalid(`${path}.manifest-list`, 'a manifest list location (v1 snapshots with inline manifests are not supported)', undefined)
   }
-  const summaryJson = stringMap(obj.summary ?? undefined, `${path}.summary`)
+  const summaryJson = obj.summary === undefined || obj.summary === null ? { operation: 'overwrite' } : stringMap(obj.summary, `${path}.summary`)
   const operation = summaryJson.operation
   if (operation === undefined || !OPERATIONS.has(operation)) throw invalid(`${path}.summary.operation`, 'append, replace, overwrite or delete', operation)
   const snapshot: Snapshot = {
@@ -28,6 +29,10 @@ export function snapshotFromJson(json: unknown, path = 'snapshot'): Snapshot {
   if (parent !== undefined) snapshot['parent-snapshot-id'] = parent
   const schemaId = optInt(obj, 'schema-id', path)
   if (schemaId !== undefined) snapshot['schema-id'] = schemaId
+  const firstRowId = optLong(obj, 'first-row-id', path)
+  if (firstRowId !== undefined) snapshot['first-row-id'] = firstRowId
+  const addedRows = optLong(obj, 'added-rows', path)
+  if (addedRows !== undefined) snapshot['added-rows'] = addedRows
   return snapshot
 }
 
@@ -40,6 +45,8 @@ export function snapshotToJson(snapshot: Snapshot): unknown {
   out.summary = { ...snapshot.summary }
   out['manifest-list'] = snapshot['manifest-list']
   if (snapshot['schema-id'] !== undefined) out['schema-id'] = snapshot['schema-id']
+  if (snapshot['first-row-id'] !== undefined) out['first-row-id'] = snapshot['first-row-id']
+  if (snapshot['added-rows'] !== undefined) out['added-rows'] = snapshot['added-rows']
   return out
 }
 

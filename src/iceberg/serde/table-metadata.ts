@@ -1,6 +1,7 @@
 /** Table metadata <-> JSON as Java, PyIceberg and REST catalogs write it (spec: "Table Metadata Fields", Appendix C). */
 import { ValidationError } from '../../errors.ts'
-import type { MetadataLogEntry, SnapshotLogEntry, SnapshotRef, TableMetadata } from '../types.ts'
+import { PARTITION_FIELD_ID_START } from '../table-metadata.ts'
+import type { FormatVersion, MetadataLogEntry, SnapshotLogEntry, SnapshotRef, TableMetadata } from '../types.ts'
 import { asArray, asObject, invalid, reqInt, reqLong, reqString, stringMap, toLong } from './read-json.ts'
 import { partitionSpecFromJson, partitionSpecToJson, schemaFromJson, schemaToJson, sortOrderFromJson, sortOrderToJson } from './schema.ts'
 import { snapshotFromJson, snapshotRefFromJson, snapshotRefToJson, snapshotToJson } from './snapshot.ts'
@@ -17,15 +18,46 @@ function list(obj: Record<string, unknown>, key: string): unknown[] {
   return value === undefined || value === null ? [] : asArray(value, `${PATH}.${key}`)
 }
 
-function checkFormatVersion(value: unknown): void {
-  if (value === 2) return
-  if (value === 1) {
-    throw new ValidationError('format-version 1 table metadata is not supported: upgrade the table to v2 (table property format-version=2) first', {
-      field: 'format-version',
-      value,
-    })
+function formatVersionOf(value: unknown): FormatVersion {
+  if (value === 1 || value === 2 || value === 3) return value
+  throw invalid(`${PATH}.format-version`, '1, 2 or 3', value)
+}
+
+/**
+ * v1 metadata (spec "Table Metadata Fields", the v1 column) may lack what v2 requires: `schemas` (a single `schema`,
+ * perhaps without schema-id), `partition-specs` (a single `partition-spec` field list, perhaps without field ids),
+ * sort orders and last-sequence-number. Fills them in as Java's TableMetadataParser does, so the rest reads as v2.
+ */
+function v1AsV2(obj: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...obj }
+  out['last-sequence-number'] ??= 0
+  if (out.schemas === undefined || out.schemas === null) {
+    const schema = asObject(obj.schema, `${PATH}.schema`)
+    out.schemas = [{ ...schema, 'schema-id': schema['schema-id'] ?? 0 }]
+    out['current-schema-id'] ??= schema['schema-id'] ?? 0
+  } else {
+    out.schemas = asArray(out.schemas, `${PATH}.schemas`).map((s) => ({ 'schema-id': 0, ...asObject(s, `${PATH}.schemas[]`) }))
   }
-  throw invalid(`${PATH}.format-version`, '2 (the only version this toolkit reads and writes)', value)
+  if (out['partition-specs'] === undefined || out['partition-specs'] === null) {
+    const fields = asArray(obj['partition-spec'] ?? [], `${PATH}.partition-spec`)
+    out['partition-specs'] = [{ 'spec-id': 0, fields }]
+    out['default-spec-id'] ??= 0
+  }
+  out['partition-specs'] = asArray(out['partition-specs'], `${PATH}.partition-specs`).map((s, i) => {
+    const spec = asObject(s, `${PATH}.partition-specs[${i}]`)
+    // v1 partition fields without ids got 1000, 1001, ... in order (spec "Partition Evolution").
+    const fields = asArray(spec.fields, `${PATH}.partition-specs[${i}].fields`).map((f, j) => ({ 'field-id': PARTITION_FIELD_ID_START + j, ...asObject(f, `${PATH}.partition-specs[${i}].fields[${j}]`) }))
+    return { ...spec, fields }
+  })
+  if (out['last-partition-id'] === undefined || out['last-partition-id'] === null) {
+    const ids = (out['partition-specs'] as { fields: { 'field-id': number }[] }[]).flatMap((s) => s.fields.map((f) => f['field-id']))
+    out['last-partition-id'] = Math.max(PARTITION_FIELD_ID_START - 1, ...ids)
+  }
+  if (out['sort-orders'] === undefined || out['sort-orders'] === null) {
+    out['sort-orders'] = [{ 'order-id': 0, fields: [] }]
+    out['default-sort-order-id'] ??= 0
+  }
+  return out
 }
 
 /**
@@ -33,16 +65,19 @@ function checkFormatVersion(value: unknown): void {
  * and become bigint; `current-snapshot-id` of -1 or null means none; missing optional lists read as
  * empty; a missing `main` ref gets the branch at the current snapshot, as Java does.
  * Statistics and partition statistics are kept as data (we never read the files, but other engines do).
- * Throws ValidationError (code VALIDATION) naming the missing or malformed field, or for format-version != 2,
- * or when current schema / default spec / default sort order / current snapshot are not in their lists.
+ * v1 metadata is read with v2's fields filled in (v1AsV2) and keeps format-version 1 (commits refuse it);
+ * v3 metadata must carry `next-row-id`.
+ * Throws ValidationError (code VALIDATION) naming the missing or malformed field, for a format-version
+ * other than 1, 2 or 3, or when current schema / default spec / default sort order / current snapshot are not in their lists.
  */
 export function tableMetadataFromJson(json: unknown): TableMetadata {
-  const obj = asObject(json, PATH)
-  checkFormatVersion(obj['format-version'])
+  const raw = asObject(json, PATH)
+  const formatVersion = formatVersionOf(raw['format-version'])
+  const obj = formatVersion === 1 ? v1AsV2(raw) : raw
   const currentRaw = obj['current-snapshot-id']
   const current = currentRaw === undefined || currentRaw === null ? undefined : toLong(currentRaw, `${PATH}.current-snapshot-id`)
   const metadata: TableMetadata = {
-    'format-version': 2,
+    'format-version': formatVersion,
     'table-uuid': reqString(obj, 'table-uuid', PATH),
     location: reqString(obj, 'location', PATH),
     'last-sequence-number': reqInt(obj, 'last-sequence-number', PATH),
@@ -81,6 +116,7 @@ export function tableMetadataFromJson(json: unknown): TableMetadata {
   if (statistics.length) metadata.statistics = statistics
   const partitionStatistics = list(obj, 'partition-statistics').map((f, i) => partitionStatisticsFileFromJson(f, `${PATH}.partition-statistics[${i}]`))
   if (partitionStatistics.length) metadata['partition-statistics'] = partitionStatistics
+  if (formatVersion >= 3) metadata['next-row-id'] = reqLong(obj, 'next-row-id', PATH)
   checkReferences(metadata)
   return metadata
 }
@@ -117,6 +153,7 @@ export function tableMetadataToJson(m: TableMetadata): unknown {
     'table-uuid': m['table-uuid'],
     location: m.location,
     'last-sequence-number': m['last-sequence-number'],
+    ...(m['format-version'] >= 3 ? { 'next-row-id': m['next-row-id'] ?? 0n } : {}),
     'last-updated-ms': m['last-updated-ms'],
     'last-column-id': m['last-column-id'],
     'current-schema-id': m['current-schema-id'],

@@ -55,7 +55,7 @@ describe('reading metadata written by Java (apache/iceberg core test resources)'
     const patched = { ...(parseJson(fixture('java-TableMetadataV2CurrentSchemaNotFound.json')) as object), 'last-partition-id': 1000 }
     expect(() => tableMetadataFromJson(patched)).toThrow(/current-schema-id 2 is not in the metadata/)
     expect(() => load('java-TableMetadataV2MissingLastPartitionId.json')).toThrow(/missing required field metadata.last-partition-id/)
-    expect(() => load('java-TableMetadataV1Valid.json')).toThrow(/format-version 1 .* not supported/)
+    expect(() => tableMetadataFromJson({ ...(parseJson(fixture('java-TableMetadataV2ValidMinimal.json')) as object), 'format-version': 4 })).toThrow(/format-version/)
   })
 })
 
