@@ -94,13 +94,29 @@ export class BatchBuffer {
 
   /** Records that an offset was consumed for this table even when it produced no row here. */
   trackOffset(topic: string, partition: number, offset: bigint, nowMs: number): void {
-    const kafka = this.#open.markers.kafka
-    let partitions = kafka.get(topic)
-    if (!partitions) kafka.set(topic, (partitions = new Map<number, OffsetRange>()))
-    const range = partitions.get(partition)
-    if (!range) partitions.set(partition, { first: offset, next: offset + 1n })
-    else if (offset + 1n > range.next) range.next = offset + 1n
+    // Runs per Kafka message, and a fetch brings one partition's messages in a row: the last range
+    // found is tried first, before two map lookups.
+    const last = this.#lastRange
+    let range = last && last.batch === this.#open && last.partition === partition && last.topic === topic ? last.range : undefined
+    if (!range) {
+      const kafka = this.#open.markers.kafka
+      let partitions = kafka.get(topic)
+      if (!partitions) kafka.set(topic, (partitions = new Map<number, OffsetRange>()))
+      range = partitions.get(partition)
+      if (!range) partitions.set(partition, (range = { first: offset, next: offset + 1n }))
+      this.#lastRange = { batch: this.#open, topic, partition, range }
+    }
+    if (offset >= range.next) range.next = offset + 1n
     this.#openedAtMs ??= nowMs
+  }
+  #lastRange: { batch: Batch; topic: string; partition: number; range: OffsetRange } | undefined
+
+  /** Rows and estimated bytes of the open batch: what the size triggers compare, read without building a BufferState. */
+  get openRows(): number {
+    return this.#open.rows.length
+  }
+  get openBytes(): number {
+    return this.#open.bytes
   }
 
   /** The open batch: its rows, bytes and when its first row (or offset) arrived. */
@@ -147,6 +163,16 @@ export class BatchBuffer {
       bytes += batch.bytes
     }
     return { rows, bytes, memoryBytes: bytes + rows * this.rowOverheadBytes, batches: this.#queue.length }
+  }
+
+  /** Lowest offset of `topic`/`partition` not yet committed (open or queued), or undefined when none is pending. */
+  lowestPendingOffset(topic: string, partition: number): bigint | undefined {
+    let lowest: bigint | undefined
+    for (const batch of [...this.#queue, this.#open]) {
+      const first = batch.markers.kafka.get(topic)?.get(partition)?.first
+      if (first !== undefined && (lowest === undefined || first < lowest)) lowest = first
+    }
+    return lowest
   }
 
   /** Lowest WAL seq of any row not yet committed (open or queued), or undefined when none is pending. */

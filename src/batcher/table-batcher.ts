@@ -149,6 +149,11 @@ export class TableBatcher {
     return this.#buffer.lowestPendingWalSeq()
   }
 
+  /** Lowest offset of `topic`/`partition` buffered or queued and not committed yet. */
+  lowestPendingOffset(topic: string, partition: number): bigint | undefined {
+    return this.#buffer.lowestPendingOffset(topic, partition)
+  }
+
   /** Adds coerced rows. `walSeq` or `kafka` says where they came from, for the markers. */
   add(rows: Row[], source: RowSource): void {
     this.#buffer.add(rows, source, this.#now())

@@ -7,6 +7,8 @@ import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
 import { tableIdentifier } from '../iceberg/table-identifier.ts'
+import type { PartitionSpec, Schema } from '../iceberg/types.ts'
+import { defaultUnroutedTable, routeRuleProblems } from '../pipeline/table-route.ts'
 import { ConfigSchema, type Config, type ResolvedTable, type TableConfig } from './schema.ts'
 import { unknownKeys } from './unknown-keys.ts'
 
@@ -177,7 +179,53 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
       const resolved: ResolvedTable = { identifier: tableIdentifier(table.name), schema: schema ?? { type: 'struct', 'schema-id': 0, fields: [] }, ...(partitionSpec ? { partitionSpec } : {}) }
       return { ...table, resolved }
     }),
+    routes: result.output.routes.map((route, index) => {
+      const at = `routes.${index}`
+      for (const problem of routeRuleProblems(route.route)) problems.push({ path: `${at}.route`, message: problem })
+      let schema: Schema | undefined
+      try {
+        schema = parseSchemaDsl(route.schema)
+      } catch (error) {
+        problems.push({ path: `${at}.schema`, message: (error as Error).message })
+      }
+      let partitionSpec: PartitionSpec | undefined
+      try {
+        if (schema && route.partitionBy) partitionSpec = parsePartitionDsl(route.partitionBy, schema)
+      } catch (error) {
+        problems.push({ path: `${at}.partitionBy`, message: (error as Error).message })
+      }
+      const deadLetters = route.route.deadLetters ?? defaultUnroutedTable(route.route.table)
+      if (deadLetters === undefined) {
+        problems.push({ path: `${at}.route.deadLetters`, message: `the template ${route.route.table} chooses the namespace too, so name the table for unroutable records (e.g. "ingest.unrouted_dead_letters")` })
+      }
+      if (route.route.topicPattern !== undefined && route.kafka?.topics) {
+        problems.push({ path: `${at}.kafka.topics`, message: 'a topicPattern route reads the topics matching its pattern; drop kafka.topics (or route by field over these topics)' })
+      }
+      if (route.kafka?.deadLetterTopic !== undefined) problems.push({ path: `${at}.kafka.deadLetterTopic`, message: 'routed tables send refused records to their own dead-letter tables; a dead-letter topic is not supported on routes' })
+      if (route.route.topicPattern !== undefined && route.http !== false && route.http !== undefined && route.http.tokens.length) {
+        problems.push({ path: `${at}.http`, message: 'a topicPattern route reads Kafka only; drop http.tokens' })
+      }
+      if (route.route.topicPattern !== undefined && !route.kafka) problems.push({ path: `${at}.kafka`, message: 'a topicPattern route needs kafka (its groupId, format, …; {} for the defaults)' })
+      if (route.route.field !== undefined && route.kafka && !route.kafka.topics?.length) problems.push({ path: `${at}.kafka.topics`, message: 'a field route reads the topics listed here; give at least one' })
+      const resolved = {
+        schema: schema ?? { type: 'struct' as const, 'schema-id': 0, fields: [] },
+        ...(partitionSpec ? { partitionSpec } : {}),
+        deadLetters: tableIdentifier(deadLetters ?? 'invalid.invalid'),
+      }
+      return { ...route, resolved }
+    }),
   }
+  if (!config.tables.length && !config.routes.length) problems.push({ path: 'tables', message: 'declare at least one table (or route)' })
+  const httpRoutes = config.routes.flatMap((route, index) => (route.route.field !== undefined && route.http !== false ? [index] : []))
+  if (httpRoutes.length > 1) {
+    problems.push({ path: `routes.${httpRoutes[1]}.http`, message: `POST /v1/records routes by one field, but routes ${httpRoutes.join(' and ')} both serve it; set http: false on all but one` })
+  }
+  config.routes.forEach((route, index) => {
+    if (route.kafka && !config.kafka) problems.push({ path: `routes.${index}.kafka`, message: 'needs the top-level kafka.brokers (or KAFKA_BOOTSTRAP)' })
+    else if (route.kafka && route.kafka.format !== 'json' && !config.kafka?.schemaRegistry) {
+      problems.push({ path: `routes.${index}.kafka.format`, message: `"${route.kafka.format}" needs the top-level kafka.schemaRegistry (its url, e.g. http://registry:8081)` })
+    }
+  })
   config.tables.forEach((table, index) => {
     if (table.kafka && !config.kafka) problems.push({ path: `tables.${index}.kafka`, message: 'needs the top-level kafka.brokers (or KAFKA_BOOTSTRAP)' })
     else if (table.kafka && table.kafka.format !== 'json' && !config.kafka?.schemaRegistry) {
@@ -188,7 +236,7 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
   names.forEach((name, index) => {
     if (names.indexOf(name) !== index) problems.push({ path: `tables.${index}.name`, message: `${name} is declared twice` })
   })
-  problems.push(...consumerGroupProblems(config.tables, merged.tables as Json[]))
+  problems.push(...consumerGroupProblems(config, merged))
   // Checked here, not by the client: it takes "a:9092 b:9092" or "PLAINTEXT://a:9092" for one host name and fails only when connecting.
   config.kafka?.brokers.forEach((broker, index) => {
     if (!/^[^\s,/]+$/.test(broker)) problems.push({ path: `kafka.brokers.${index}`, message: `${JSON.stringify(broker)} is not host:port, e.g. kafka-1:9092` })
@@ -231,33 +279,38 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
  * has one fallback for partitions with no offset, so its tables must agree on startFrom. `raw` is
  * the input before defaults, to tell a startFrom that was set from one left at its default.
  */
-function consumerGroupProblems(tables: TableConfig[], raw: Json[]): Problem[] {
+function consumerGroupProblems(config: Config, raw: Json): Problem[] {
+  // Tables and field routes alike: each reads listed topics through its group's one consumer.
+  const readers = [
+    ...config.tables.map((table, index) => ({ name: `table ${table.name}`, path: `tables.${index}`, kafka: table.kafka, raw: (raw.tables as Json[] | undefined)?.[index] })),
+    ...config.routes.map((route, index) => ({ name: `route ${route.route.table}`, path: `routes.${index}`, kafka: route.kafka, raw: (raw.routes as Json[] | undefined)?.[index] })),
+  ]
   const problems: Problem[] = []
   const groups = new Map<string, { first: number; topics: Map<string, string> }>()
   const startFrom = (index: number) => {
-    const set = (raw[index]?.kafka as Json | undefined)?.startFrom !== undefined
-    return `"${tables[index]!.kafka!.startFrom}"${set ? '' : ' (not set: the default)'}`
+    const set = (readers[index]!.raw?.kafka as Json | undefined)?.startFrom !== undefined
+    return `"${readers[index]!.kafka!.startFrom}"${set ? '' : ' (not set: the default)'}`
   }
-  tables.forEach((table, index) => {
-    if (!table.kafka) return
-    const group = table.kafka.groupId
+  readers.forEach((reader, index) => {
+    if (!reader.kafka) return
+    const group = reader.kafka.groupId
     let seen = groups.get(group)
     if (!seen) groups.set(group, (seen = { first: index, topics: new Map() }))
-    for (const topic of table.kafka.topics) {
+    for (const topic of reader.kafka.topics ?? []) {
       const owner = seen.topics.get(topic)
-      if (owner === undefined) seen.topics.set(topic, table.name)
-      else if (owner !== table.name) {
+      if (owner === undefined) seen.topics.set(topic, reader.name)
+      else if (owner !== reader.name) {
         problems.push({
-          path: `tables.${index}.kafka.topics`,
-          message: `topic "${topic}" of table ${table.name} is already routed to table ${owner} in group "${group}"; one group delivers each message once, so a topic feeds one table per group — give this table its own kafka.groupId to fan the topic out to both tables`,
+          path: `${reader.path}.kafka.topics`,
+          message: `topic "${topic}" of ${reader.name} is already routed to ${owner} in group "${group}"; one group delivers each message once, so a topic feeds one table per group — give this ${reader.path.startsWith('tables') ? 'table' : 'route'} its own kafka.groupId to fan the topic out to both${reader.path.startsWith('tables') ? ' tables' : ''}`,
         })
       }
     }
-    const first = tables[seen.first]!
-    if (table.kafka.startFrom !== first.kafka!.startFrom) {
+    const first = readers[seen.first]!
+    if (reader.kafka.startFrom !== first.kafka!.startFrom) {
       problems.push({
-        path: `tables.${index}.kafka.startFrom`,
-        message: `${startFrom(index)} for table ${table.name}, but table ${first.name} in the same group "${group}" has ${startFrom(seen.first)}; the group's one consumer starts every partition without an offset the same way — set the same startFrom on both, or give this table its own kafka.groupId`,
+        path: `${reader.path}.kafka.startFrom`,
+        message: `${startFrom(index)} for ${reader.name}, but ${first.name} in the same group "${group}" has ${startFrom(seen.first)}; the group's one consumer starts every partition without an offset the same way — set the same startFrom on both, or give this ${reader.path.startsWith('tables') ? 'table' : 'route'} its own kafka.groupId`,
       })
     }
   })

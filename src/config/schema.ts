@@ -100,9 +100,8 @@ const KafkaTableSchema = v.object({
   ),
 })
 
-const TableSchema = v.object({
-  /** `namespace.table`; multi-level namespaces as `a.b.table`. */
-  name: v.pipe(v.string(), v.regex(/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$/, 'must be namespace.table')),
+/** What a table entry and a route entry share: how tables are created, evolved, rolled and fed. */
+const tableShape = {
   /** Column list, e.g. `sensor_id string, timestamp timestamp, reading double`. */
   schema: v.pipe(v.string(), v.minLength(1)),
   /** Partition fields, e.g. `sensor_id, day(timestamp)`. */
@@ -118,9 +117,39 @@ const TableSchema = v.object({
   properties: v.optional(v.record(v.string(), v.string()), {}),
   roll: v.optional(RollSchema, {}),
   http: v.optional(v.union([v.literal(false), v.object({ tokens: v.optional(v.array(v.string()), []) })]), {}),
+}
+
+const TableSchema = v.object({
+  /** `namespace.table`; multi-level namespaces as `a.b.table`. */
+  name: v.pipe(v.string(), v.regex(/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$/, 'must be namespace.table')),
+  ...tableShape,
   kafka: v.optional(KafkaTableSchema),
   /** Background compaction, manifest merge, expiry, orphans (docs/maintenance.md); `{ enabled: false }` turns it off. */
   maintenance: v.optional(MaintenanceConfigSchema, {}),
+})
+
+/**
+ * A route: tables named by each record (a field) or by its topic, created on first sight from this entry's
+ * schema and partitioning (docs/schemas.md, "Routing"). table-route.ts decides the names.
+ */
+const RouteSchema = v.object({
+  route: v.object({
+    /** Route by this top-level field's value: `$1` in `table`. */
+    field: v.optional(v.pipe(v.string(), v.minLength(1))),
+    /** Route by Kafka topic: the topics the worker reads are those matching it at start; `$1`… are its groups. */
+    topicPattern: v.optional(v.pipe(v.string(), v.minLength(1))),
+    /** The table name template, e.g. `events.$1`. */
+    table: v.pipe(v.string(), v.minLength(1)),
+    /** Full-match pattern every routed name must satisfy, e.g. `events\\.(clicks|views|orders)`. */
+    allow: v.optional(v.pipe(v.string(), v.minLength(1))),
+    /** Tables this route may create or open per worker; records for more are dead letters. */
+    maxTables: v.optional(positiveInt, 1000),
+    /** Where records without a (valid) route go; default `<template namespace>.unrouted_dead_letters`. */
+    deadLetters: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$/, 'must be namespace.table'))),
+  }),
+  ...tableShape,
+  /** Field routes: `topics` to read; topic routes: no `topics` (the pattern chooses them). */
+  kafka: v.optional(v.object({ ...KafkaTableSchema.entries, topics: v.optional(KafkaTableSchema.entries.topics) })),
 })
 
 export const ConfigSchema = v.object({
@@ -183,7 +212,10 @@ export const ConfigSchema = v.object({
    * exits anyway; what is not committed by then stays in the WAL (HTTP) or the topic (Kafka).
    */
   shutdownTimeoutMs: v.optional(positiveInt, 30_000),
-  tables: v.pipe(v.array(TableSchema), v.minLength(1, 'declare at least one table')),
+  /** Fixed tables; at least one table or route is needed. */
+  tables: v.optional(v.array(TableSchema), []),
+  /** Tables named by the data (docs/schemas.md, "Routing"). */
+  routes: v.optional(v.array(RouteSchema), []),
 })
 
 /** The file as valibot checked it (defaults filled in). */
@@ -198,5 +230,8 @@ export interface ResolvedTable {
 
 export type TableConfig = ConfigShape['tables'][number] & { resolved: ResolvedTable }
 
+/** A route as parseConfig resolves it: its template schema and spec parsed, its unrouted dead-letter table named. */
+export type RouteConfig = ConfigShape['routes'][number] & { resolved: Omit<ResolvedTable, 'identifier'> & { deadLetters: TableIdentifier } }
+
 /** The validated config (config.ts parseConfig): the shape, each table resolved, credential fallbacks applied. */
-export type Config = Omit<ConfigShape, 'tables'> & { tables: TableConfig[] }
+export type Config = Omit<ConfigShape, 'tables' | 'routes'> & { tables: TableConfig[]; routes: RouteConfig[] }

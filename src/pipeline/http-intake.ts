@@ -10,9 +10,20 @@ import { tableName } from '../iceberg/table-identifier.ts'
 import { deadLetterRow } from './dead-letters.ts'
 import { type AnsweredKey, type ClaimResult, decodeKeyLogEntry, encodeKeyLogEntry, IdempotencyKeyReusedError, IdempotencyKeys } from './idempotency-keys.ts'
 import { admitSettled } from './intake.ts'
-import type { PipelineTable } from './pipeline.ts'
+import type { TableBatcher } from '../batcher/table-batcher.ts'
+import type { PipelineTable, UnroutedDeadLetters } from './pipeline.ts'
 import type { RecordLog } from './record-log.ts'
-import { decodeWalEntry, encodeWalEntry, type WalDeadLetter, type WalEntry } from './wal-entry.ts'
+import { decodeWalEntry, encodeWalEntry, ROUTED_ENTRY_SCOPE, type WalDeadLetter, type WalEntry, type WalEntryPart } from './wal-entry.ts'
+
+/** One table's share of a routed request (POST /v1/records): the table or the route's unrouted table, and what it gets. */
+export interface RoutedPart {
+  target: PipelineTable | UnroutedDeadLetters
+  records: unknown[]
+  rows: Row[]
+  letters: { index: number; raw: string; reason: string }[]
+}
+
+const isUnrouted = (target: PipelineTable | UnroutedDeadLetters): target is UnroutedDeadLetters => 'deadLetter' in target && !('intake' in target)
 
 export const DEFAULT_IDEMPOTENCY = { windowMs: 24 * 3600 * 1000, maxKeys: 100_000 }
 /** The key log is truncated at most this often (finding its floor walks every key). */
@@ -29,6 +40,15 @@ export interface HttpIntakeOptions {
   idempotency?: { windowMs: number; maxKeys: number }
   /** The pipeline's tables, by dotted name. */
   tables: ReadonlyMap<string, PipelineTable>
+  /** Every batcher whose WAL marker counts (tables, dead-letter tables, routes' unrouted tables). */
+  batchers(): Iterable<TableBatcher>
+  /**
+   * A table a WAL entry names that is not open: a routed table (opened now, from its route) or a route's
+   * table for unroutable records; undefined when the config no longer has it.
+   */
+  resolve(name: string): Promise<PipelineTable | UnroutedDeadLetters | undefined>
+  /** Whether the config has routes (then replay reads the whole log: a routed table opens only when named). */
+  routed: boolean
   counters: { httpAccepted: number; httpRejected: number; bytesIn: number; replayed: number }
   /** Resolves when buffers have room; throws BackpressureError when none frees up in time. */
   waitForRoom(): Promise<void>
@@ -64,6 +84,52 @@ export class HttpIntake {
    */
   claim(table: PipelineTable, key: string, fingerprint: string): Promise<ClaimResult> {
     return this.#keys.claim(tableName(table.config.identifier), key, fingerprint)
+  }
+
+  /** As `claim`, for a routed request (POST /v1/records): its keys have a scope of their own. */
+  claimRouted(key: string, fingerprint: string): Promise<ClaimResult> {
+    return this.#keys.claim(ROUTED_ENTRY_SCOPE, key, fingerprint)
+  }
+
+  /**
+   * Logs a routed request (POST /v1/records) as ONE WAL entry with a part per table — accepted records and
+   * dead letters alike, and the key with its answer — then buffers each part in its table. A key already
+   * answered returns that answer. Throws as `accept` does.
+   */
+  async acceptRouted(input: {
+    parts: RoutedPart[]
+    idempotencyKey?: string
+    fingerprint?: string
+    response: unknown
+  }): Promise<{ duplicate: true; response: unknown } | { duplicate: false; walSeq: bigint }> {
+    const key = input.idempotencyKey
+    const answered = key === undefined ? undefined : this.#answered(ROUTED_ENTRY_SCOPE, key, input.fingerprint)
+    if (answered) return { duplicate: true, response: answered.response }
+    if (input.parts.some((part) => part.rows.length > 0)) await this.#options.waitForRoom()
+    const at = Date.now()
+    const parts: WalEntryPart[] = input.parts.map((part) => ({
+      t: isUnrouted(part.target) ? part.target.name : tableName(part.target.config.identifier),
+      r: part.records,
+      d: part.letters.map((d) => ({ e: d.reason, raw: d.raw, i: d.index, at })),
+    }))
+    const entry: WalEntry = { t: ROUTED_ENTRY_SCOPE, ...this.#keyFields(key, input.fingerprint, input.response), r: [], d: [], p: parts }
+    const walSeq = await this.#logEntry(entry, undefined, (seq) => {
+      input.parts.forEach((part, i) => {
+        const letters = parts[i]!.d.map(httpDeadLetterRow)
+        if (isUnrouted(part.target)) {
+          if (letters.length) part.target.batcher.add(letters, { walSeq: seq })
+          return
+        }
+        if (letters.length) part.target.deadLetters.add(letters, { walSeq: seq })
+        if (part.rows.length) part.target.intake.accept(part.rows, { walSeq: seq })
+      })
+    })
+    for (const part of input.parts) {
+      this.#options.counters.httpAccepted += part.rows.length
+      this.#options.counters.httpRejected += part.letters.length
+    }
+    this.#recordKey(entry, walSeq)
+    return { duplicate: false, walSeq }
   }
 
   /**
@@ -187,37 +253,18 @@ export class HttpIntake {
   }
 
   async #replayLog(): Promise<void> {
+    // With routes, a routed table that is not open yet may hold less than every open one: read the whole log.
     let floor: bigint | undefined
-    for (const table of this.#options.tables.values()) {
-      for (const batcher of [table.batcher, table.deadLetters]) {
-        const seq = batcher.committedWalSeq() ?? -1n
-        if (floor === undefined || seq < floor) floor = seq
-      }
+    for (const batcher of this.#options.batchers()) {
+      const seq = batcher.committedWalSeq() ?? -1n
+      if (floor === undefined || seq < floor) floor = seq
     }
+    if (this.#options.routed) floor = -1n
     let replayed = 0
     for await (const { seq, payload } of this.#options.log.replay(floor ?? -1n)) {
       const entry = decodeWalEntry(payload)
-      const table = this.#options.tables.get(entry.t)
-      if (!table) {
-        this.#logLine(`WAL record ${seq} is for table ${entry.t}, which is no longer configured; skipped`)
-        continue
-      }
       let buffered = false
-      if (seq > (table.batcher.committedWalSeq() ?? -1n)) {
-        const rows: Row[] = []
-        for (const record of entry.r) {
-          // Logged after its schema change committed, so this waits only when that change is not in the table.
-          const result = await admitSettled((input) => table.intake.admit(input), record)
-          if (result.ok) rows.push(result.row)
-          else entry.d.push({ e: result.reason, raw: JSON.stringify(record), at: Date.now() })
-        }
-        if (rows.length) table.batcher.add(rows, { walSeq: seq })
-        buffered = rows.length > 0
-      }
-      if (entry.d.length && seq > (table.deadLetters.committedWalSeq() ?? -1n)) {
-        table.deadLetters.add(entry.d.map(httpDeadLetterRow), { walSeq: seq })
-        buffered = true
-      }
+      for (const part of entry.p ?? [entry]) if (await this.#replayPart(seq, part)) buffered = true
       // Entries from before answers were logged replay a marker answer for any body.
       if (entry.k !== undefined && !this.#keys.get(entry.t, entry.k)) {
         this.#recordKey({ ...entry, a: entry.a ?? { replayed: true, walSeq: String(seq) }, at: entry.at ?? Date.now() }, seq)
@@ -226,6 +273,38 @@ export class HttpIntake {
     }
     this.#options.counters.replayed = replayed
     if (replayed) this.#logLine(`replayed ${replayed} WAL records the tables did not hold yet`)
+  }
+
+  /** Buffers what one table's part of WAL record `seq` holds that the table has not committed; returns whether it buffered any. */
+  async #replayPart(seq: bigint, part: WalEntryPart): Promise<boolean> {
+    const table = this.#options.tables.get(part.t) ?? (await this.#options.resolve(part.t))
+    if (!table) {
+      this.#logLine(`WAL record ${seq} is for table ${part.t}, which is no longer configured; skipped`)
+      return false
+    }
+    if (isUnrouted(table)) {
+      if (!part.d.length || seq <= (table.batcher.committedWalSeq() ?? -1n)) return false
+      table.batcher.add(part.d.map(httpDeadLetterRow), { walSeq: seq })
+      return true
+    }
+    const letters = [...part.d]
+    let buffered = false
+    if (seq > (table.batcher.committedWalSeq() ?? -1n)) {
+      const rows: Row[] = []
+      for (const record of part.r) {
+        // Logged after its schema change committed, so this waits only when that change is not in the table.
+        const result = await admitSettled((input) => table.intake.admit(input), record)
+        if (result.ok) rows.push(result.row)
+        else letters.push({ e: result.reason, raw: JSON.stringify(record), at: Date.now() })
+      }
+      if (rows.length) table.batcher.add(rows, { walSeq: seq })
+      buffered = rows.length > 0
+    }
+    if (letters.length && seq > (table.deadLetters.committedWalSeq() ?? -1n)) {
+      table.deadLetters.add(letters.map(httpDeadLetterRow), { walSeq: seq })
+      buffered = true
+    }
+    return buffered
   }
 
   /** Frees WAL segments every table has committed; from the roll timer, so skipped while a truncation runs. */
@@ -246,11 +325,9 @@ export class HttpIntake {
     try {
       // Everything below the lowest sequence number still pending anywhere is committed everywhere.
       let lowest: bigint | undefined
-      for (const table of this.#options.tables.values()) {
-        for (const batcher of [table.batcher, table.deadLetters]) {
-          const seq = batcher.lowestPendingWalSeq()
-          if (seq !== undefined && (lowest === undefined || seq < lowest)) lowest = seq
-        }
+      for (const batcher of this.#options.batchers()) {
+        const seq = batcher.lowestPendingWalSeq()
+        if (seq !== undefined && (lowest === undefined || seq < lowest)) lowest = seq
       }
       const through = lowest === undefined ? this.#options.log.lastSeq : lowest - 1n
       if (through < 0n) return

@@ -67,11 +67,42 @@ export interface IntakeTable {
    * another way (a Kafka dead-letter topic) holds the table's marker until they are safely out.
    */
   holdCommits(barrier: () => Promise<void>): void
+  /** The lowest offset of `topic`/`partition` buffered for the table and not committed yet, if any. */
+  pendingOffset(topic: string, partition: number): bigint | undefined
+}
+
+/** A route's table for records it cannot route. */
+export interface RouteDeadLetters {
+  /** `namespace.table` */
+  readonly name: string
+  /** Buffers a dead-letter row (deadLetterRow); a Kafka origin moves this table's marker past the record. */
+  deadLetter(row: Row, origin: Origin): void
+  /** Reloads the table and returns, per partition, the next offset it holds for `topic`. */
+  committedOffsets(topic: string): Promise<Map<number, bigint>>
+  pendingOffset(topic: string, partition: number): bigint | undefined
+}
+
+/** Where a routed record goes: an open table, one being opened (ask again once it settles), or nowhere, with the reason. */
+export type RoutedAdmission = { table: IntakeTable } | { opening: Promise<unknown> } | { reason: string }
+
+/** A route (table-route.ts) as a source sees it. */
+export interface IntakeRouter {
+  /** `field event_type → events.$1` */
+  readonly label: string
+  /** Routes by Kafka topic rather than by a record field. */
+  readonly byTopic: boolean
+  forRecord(record: unknown): RoutedAdmission
+  forTopic(topic: string): RoutedAdmission
+  readonly unrouted: RouteDeadLetters
+  /** The route's tables open now. */
+  opened(): IntakeTable[]
 }
 
 export interface Intake {
   /** The table by `namespace.table`, if the pipeline serves it. */
   table(name: string): IntakeTable | undefined
+  /** Route `index` of the config's routes, if there is one. */
+  router(index: number): IntakeRouter | undefined
   /** Whether sources should stop reading: buffers hold more than their cap. */
   overloaded(): boolean
   /** Calls `listener` after each commit of any table. Returns the unsubscribe. */

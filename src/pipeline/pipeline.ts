@@ -17,9 +17,10 @@ import type { RollTriggers } from '../batcher/policy.ts'
 import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
 import { deadLetterTableCreate, deadLetterTableIdentifier, loadOrCreateTable } from './table-set.ts'
 import type { RecordLog } from './record-log.ts'
-import type { Intake, IntakeTable } from './intake.ts'
+import type { Intake, IntakeRouter, IntakeTable, RouteDeadLetters, RoutedAdmission } from './intake.ts'
 import { HttpIntake } from './http-intake.ts'
-import { tableName } from '../iceberg/table-identifier.ts'
+import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
+import { TableRoute, type RouteDecision, type TableRouteRule } from './table-route.ts'
 
 export interface PipelineTableConfig {
   identifier: TableIdentifier
@@ -36,11 +37,20 @@ export interface PipelineTableConfig {
   extraFields?: 'dead-letter' | 'ignore'
 }
 
+/** A route (table-route.ts) and the template its tables are created from. */
+export interface PipelineRouteConfig {
+  rule: TableRouteRule
+  template: Omit<PipelineTableConfig, 'identifier'>
+  /** Where records without a valid route go. */
+  deadLetters: TableIdentifier
+}
+
 export interface PipelineOptions {
   catalog: Catalog
   io: FileIO
   log: RecordLog
   tables: PipelineTableConfig[]
+  routes?: PipelineRouteConfig[]
   compression?: ParquetCompression
   compressors?: ParquetCompressors
   /** Where Parquet encoding runs (default: this thread; the Bun worker uses a worker thread). */
@@ -87,8 +97,23 @@ export class BackpressureError extends IngestError {
   }
 }
 
+/** A route's table for records it cannot route (a dead-letter table of its own). */
+export interface UnroutedDeadLetters extends RouteDeadLetters {
+  batcher: TableBatcher
+}
+
+export interface PipelineRoute {
+  config: PipelineRouteConfig
+  route: TableRoute
+  unrouted: UnroutedDeadLetters
+}
+
 export class Pipeline {
   readonly tables = new Map<string, PipelineTable>()
+  readonly routes: PipelineRoute[] = []
+  /** By dotted name. */
+  readonly unrouted = new Map<string, UnroutedDeadLetters>()
+  readonly #opening = new Map<string, Promise<PipelineTable>>()
   #options: PipelineOptions
   readonly #committedListeners = new Set<(event: CommittedEvent) => void>()
   #ready = false
@@ -104,45 +129,39 @@ export class Pipeline {
       ...(options.keyLog ? { keyLog: options.keyLog } : {}),
       ...(options.idempotency ? { idempotency: options.idempotency } : {}),
       tables: this.tables,
+      batchers: () => this.batchers(),
+      resolve: async (name) => {
+        const unrouted = this.unrouted.get(name)
+        if (unrouted) return unrouted
+        const route = this.routeProducing(name)
+        return route && this.openRouted(route, name)
+      },
+      routed: (options.routes ?? []).length > 0,
       counters: this.counters,
       waitForRoom: () => this.#waitForRoom(),
       logLine: (line) => this.#logLine(line),
     })
   }
 
-  /** Loads or creates every table and its dead-letter table, then replays the log. */
+  /** Loads or creates every table and its dead-letter table, and each route's table for unroutable records, then replays the log. */
   static async start(options: PipelineOptions): Promise<Pipeline> {
     const pipeline = new Pipeline(options)
-    for (const config of options.tables) {
-      const loaded = await pipeline.#ensureTable(config.identifier, {
-        schema: config.schema,
-        ...(config.partitionSpec ? { partitionSpec: config.partitionSpec } : {}),
-        ...(config.properties ? { properties: config.properties } : {}),
-      })
-      const dlqLoaded = await pipeline.#ensureTable(deadLetterTableIdentifier(config.identifier), deadLetterTableCreate())
-      const deadLetters = pipeline.#batcher(dlqLoaded, config.triggers)
-      const commitBarriers: PipelineTable['commitBarriers'] = []
-      const batcher = pipeline.#batcher(loaded, config.triggers, async () => {
-        for (const barrier of commitBarriers) await barrier()
-        await deadLetters.flush('interval')
-      })
-      const name = tableName(config.identifier)
-      const evolving = new EvolvingTable({
-        catalog: options.catalog,
-        name,
-        mode: config.schemaEvolution ?? 'add-columns',
-        extraFields: config.extraFields ?? 'dead-letter',
+    for (const config of options.tables) await pipeline.#open(config)
+    for (const config of options.routes ?? []) {
+      const loaded = await pipeline.#ensureTable(config.deadLetters, deadLetterTableCreate())
+      const batcher = pipeline.#batcher(loaded, config.template.triggers)
+      const unrouted: UnroutedDeadLetters = {
+        name: tableName(config.deadLetters),
         batcher,
-        log: (line) => pipeline.#logLine(line),
-      })
-      pipeline.tables.set(name, {
-        config,
-        intake: pipeline.#intakeTable(name, evolving, batcher, deadLetters, commitBarriers),
-        evolving,
-        batcher,
-        deadLetters,
-        commitBarriers,
-      })
+        deadLetter: (row, origin) => batcher.add([row], origin),
+        committedOffsets: async (topic) => {
+          await batcher.reload()
+          return batcher.committedKafkaOffsets(topic)
+        },
+        pendingOffset: (topic, partition) => batcher.lowestPendingOffset(topic, partition),
+      }
+      pipeline.routes.push({ config, route: new TableRoute(config.rule), unrouted })
+      pipeline.unrouted.set(unrouted.name, unrouted)
     }
     await pipeline.http.replay()
     pipeline.#ready = true
@@ -150,9 +169,66 @@ export class Pipeline {
     return pipeline
   }
 
+  /** Loads or creates one table and its dead-letter table and starts serving it. */
+  async #open(config: PipelineTableConfig): Promise<PipelineTable> {
+    const loaded = await this.#ensureTable(config.identifier, {
+      schema: config.schema,
+      ...(config.partitionSpec ? { partitionSpec: config.partitionSpec } : {}),
+      ...(config.properties ? { properties: config.properties } : {}),
+    })
+    const dlqLoaded = await this.#ensureTable(deadLetterTableIdentifier(config.identifier), deadLetterTableCreate())
+    const deadLetters = this.#batcher(dlqLoaded, config.triggers)
+    const commitBarriers: PipelineTable['commitBarriers'] = []
+    const batcher = this.#batcher(loaded, config.triggers, async () => {
+      for (const barrier of commitBarriers) await barrier()
+      await deadLetters.flush('interval')
+    })
+    const name = tableName(config.identifier)
+    const evolving = new EvolvingTable({
+      catalog: this.#options.catalog,
+      name,
+      mode: config.schemaEvolution ?? 'add-columns',
+      extraFields: config.extraFields ?? 'dead-letter',
+      batcher,
+      log: (line) => this.#logLine(line),
+    })
+    const table: PipelineTable = {
+      config,
+      intake: this.#intakeTable(name, evolving, batcher, deadLetters, commitBarriers),
+      evolving,
+      batcher,
+      deadLetters,
+      commitBarriers,
+    }
+    this.tables.set(name, table)
+    return table
+  }
+
+  /**
+   * The routed table `name`, loaded or created from the route's template on first use (each name opened
+   * once, however many records ask at the same time). A failed open is forgotten, so a later record tries again.
+   */
+  openRouted(route: PipelineRoute, name: string): Promise<PipelineTable> {
+    const open = this.tables.get(name)
+    if (open) return Promise.resolve(open)
+    let opening = this.#opening.get(name)
+    if (!opening) {
+      opening = this.#open({ ...route.config.template, identifier: tableIdentifier(name) }).finally(() => this.#opening.delete(name))
+      this.#opening.set(name, opening)
+      this.#logLine(`route ${route.route.label}: serving table ${name}`)
+    }
+    return opening
+  }
+
+  /** The route a routed table name belongs to (the first whose template makes it), for WAL replay. */
+  routeProducing(name: string): PipelineRoute | undefined {
+    return this.routes.find((route) => route.route.produces(name))
+  }
+
   /** The port every source feeds (intake.ts). */
   readonly intake: Intake = {
     table: (name) => this.tables.get(name)?.intake,
+    router: (index) => this.#router(index),
     overloaded: () => this.overloaded(),
     onCommitted: (listener) => {
       this.#committedListeners.add(listener)
@@ -185,6 +261,27 @@ export class Pipeline {
         return batcher.committedKafkaOffsets(topic)
       },
       holdCommits: (barrier) => void commitBarriers.push(barrier),
+      pendingOffset: (topic, partition) => batcher.lowestPendingOffset(topic, partition),
+    }
+  }
+
+  /** What a source sees of route `index`: a record's table (opened on first sight), or why it has none. */
+  #router(index: number): IntakeRouter | undefined {
+    const route = this.routes[index]
+    if (!route) return undefined
+    const decide = (decision: RouteDecision): RoutedAdmission => {
+      if ('reason' in decision) return decision
+      const open = this.tables.get(decision.table)
+      if (open) return { table: open.intake }
+      return { opening: this.openRouted(route, decision.table) }
+    }
+    return {
+      label: route.route.label,
+      byTopic: route.config.rule.topicPattern !== undefined,
+      forRecord: (record) => decide(route.route.forRecord(record)),
+      forTopic: (topic) => decide(route.route.forTopic(topic)),
+      unrouted: route.unrouted,
+      opened: () => [...this.tables.values()].filter((table) => route.route.produces(tableName(table.config.identifier))).map((table) => table.intake),
     }
   }
 
@@ -218,8 +315,14 @@ export class Pipeline {
   /** Estimated heap bytes of everything buffered or queued, across tables. */
   pendingBytes(): number {
     let bytes = 0
-    for (const table of this.tables.values()) bytes += table.batcher.pending().memoryBytes + table.deadLetters.pending().memoryBytes
+    for (const batcher of this.batchers()) bytes += batcher.pending().memoryBytes
     return bytes
+  }
+
+  /** Every batcher: each table's and its dead-letter table's, and each route's for unroutable records. */
+  *batchers(): Iterable<TableBatcher> {
+    for (const table of this.tables.values()) yield* [table.deadLetters, table.batcher]
+    for (const unrouted of this.unrouted.values()) yield unrouted.batcher
   }
 
   /** Whether Kafka fetching should pause. */
@@ -232,19 +335,13 @@ export class Pipeline {
    * commits free it, rather than refusing intake until the interval comes round.
    */
   #relieve(): void {
-    for (const table of this.tables.values()) {
-      if (table.deadLetters.bufferState().rows > 0) table.deadLetters.roll('pressure')
-      if (table.batcher.bufferState().rows > 0) table.batcher.roll('pressure')
-    }
+    for (const batcher of this.batchers()) if (batcher.bufferState().rows > 0) batcher.roll('pressure')
   }
 
   /** Rolls due buffers and frees WAL segments every table has committed. */
   tick(): void {
     if (this.overloaded()) this.#relieve()
-    for (const table of this.tables.values()) {
-      table.deadLetters.maybeRoll()
-      table.batcher.maybeRoll()
-    }
+    for (const batcher of this.batchers()) batcher.maybeRoll()
     this.http.truncateSoon()
   }
 
@@ -252,19 +349,18 @@ export class Pipeline {
   async stop(signal?: AbortSignal): Promise<void> {
     if (this.#timer) clearInterval(this.#timer)
     this.#ready = false
-    for (const table of this.tables.values()) {
-      await table.deadLetters.flush('shutdown', signal)
-      await table.batcher.flush('shutdown', signal)
-    }
+    // Routed tables still opening are served before the final flush, so their records are flushed too.
+    await Promise.allSettled(this.#opening.values())
+    for (const batcher of this.batchers()) await batcher.flush('shutdown', signal)
     // After the final commits: a clean stop leaves the WAL empty.
     await this.http.truncate()
-    if (signal?.aborted) for (const table of this.tables.values()) (table.batcher.abandon(), table.deadLetters.abandon())
+    if (signal?.aborted) for (const batcher of this.batchers()) batcher.abandon()
   }
 
   /** Rows buffered or queued for commit and not yet committed, across tables and dead-letter tables. */
   uncommittedRows(): number {
     let rows = 0
-    for (const table of this.tables.values()) rows += table.batcher.pending().rows + table.deadLetters.pending().rows
+    for (const batcher of this.batchers()) rows += batcher.pending().rows
     return rows
   }
 

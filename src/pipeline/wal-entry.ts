@@ -11,7 +11,11 @@
  *     "d": [ { "e": "<reason>",        dead letters: the refusal,
  *              "raw": "<text>" | null,   the record as received,
  *              "i": <index>,             its index in the request (optional),
- *              "at": <epoch ms> } ] }    when it was received
+ *              "at": <epoch ms> } ],     when it was received
+ *     "p": [ { "t", "r", "d" }, ... ] }  optional: a routed request (POST /v1/records), one part per table it
+ *                                        reached; then "t" is "/v1/records" (the key's scope) and "r", "d" are empty
+ *
+ * A routed request is one entry, not one per table, so its key and its rows are durable together.
  */
 
 export interface WalEntry {
@@ -22,7 +26,18 @@ export interface WalEntry {
   at?: number
   r: unknown[]
   d: WalDeadLetter[]
+  p?: WalEntryPart[]
 }
+
+/** What a routed request logged for one table. */
+export interface WalEntryPart {
+  t: string
+  r: unknown[]
+  d: WalDeadLetter[]
+}
+
+/** The `t` (and Idempotency-Key scope) of a routed request's entry. */
+export const ROUTED_ENTRY_SCOPE = '/v1/records'
 
 export interface WalDeadLetter {
   e: string

@@ -55,7 +55,7 @@ export async function startWorker(config: Config, log: (line: string) => void, o
     log(`http listening on http://${server.hostname}:${server.port}`)
   }
 
-  kafkaSources = kafkaSourcesFor(config, pipeline.intake, log)
+  kafkaSources = await kafkaSourcesFor(config, pipeline.intake, log)
   const started: KafkaSource[] = []
   try {
     for (const source of kafkaSources) {

@@ -7,9 +7,19 @@ import type { Intake } from '../pipeline/intake.ts'
 import { createRegistryDecoder } from '../schema-registry/registry-decoder.ts'
 import { createSchemaRegistryClient, type SchemaRegistryClient } from '../schema-registry/registry-client.ts'
 import { KafkaSource, type KafkaTopicRoute } from '../sources/kafka/kafka-source.ts'
-import { createDeadLetterProducer, createGroupConsumer } from '../sources/kafka/platformatic-client.ts'
+import { createDeadLetterProducer, createGroupConsumer, listTopics as listClusterTopics } from '../sources/kafka/platformatic-client.ts'
+import { IngestError } from '../errors.ts'
 
-export function kafkaSourcesFor(config: Config, intake: Intake, log: (line: string) => void): KafkaSource[] {
+/** The broker's topics, for topic routes. */
+async function listBrokerTopics(config: Config): Promise<string[]> {
+  return listClusterTopics({ bootstrapBrokers: config.kafka!.brokers, clientId: `${config.kafka!.clientId ?? 'iceberg-ingest'}-topics` })
+}
+
+/**
+ * The sources; topic routes read the topics matching their pattern now (`listTopics`), so a topic created
+ * later is read from the next start. Throws IngestError NO_MATCHING_TOPIC when a pattern matches none.
+ */
+export async function kafkaSourcesFor(config: Config, intake: Intake, log: (line: string) => void, listTopics = () => listBrokerTopics(config)): Promise<KafkaSource[]> {
   const groups = new Map<string, { routes: KafkaTopicRoute[]; startFrom: 'earliest' | 'latest' }>()
   // One registry client (and so one schema cache) for every table; one decoder per table, for its topics.
   let registry: SchemaRegistryClient | undefined
@@ -30,6 +40,27 @@ export function kafkaSourcesFor(config: Config, intake: Intake, log: (line: stri
       })
     }
     groups.set(table.kafka.groupId, group)
+  }
+  let topics: string[] | undefined
+  for (const [index, route] of config.routes.entries()) {
+    if (!route.kafka) continue
+    const router = intake.router(index)!
+    const group = groups.get(route.kafka.groupId) ?? { routes: [], startFrom: route.kafka.startFrom }
+    const format = route.kafka.format
+    if (format !== 'json') registry ??= createSchemaRegistryClient(config.kafka!.schemaRegistry!)
+    const decoder = format === 'json' ? undefined : createRegistryDecoder({ format, registry: registry!, log })
+    let routeTopics = route.kafka.topics ?? []
+    if (route.route.topicPattern !== undefined) {
+      const pattern = new RegExp(route.route.topicPattern)
+      topics ??= await listTopics()
+      routeTopics = topics.filter((topic) => pattern.test(topic) && !topic.startsWith('__'))
+      if (!routeTopics.length) throw new IngestError('NO_MATCHING_TOPIC', `route ${router.label}: no topic matches ${route.route.topicPattern} (topics: ${topics.filter((t) => !t.startsWith('__')).join(', ') || 'none'})`)
+      log(`kafka: route ${router.label} reads ${routeTopics.join(', ')}`)
+    }
+    for (const topic of routeTopics) {
+      group.routes.push({ topic, router, ...(route.kafka.columns ? { columns: route.kafka.columns } : {}), ...(decoder ? { decoder } : {}) })
+    }
+    groups.set(route.kafka.groupId, group)
   }
   const kafka = config.kafka
   return [...groups].map(([groupId, group]) => {

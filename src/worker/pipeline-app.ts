@@ -4,11 +4,12 @@
  */
 import type { Config } from '../config/schema.ts'
 import type { Catalog } from '../catalog/catalog.ts'
-import type { Pipeline, PipelineOptions, PipelineTableConfig } from '../pipeline/pipeline.ts'
+import type { Pipeline, PipelineOptions, PipelineRouteConfig, PipelineTableConfig } from '../pipeline/pipeline.ts'
+import type { RoutedPart } from '../pipeline/http-intake.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import type { WorkerLog } from './wal-log.ts'
-import type { IngestAppDeps } from '../sources/http/deps.ts'
-import { tableName } from '../iceberg/table-identifier.ts'
+import type { IngestAppDeps, RoutedIngest } from '../sources/http/deps.ts'
+import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
 
 /**
  * The pipeline's options from the config, as every worker (Bun, Deno) starts it: its tables, the WAL and
@@ -26,6 +27,7 @@ export function pipelineOptions(
     keyLog: resources.log.keys,
     idempotency: { windowMs: config.http.idempotency.windowS * 1000, maxKeys: config.http.idempotency.maxKeys },
     tables: pipelineTables(config),
+    routes: pipelineRoutes(config),
     compression: config.compression,
     maxPendingBytes: config.maxPendingBytes,
     ...host,
@@ -46,6 +48,61 @@ export function pipelineTables(config: Config): PipelineTableConfig[] {
   })
 }
 
+/** The config's routes as the pipeline takes them: the rule, and the template their tables are created from. */
+export function pipelineRoutes(config: Config): PipelineRouteConfig[] {
+  return config.routes.map((route) => {
+    const tokens = route.http === false ? undefined : route.http.tokens
+    return {
+      rule: route.route,
+      template: {
+        schema: route.resolved.schema,
+        ...(route.resolved.partitionSpec ? { partitionSpec: route.resolved.partitionSpec } : {}),
+        properties: route.properties,
+        triggers: route.roll,
+        schemaEvolution: route.schemaEvolution,
+        extraFields: route.extraFields,
+        ...(tokens?.length ? { tokens } : {}),
+      },
+      deadLetters: route.resolved.deadLetters,
+    }
+  })
+}
+
+/** `POST /v1/records` over the pipeline: the one field route that serves HTTP (parseConfig allows one). */
+function routedIngest(config: Config, pipeline: Pipeline): RoutedIngest | undefined {
+  const index = config.routes.findIndex((route) => route.route.field !== undefined && route.http !== false)
+  const router = pipeline.intake.router(index)
+  if (!router) return undefined
+  const route = config.routes[index]!
+  const tokens = route.http === false ? [] : route.http.tokens
+  return {
+    ...(tokens.length ? { tokens } : {}),
+    route: async (record) => {
+      let decision = router.forRecord(record)
+      while ('opening' in decision) {
+        await decision.opening
+        decision = router.forRecord(record)
+      }
+      if ('reason' in decision) return decision
+      const table = decision.table
+      return { table: tableIdentifier(table.name), ingest: { coerce: table.coerce, admit: (input: unknown) => table.admit(input) } }
+    },
+    accept: (input) =>
+      pipeline.http.acceptRouted({
+        parts: input.parts.map((part) => ({
+          target: part.table === undefined ? router.unrouted : pipeline.table(part.table.namespace, part.table.name)!,
+          rows: part.rows,
+          records: part.records,
+          letters: part.letters,
+        })) as RoutedPart[],
+        response: input.response,
+        ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+        ...(input.fingerprint ? { fingerprint: input.fingerprint } : {}),
+      }),
+    claimIdempotencyKey: (key, fingerprint) => pipeline.http.claimRouted(key, fingerprint),
+  }
+}
+
 /**
  * The HTTP app's ports over the pipeline: tables, durable accept, dead letters, health, metrics, a log line per refusal.
  * `remoteTrouble` adds /health reasons for services failing now (remote-calls.ts).
@@ -58,7 +115,9 @@ export function pipelineAppDeps(
   remoteTrouble: () => string[] = () => [],
 ): IngestAppDeps {
   const httpTables = new Set(config.tables.filter((t) => t.http !== false).map((t) => t.name))
+  const routed = routedIngest(config, pipeline)
   return {
+    ...(routed ? { routed } : {}),
     auth: { tokens: config.http.tokens },
     maxBodyBytes: config.http.maxBodyBytes,
     tables: (namespace, name) => {
@@ -92,12 +151,10 @@ export function pipelineAppDeps(
     health: () => {
       if (!pipeline.ready) return { ready: false, state: 'starting', reasons: ['WAL recovery in progress'] }
       const reasons: string[] = []
-      for (const table of pipeline.tables.values()) {
-        for (const batcher of [table.batcher, table.deadLetters]) {
-          // Three in a row: one failure is a blip the retry absorbs, a streak means nothing is landing.
-          if (batcher.stats.consecutiveFailures >= 3) {
-            reasons.push(`table ${tableName(batcher.identifier)}: ${batcher.stats.consecutiveFailures} commits failed in a row (${batcher.stats.lastError})`)
-          }
+      for (const batcher of pipeline.batchers()) {
+        // Three in a row: one failure is a blip the retry absorbs, a streak means nothing is landing.
+        if (batcher.stats.consecutiveFailures >= 3) {
+          reasons.push(`table ${tableName(batcher.identifier)}: ${batcher.stats.consecutiveFailures} commits failed in a row (${batcher.stats.lastError})`)
         }
       }
       reasons.push(...remoteTrouble())

@@ -1,6 +1,7 @@
 /**
  * The HTTP ingest API as a Hono app over injected deps (no I/O of its own, edge-safe):
- * `POST /v1/tables/{namespace}/{table}/records` (also `/v1/tables/{namespace.table}/records`), `GET /health`,
+ * `POST /v1/tables/{namespace}/{table}/records` (also `/v1/tables/{namespace.table}/records`), `POST /v1/records`
+ * (routed by a field, routed-records.ts), `GET /health`,
  * `GET /metrics`. Status codes and bodies are documented in docs/records.md ("HTTP ingest").
  */
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
@@ -15,6 +16,8 @@ import { ACCEPTED_MEDIA_TYPES, type BodyFormat, bodyFormat, decodeUtf8, parseBod
 import { type IngestAppDeps, IngestAppOptionsSchema, type IngestResponse, type IngestTable, type RejectedRecord } from './deps.ts'
 import { HttpRequestError, statusOf } from './errors.ts'
 import { admitSettled } from '../../pipeline/intake.ts'
+import { bodyFingerprint, IDEMPOTENCY_KEY } from './idempotency-key.ts'
+import { routedRecordsHandler } from './routed-records.ts'
 import { tableName } from '../../iceberg/table-identifier.ts'
 
 /** What the admission middleware established about a records request. */
@@ -27,17 +30,7 @@ interface Admitted {
 
 export type IngestEnv = { Variables: { admitted: Admitted; outcome: IngestResponse } }
 
-/** Printable ASCII without spaces, as the IETF Idempotency-Key draft's examples use; long enough for any UUID or hash. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
-
-/** Hex SHA-256 of a request body: what binds an Idempotency-Key to its request. */
-async function bodyFingerprint(body: ArrayBuffer): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body))
-  let hex = ''
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0')
-  return hex
-}
 
 /** The table address in the path: `:namespace` may be multi-level (`a.b`); `:qualified` is `namespace.table`. */
 function tableAddress(c: Context<IngestEnv>): TableIdentifier {
@@ -51,6 +44,7 @@ function tableAddress(c: Context<IngestEnv>): TableIdentifier {
 }
 
 function addressLabel(c: Context<IngestEnv>): string {
+  if (c.req.path === '/v1/records') return '/v1/records'
   return c.req.param('qualified') ?? `${c.req.param('namespace') ?? ''}.${c.req.param('table') ?? ''}`
 }
 
@@ -225,6 +219,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
     return { body: response, replayed: false }
   }
 
+  app.post('/v1/records', observe, limit, routedRecordsHandler(deps.routed, globalTokens))
   app.post('/v1/tables/:namespace/:table/records', observe, admit, limit, ingest)
   app.post('/v1/tables/:qualified/records', observe, admit, limit, ingest)
   return app

@@ -115,7 +115,28 @@ export const IngestAppOptionsSchema = v.object({
 })
 export type IngestAppOptions = v.InferInput<typeof IngestAppOptionsSchema>
 
+/** One table's share of a routed request; `table` undefined = the route's table for records it could not route. */
+export interface RoutedPartInput {
+  table: TableIdentifier | undefined
+  rows: Row[]
+  records: unknown[]
+  letters: DeadLetter[]
+}
+
+/** `POST /v1/records`: records routed to tables by a field (the config's route with http). */
+export interface RoutedIngest {
+  /** Bearer tokens for this endpoint, in addition to the global ones. */
+  tokens?: readonly string[]
+  /** The table a record goes to (opened, or created, on first sight), or why it has none (a dead letter). */
+  route(record: unknown): Promise<{ table: TableIdentifier; ingest: IngestTable } | { reason: string }>
+  /** Logs every part of one request in one durable write, with the key; throws as `accept` does. */
+  accept(input: { parts: RoutedPartInput[]; idempotencyKey?: string; fingerprint?: string; response: IngestResponse }): Promise<AcceptResult>
+  claimIdempotencyKey?(key: string, fingerprint: string): Promise<{ replay: unknown } | { claimed: KeyClaim }>
+}
+
 export interface IngestAppDeps extends IngestAppOptions {
+  /** Serves `POST /v1/records` when present (404 otherwise). */
+  routed?: RoutedIngest
   /**
    * The table for an address, or undefined when there is none (→ 404). May throw NoSuchEntityError (→ 404) or any
    * other error (→ 500).

@@ -8,8 +8,9 @@ import { IngestError, type IngestErrorOptions } from '../../errors.ts'
  * - `PAYLOAD_TOO_LARGE`       body above maxBodyBytes (413)
  * - `INVALID_BODY`            the body is not UTF-8, or (for application/json) not a JSON object or array (400)
  * - `INVALID_REQUEST`         a bad table address or Idempotency-Key header (400)
+ * - `NO_ROUTE`                POST /v1/records on a worker without a field route serving HTTP (404)
  */
-export type HttpErrorCode = 'UNAUTHORIZED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_BODY' | 'INVALID_REQUEST'
+export type HttpErrorCode = 'UNAUTHORIZED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_BODY' | 'INVALID_REQUEST' | 'NO_ROUTE'
 
 export class HttpRequestError extends IngestError {
   constructor(code: HttpErrorCode, message: string, options: IngestErrorOptions = {}) {
@@ -28,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNAUTHORIZED: 401,
   NO_SUCH_TABLE: 404,
   NO_SUCH_NAMESPACE: 404,
+  NO_ROUTE: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   IDEMPOTENCY_KEY_REUSED: 422,

@@ -6,7 +6,7 @@
  */
 import { IngestError } from '../../errors.ts'
 import { deadLetterRow } from '../../pipeline/dead-letters.ts'
-import type { CommittedEvent, Intake, IntakeTable, KafkaOrigin } from '../../pipeline/intake.ts'
+import type { CommittedEvent, Intake, IntakeRouter, IntakeTable, KafkaOrigin, RouteDeadLetters } from '../../pipeline/intake.ts'
 import type { DeadLetterProducer, GroupConsumer, KafkaMessage, MessageStream } from './client-ports.ts'
 import { DeadLetterTopic, type DeadLetterMessage } from './dead-letter-topic.ts'
 import { jsonValues, rawText, type ValueDecoder } from './value-decoder.ts'
@@ -25,7 +25,10 @@ export interface KafkaColumns {
 
 export interface KafkaTopicRoute {
   topic: string
-  table: IntakeTable
+  /** The topic's table; with `router` instead, each message's table is the route's choice. */
+  table?: IntakeTable
+  /** A config route (table-route.ts): by a field of each record, or by this topic's name. */
+  router?: IntakeRouter
   columns?: KafkaColumns
   /** Bad messages go to this topic instead of the table's dead-letter table (dead-letter-topic.ts). */
   deadLetterTopic?: string
@@ -83,6 +86,11 @@ export class KafkaSource {
   /** Per table, the registry writers (schema ids) it has been evolved to: each once per run, before its first record. */
   readonly #writersSeen = new Map<IntakeTable, Set<string>>()
   #stopped = false
+  /**
+   * Routed topics: per table (or unrouted table) and topic, the next offset the table holds, per partition.
+   * A routed topic feeds many tables that commit apart, so each record is checked against its own table.
+   */
+  readonly #tableFloors = new Map<string, (bigint | undefined)[]>()
   /** by dead-letter topic name */
   readonly deadLetterTopics = new Map<string, DeadLetterTopic>()
 
@@ -106,6 +114,7 @@ export class KafkaSource {
       this.deadLetterTopics.set(topic, dlq)
     }
     const settling = dlq
+    if (!route.table) throw new IngestError('CONFIG', `kafka source for group ${this.#options.groupId}: topic ${route.topic} is routed, and routed topics have no dead-letter topic`)
     route.table.holdCommits(() => settling.settle())
   }
 
@@ -149,14 +158,35 @@ export class KafkaSource {
   #onCommitted(event: CommittedEvent): void {
     const offsets = []
     for (const [topic, partitions] of event.markers.kafka) {
-      if (!this.#routes.has(topic)) continue
-      for (const [partition, range] of partitions) offsets.push({ topic, partition, offset: range.next })
+      const route = this.#routes.get(topic)
+      if (!route) continue
+      for (const [partition, range] of partitions) {
+        const offset = route.router ? this.#routedSafeOffset(route.router, topic, partition) : range.next
+        if (offset !== undefined) offsets.push({ topic, partition, offset })
+      }
     }
     if (!offsets.length) return
     void this.#options.consumer.commit(offsets).catch((error: Error) =>
       // Harmless: the table, not the group, decides where consumption resumes.
       this.#log(`kafka: committing group offsets failed (table already holds them): ${error.message}`),
     )
+  }
+
+  /**
+   * Where the group may resume a routed topic's partition: below the lowest offset any of the route's
+   * tables still buffers (their commits are apart, and the group offset is where a restart starts reading).
+   * Undefined while a message waits (it is in no table yet).
+   */
+  #routedSafeOffset(router: IntakeRouter, topic: string, partition: number): bigint | undefined {
+    if (this.#held !== undefined) return undefined
+    const seen = this.#seen.get(topic)?.[partition]
+    if (seen === undefined) return undefined
+    let safe = seen + 1n
+    for (const table of [...router.opened(), router.unrouted]) {
+      const pending = table.pendingOffset(topic, partition)
+      if (pending !== undefined && pending < safe) safe = pending
+    }
+    return safe
   }
 
   /** Lag per topic:partition: high watermark minus what we have consumed. */
@@ -187,13 +217,35 @@ export class KafkaSource {
 
   async #refreshFloors(): Promise<void> {
     for (const route of this.#routes.values()) {
-      for (const [partition, next] of await route.table.committedOffsets(route.topic)) {
+      if (route.router) {
+        for (const table of [...route.router.opened(), route.router.unrouted]) await this.#loadTableFloor(table, route.topic)
+        continue
+      }
+      for (const [partition, next] of await route.table!.committedOffsets(route.topic)) {
         let seen = this.#seen.get(route.topic)
         if (!seen) this.#seen.set(route.topic, (seen = []))
         const current = seen[partition]
         if (current === undefined || next - 1n > current) seen[partition] = next - 1n
       }
     }
+  }
+
+  /** What a routed table holds of `topic` (reloaded), as its floor. */
+  async #loadTableFloor(table: IntakeTable | RouteDeadLetters, topic: string): Promise<void> {
+    const floors: (bigint | undefined)[] = []
+    for (const [partition, next] of await table.committedOffsets(topic)) floors[partition] = next
+    this.#tableFloors.set(`${table.name}\u0000${topic}`, floors)
+  }
+
+  /**
+   * Whether a routed message is one its table already holds; undefined when the table's floor is not
+   * loaded yet (the caller waits for `#loadTableFloor`).
+   */
+  #heldByTable(table: IntakeTable | RouteDeadLetters, message: KafkaMessage): boolean | undefined {
+    const floors = this.#tableFloors.get(`${table.name}\u0000${message.topic}`)
+    if (!floors) return undefined
+    const next = floors[message.partition]
+    return next !== undefined && message.offset < next
   }
 
   async #refreshHighWatermarks(): Promise<void> {
@@ -235,8 +287,23 @@ export class KafkaSource {
    */
   #process(message: KafkaMessage, route: KafkaTopicRoute): void {
     const origin: KafkaOrigin = { topic: message.topic, partition: message.partition, offset: message.offset }
-    const table = route.table
     const decoded = (route.decoder ?? jsonValues).decode(message.value)
+    let table = route.table
+    const router = route.router
+    if (router) {
+      if (!decoded.ok && 'waiting' in decoded) return this.#waitFor(decoded.waiting, () => this.#process(message, route))
+      const admission = router.byTopic ? router.forTopic(message.topic) : decoded.ok ? router.forRecord(decoded.record) : { reason: decoded.reason }
+      if ('opening' in admission) return this.#waitFor(admission.opening, () => this.#process(message, route))
+      if ('reason' in admission) return this.#unrouted(message, route, router.unrouted, admission.reason)
+      table = admission.table
+      const held = this.#heldByTable(table, message)
+      if (held === undefined) return this.#waitFor(this.#loadTableFloor(table, message.topic), () => this.#process(message, route))
+      if (held) {
+        this.consumed.skipped++
+        return
+      }
+    }
+    if (!table) return
     let reason: string
     if (decoded.ok) {
       const writer = decoded.writer
@@ -273,7 +340,20 @@ export class KafkaSource {
     }
     const dlq = route.deadLetterTopic ? this.deadLetterTopics.get(route.deadLetterTopic) : undefined
     if (dlq) dlq.forward(letter)
-    else this.#toDeadLetterTable(letter, reason)
+    else this.#toDeadLetterTable(letter, reason, table)
+  }
+
+  /** A routed message without a valid route: a dead letter in the route's unrouted table (unless that table holds it). */
+  #unrouted(message: KafkaMessage, route: KafkaTopicRoute, unrouted: RouteDeadLetters, reason: string): void {
+    const held = this.#heldByTable(unrouted, message)
+    if (held === undefined) return this.#waitFor(this.#loadTableFloor(unrouted, message.topic), () => this.#process(message, route))
+    if (held) {
+      this.consumed.skipped++
+      return
+    }
+    this.consumed.deadLetters++
+    const letter: DeadLetterMessage = { topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers, error: reason, table: unrouted.name, receivedAtMs: Date.now() }
+    this.#toDeadLetterTable(letter, reason, unrouted)
   }
 
   /**
@@ -302,8 +382,7 @@ export class KafkaSource {
   }
 
   /** The dead-letter table row for a bad message (also where the dead-letter topic's refusals go). */
-  #toDeadLetterTable(letter: DeadLetterMessage, error: string): void {
-    const table = this.#routes.get(letter.topic)!.table
+  #toDeadLetterTable(letter: DeadLetterMessage, error: string, table: Pick<IntakeTable, 'deadLetter'> = this.#routes.get(letter.topic)!.table!): void {
     const row = deadLetterRow({
       source: 'kafka',
       receivedAtMs: letter.receivedAtMs,

@@ -1,5 +1,5 @@
 /** client-ports.ts over @platformatic/kafka (HOST-ONLY: sockets). */
-import { Consumer, ListOffsetTimestamps, MessagesStreamFallbackModes, MessagesStreamModes, Producer, type Message } from '@platformatic/kafka'
+import { Admin, Consumer, ListOffsetTimestamps, MessagesStreamFallbackModes, MessagesStreamModes, Producer, type Message } from '@platformatic/kafka'
 import type { DeadLetterProducer, GroupConsumer, KafkaMessage, MessageStream } from './client-ports.ts'
 
 export interface ConsumerSettings {
@@ -73,5 +73,15 @@ export function createDeadLetterProducer(settings: { bootstrapBrokers: string[];
     checkTopic: async (topic) => void (await producer.metadata({ topics: [topic], autocreateTopics: false })),
     send: async (messages) => void (await producer.send({ messages })),
     close: () => producer.close(),
+  }
+}
+
+/** The cluster's topics (internal ones excluded), through a short-lived admin client. */
+export async function listTopics(settings: { bootstrapBrokers: string[]; clientId: string }): Promise<string[]> {
+  const admin = new Admin({ clientId: settings.clientId, bootstrapBrokers: settings.bootstrapBrokers, retries: 3, retryDelay: 500 })
+  try {
+    return await admin.listTopics()
+  } finally {
+    await admin.close()
   }
 }

@@ -72,6 +72,7 @@ function recordingTable(name: string, committed: Map<string, Map<number, bigint>
     deadLetter: (row: Row, origin: Origin) => void table.deadLetters.push({ row, origin }),
     committedOffsets: async (topic: string) => committed.get(topic) ?? new Map<number, bigint>(),
     holdCommits: (barrier: () => Promise<void>) => void table.barriers.push(barrier),
+    pendingOffset: () => undefined,
   } satisfies IntakeTable & Record<string, unknown>
   return table
 }
@@ -83,6 +84,7 @@ function recordingIntake(tables: IntakeTable[]) {
     listeners,
     table: (name) => tables.find((t) => t.name === name),
     overloaded: () => intake.overloadedNow,
+    router: () => undefined,
     onCommitted: (listener) => {
       listeners.add(listener)
       return () => listeners.delete(listener)

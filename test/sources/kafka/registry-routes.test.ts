@@ -75,12 +75,13 @@ function recordingTable() {
     deadLetter: (row: Row) => void table.deadLetters.push(row),
     committedOffsets: async () => new Map<number, bigint>(),
     holdCommits: () => {},
+    pendingOffset: () => undefined,
   } satisfies IntakeTable & Record<string, unknown>
   return table
 }
 
 function intakeOf(table: IntakeTable): Intake {
-  return { table: () => table, overloaded: () => false, onCommitted: (_listener: (event: CommittedEvent) => void) => () => {} }
+  return { table: () => table, router: () => undefined, overloaded: () => false, onCommitted: (_listener: (event: CommittedEvent) => void) => () => {} }
 }
 
 /** A registry whose answers wait until `answer()`; ids 1 and 2 are V1 and V2. */
