@@ -93,7 +93,7 @@ export async function attemptCommit(options: CommitterOptions, table: LoadedTabl
 }
 
 /** Drops rows whose Kafka offsets the table already holds (another worker committed them). */
-function trimBatch(options: CommitterOptions, table: LoadedTable, batch: Batch): void {
+export function trimBatch(options: CommitterOptions, table: LoadedTable, batch: Batch): void {
   const markers = tableMarkers(table.metadata).markers
   const kept = trimCommitted(batch.origins, batch.markers, (topic) => committedKafkaOffsets(markers, topic))
   if (!kept) return
