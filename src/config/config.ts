@@ -7,6 +7,7 @@ import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../iceberg/schema-dsl.ts'
 import { tableIdentifier } from '../iceberg/table-identifier.ts'
+import { upsertConfigProblems, upsertCreateSchema } from '../upsert/upsert-config.ts'
 import type { PartitionSpec, Schema } from '../iceberg/types.ts'
 import { defaultUnroutedTable, routeRuleProblems } from '../pipeline/table-route.ts'
 import { ConfigSchema, type Config, type ResolvedTable, type TableConfig } from './schema.ts'
@@ -176,7 +177,8 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
       const schema = parsed('schema', () => parseSchemaDsl(table.schema))
       const partitionSpec = schema && table.partitionBy ? parsed('partitionBy', () => parsePartitionDsl(table.partitionBy!, schema)) : undefined
       // With a problem recorded the config is refused below, so the placeholder schema is never used.
-      const resolved: ResolvedTable = { identifier: tableIdentifier(table.name), schema: schema ?? { type: 'struct', 'schema-id': 0, fields: [] }, ...(partitionSpec ? { partitionSpec } : {}) }
+      for (const { key, message } of upsertConfigProblems(table, schema)) problems.push({ path: `tables.${index}.${key}`, message })
+      const resolved: ResolvedTable = { identifier: tableIdentifier(table.name), schema: schema ? upsertCreateSchema(table, schema) : { type: 'struct', 'schema-id': 0, fields: [] }, ...(partitionSpec ? { partitionSpec } : {}) }
       return { ...table, resolved }
     }),
     routes: result.output.routes.map((route, index) => {
@@ -207,6 +209,7 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
       }
       if (route.route.topicPattern !== undefined && !route.kafka) problems.push({ path: `${at}.kafka`, message: 'a topicPattern route needs kafka (its groupId, format, …; {} for the defaults)' })
       if (route.route.field !== undefined && route.kafka && !route.kafka.topics?.length) problems.push({ path: `${at}.kafka.topics`, message: 'a field route reads the topics listed here; give at least one' })
+      for (const { key, message } of upsertConfigProblems(route, schema, true)) problems.push({ path: `${at}.${key}`, message })
       const resolved = {
         schema: schema ?? { type: 'struct' as const, 'schema-id': 0, fields: [] },
         ...(partitionSpec ? { partitionSpec } : {}),

@@ -88,6 +88,8 @@ const KafkaTableSchema = v.object({
   deadLetterTopic: v.optional(v.pipe(v.string(), v.minLength(1))),
   /** Message values: JSON text, or a schema registry's wire format (needs the top-level kafka.schemaRegistry; docs/schemas.md). */
   format: v.optional(v.picklist(['json', 'avro', 'protobuf', 'json-schema']), 'json'),
+  /** `debezium`: values are Debezium change events (docs/upserts.md); needs `upsert`. Tombstones delete by message key on any upsert table. */
+  envelope: v.optional(v.picklist(['none', 'debezium']), 'none'),
   columns: v.optional(
     v.object({
       key: v.optional(v.string()),
@@ -116,7 +118,17 @@ const tableShape = {
   extraFields: v.optional(v.picklist(['dead-letter', 'ignore']), 'dead-letter'),
   properties: v.optional(v.record(v.string(), v.string()), {}),
   roll: v.optional(RollSchema, {}),
-  http: v.optional(v.union([v.literal(false), v.object({ tokens: v.optional(v.array(v.string()), []) })]), {}),
+  http: v.optional(
+    v.union([
+      v.literal(false),
+      v.object({
+        tokens: v.optional(v.array(v.string()), []),
+        /** `op`: each record is `{"op": "c"|"u"|"r"|"d", "data": {...}}` (docs/upserts.md); needs `upsert`. */
+        envelope: v.optional(v.picklist(['none', 'op']), 'none'),
+      }),
+    ]),
+    {},
+  ),
 }
 
 const TableSchema = v.object({
@@ -124,6 +136,8 @@ const TableSchema = v.object({
   name: v.pipe(v.string(), v.regex(/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$/, 'must be namespace.table')),
   ...tableShape,
   kafka: v.optional(KafkaTableSchema),
+  /** Upsert mode (docs/upserts.md): the last change per key wins; rows replaced or deleted by key become deletes. */
+  upsert: v.optional(v.object({ key: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)) })),
   /** Background compaction, manifest merge, expiry, orphans (docs/maintenance.md); `{ enabled: false }` turns it off. */
   maintenance: v.optional(MaintenanceConfigSchema, {}),
 })

@@ -6,7 +6,7 @@ import { closestKey, editDistance } from '../../src/config/unknown-keys.ts'
 const issues = (raw: unknown, env = {}): string[] => configIssues(raw, env)
 
 const table = { name: 'learning.sensor_readings', schema: 'sensor_id string, timestamp timestamp, reading double' }
-const TABLE_KEYS = 'name, schema, partitionBy, schemaEvolution, extraFields, properties, roll, http, kafka, maintenance'
+const TABLE_KEYS = 'name, schema, partitionBy, schemaEvolution, extraFields, properties, roll, http, kafka, upsert, maintenance'
 
 describe('an unknown key in the config file is refused, by its full path', () => {
   test('a misspelt top-level key names the key meant', () => {
