@@ -11,6 +11,7 @@ import { upsertConfigProblems, upsertCreateSchema } from '../upsert/upsert-confi
 import type { PartitionSpec, Schema } from '../iceberg/types.ts'
 import { defaultUnroutedTable, routeRuleProblems } from '../pipeline/table-route.ts'
 import { ConfigSchema, type Config, type ResolvedTable, type TableConfig } from './schema.ts'
+import { createProperties, formatVersionProblems } from './format-version.ts'
 import { unknownKeys } from './unknown-keys.ts'
 
 export type Env = Record<string, string | undefined>
@@ -177,9 +178,10 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
       const schema = parsed('schema', () => parseSchemaDsl(table.schema))
       const partitionSpec = schema && table.partitionBy ? parsed('partitionBy', () => parsePartitionDsl(table.partitionBy!, schema)) : undefined
       // With a problem recorded the config is refused below, so the placeholder schema is never used.
+      for (const { key, message } of formatVersionProblems(table, schema)) problems.push({ path: `tables.${index}.${key}`, message })
       for (const { key, message } of upsertConfigProblems(table, schema)) problems.push({ path: `tables.${index}.${key}`, message })
       const resolved: ResolvedTable = { identifier: tableIdentifier(table.name), schema: schema ? upsertCreateSchema(table, schema) : { type: 'struct', 'schema-id': 0, fields: [] }, ...(partitionSpec ? { partitionSpec } : {}) }
-      return { ...table, resolved }
+      return { ...table, properties: createProperties(table), resolved }
     }),
     routes: result.output.routes.map((route, index) => {
       const at = `routes.${index}`
@@ -209,13 +211,14 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
       }
       if (route.route.topicPattern !== undefined && !route.kafka) problems.push({ path: `${at}.kafka`, message: 'a topicPattern route needs kafka (its groupId, format, …; {} for the defaults)' })
       if (route.route.field !== undefined && route.kafka && !route.kafka.topics?.length) problems.push({ path: `${at}.kafka.topics`, message: 'a field route reads the topics listed here; give at least one' })
+      for (const { key, message } of formatVersionProblems(route, schema)) problems.push({ path: `${at}.${key}`, message })
       for (const { key, message } of upsertConfigProblems(route, schema, true)) problems.push({ path: `${at}.${key}`, message })
       const resolved = {
         schema: schema ?? { type: 'struct' as const, 'schema-id': 0, fields: [] },
         ...(partitionSpec ? { partitionSpec } : {}),
         deadLetters: tableIdentifier(deadLetters ?? 'invalid.invalid'),
       }
-      return { ...route, resolved }
+      return { ...route, properties: createProperties(route), resolved }
     }),
   }
   if (!config.tables.length && !config.routes.length) problems.push({ path: 'tables', message: 'declare at least one table (or route)' })

@@ -117,6 +117,11 @@ const tableShape = {
   /** With schemaEvolution `off`: `dead-letter` (default) refuses a record with unknown fields, `ignore` drops those fields. */
   extraFields: v.optional(v.picklist(['dead-letter', 'ignore']), 'dead-letter'),
   properties: v.optional(v.record(v.string(), v.string()), {}),
+  /**
+   * Iceberg format version of tables the worker creates (docs/format-v3.md): 2 (default) or 3 (row lineage,
+   * timestamp_ns / timestamptz_ns, variant, column defaults). An existing table keeps its own version.
+   */
+  formatVersion: v.optional(v.picklist([2, 3]), 2),
   roll: v.optional(RollSchema, {}),
   http: v.optional(
     v.union([
