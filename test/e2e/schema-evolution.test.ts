@@ -143,4 +143,29 @@ describe('schema evolution end to end', () => {
     // No column was added for the old name: the schema is PyIceberg's.
     expect(Object.keys((await schemaOps({ table, op: 'field_ids' })).schema)).toEqual(['id', 'value', 'site'])
   })
+  test('two worker processes on one REST table add the same column and each a different one at once: one schema with all three, every row present', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8)
+    const table = `evolution_${suffix}.raced`
+    const tableConfig = { name: table, schema: 'id long not null', roll: { intervalMs: 300 } }
+    const workers = await Promise.all(['a', 'b'].map((name) => start(stackWorkerConfig({ http: { port: freePort() }, tables: [tableConfig] }), name)))
+    const post = async (worker: WorkerProcess, records: unknown[]) => {
+      const response = await fetch(`${worker.url}/v1/tables/${table}/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) })
+      expect(response.status).toBe(200)
+      return (await response.json()) as { accepted: number }
+    }
+    // Both workers load the table before either changes it, then both add `shared` and their own column at once.
+    const answers = await Promise.all([
+      post(workers[0]!, Array.from({ length: 50 }, (_, i) => ({ id: i, shared: `a${i}`, only_a: i }))),
+      post(workers[1]!, Array.from({ length: 50 }, (_, i) => ({ id: 100 + i, shared: `b${i}`, only_b: i % 2 === 0 }))),
+    ])
+    expect(answers.map((answer) => answer.accepted)).toEqual([50, 50])
+    const rows = (await until(table, 100)).rows
+    await Promise.all(workers.map(stop))
+    expect(rows.length).toBe(100)
+    const fields = Object.keys((await schemaOps({ table, op: 'field_ids' })).schema)
+    expect(fields.sort()).toEqual(['id', 'only_a', 'only_b', 'shared'])
+    const byId = new Map(rows.map((row) => [Number(row.id), row]))
+    expect(byId.get(7)).toMatchObject({ shared: 'a7', only_a: 7, only_b: null })
+    expect(byId.get(108)).toMatchObject({ shared: 'b8', only_a: null, only_b: true })
+  })
 })
