@@ -1,5 +1,6 @@
 // `bun run tables create|list|describe|snapshots|schemas|drop` — Iceberg table admin through the configured catalog (REST or embedded).
 import { AlreadyExistsError, IngestError, NoSuchEntityError, ValidationError } from '../src/errors.ts'
+import { checkSchemaForFormat } from '../src/iceberg/schema.ts'
 import { parsePartitionDsl, parseSchemaDsl, formatPartitionSpec, formatSchema } from '../src/iceberg/schema-dsl.ts'
 import type { Namespace } from '../src/catalog/catalog.ts'
 import { createTable } from '../src/table/table.ts'
@@ -15,11 +16,13 @@ const HELP = `Usage: bun run tables <command> [options]
 Iceberg table admin through the configured catalog — the one the ingest worker writes to.
 
 Commands:
-  create NS.TABLE --schema 'COLUMNS' [--partition-by 'FIELDS'] [--property KEY=VALUE]... [--if-not-exists]
+  create NS.TABLE --schema 'COLUMNS' [--partition-by 'FIELDS'] [--property KEY=VALUE]... [--format-version 2|3] [--if-not-exists]
           creates the table (and its namespace). Columns: 'sensor_id string, timestamp timestamp,
           reading double' (types: boolean int long float double decimal(P,S) date time timestamp
-          timestamptz string uuid binary fixed[L] list<T> map<K,V> struct<a: T>; "not null" for required).
-          Partition fields as engines write them: sensor_id, day(timestamp), bucket(16, id), truncate(4, data)
+          timestamptz string uuid binary fixed[L] list<T> map<K,V> struct<a: T>; "not null" for required;
+          with --format-version 3 also timestamp_ns timestamptz_ns variant).
+          Partition fields as engines write them: sensor_id, day(timestamp), bucket(16, id), truncate(4, data).
+          --format-version: 2 (default) or 3, with row lineage (docs/format-v3.md)
   list [NAMESPACE]          tables of one namespace, or of every namespace
   describe NS.TABLE         schema, partition spec, properties, current snapshot, file and row counts
   snapshots NS.TABLE        the table's snapshots, oldest first (ids for \`query --snapshot\`)
@@ -62,6 +65,7 @@ await runCommand(async () => {
     schema: { type: 'string' },
     'partition-by': { type: 'string' },
     property: { type: 'string', multiple: true },
+    'format-version': { type: 'string' },
     location: { type: 'string' },
     'if-not-exists': { type: 'boolean' },
     'if-exists': { type: 'boolean' },
@@ -77,8 +81,8 @@ await runCommand(async () => {
   if (extra.length) throw new UsageError(`tables ${command}: unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}; quote the --schema value, e.g. --schema 'id long, data string'`)
   const name = `tables ${command}`
   const v = args.values
-  if (command !== 'create' && (v.schema !== undefined || v['partition-by'] !== undefined || v.property || v.location !== undefined)) {
-    throw new UsageError(`${name}: --schema, --partition-by, --property and --location belong to \`tables create\``)
+  if (command !== 'create' && (v.schema !== undefined || v['partition-by'] !== undefined || v.property || v.location !== undefined || v['format-version'] !== undefined)) {
+    throw new UsageError(`${name}: --schema, --partition-by, --property, --format-version and --location belong to \`tables create\``)
   }
   if (command !== 'drop' && (v.purge || v['if-exists'])) throw new UsageError(`${name}: --purge and --if-exists belong to \`tables drop\``)
   const id = command === 'list' ? undefined : parseTableName(name, target)
@@ -94,6 +98,15 @@ await runCommand(async () => {
         if (eq <= 0) throw new UsageError(`${name}: --property takes KEY=VALUE, got ${JSON.stringify(p)}; e.g. --property write.parquet.compression-codec=zstd`)
         properties[p.slice(0, eq)] = p.slice(eq + 1)
       }
+      const version = v['format-version']
+      if (version !== undefined) {
+        if (version !== '2' && version !== '3') throw new UsageError(`${name}: --format-version is 2 or 3, got ${JSON.stringify(version)}`)
+        if (properties['format-version'] !== undefined && properties['format-version'] !== version) {
+          throw new UsageError(`${name}: --format-version ${version} and --property format-version=${properties['format-version']} disagree; give --format-version only`)
+        }
+        properties['format-version'] = version
+      }
+      checkSchemaForFormat(schema, Number(properties['format-version'] ?? '2'))
       create = { schema, spec, properties }
     } catch (error) {
       if (error instanceof ValidationError) throw new UsageError(`${name}: ${error.message}`)
@@ -118,6 +131,7 @@ await runCommand(async () => {
           })
           const m = table.current().metadata
           console.log(`created ${tableName(id!)} in ${catalog.name}`)
+          console.log(`  format       v${m['format-version']}`)
           console.log(`  location     ${m.location}`)
           console.log(`  schema       ${formatSchema(m.schemas[0]!)}`)
           console.log(`  partitioned  ${c.spec.fields.length ? `by ${formatPartitionSpec(m['partition-specs'][0]!, m.schemas[0]!)}` : 'no'}`)
