@@ -13,7 +13,7 @@ import type { ParquetCompression, ParquetCompressors } from '../parquet/data-fil
 import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
 import { type Batch, BatchBuffer, type RowSource } from './batch-buffer.ts'
-import { attemptCommit, type CommitterOptions } from './batch-committer.ts'
+import { attemptCommit, type AttemptOutcome, type CommitterOptions } from './batch-committer.ts'
 import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, type Markers } from './markers.ts'
 import { tableMarkers } from './table-markers.ts'
 import { commitLatencyMs, effectiveIntervalMs, maxIntervalMs, observeCommit, rollReason, type BufferState, type CommitPace, type RollReason, type RollTriggers } from './policy.ts'
@@ -37,6 +37,8 @@ export interface TableBatcherOptions {
   /** Runs before each commit of this table, e.g. committing its dead-letter table first. */
   beforeCommit?: () => Promise<void>
   onCommitted?: (event: CommittedEvent) => void
+  /** One commit attempt of a batch (default attemptCommit, an append); upsert tables resolve keys first (upsert/upsert-commit.ts). */
+  attempt?: (committer: CommitterOptions, table: LoadedTable, batch: Batch) => Promise<AttemptOutcome>
   log?: (line: string) => void
   now?: () => number
 }
@@ -237,7 +239,7 @@ export class TableBatcher {
           startedAt = this.#now()
           await this.#options.beforeCommit?.()
         }
-        const outcome = await attemptCommit(this.#committer, this.#table, batch)
+        const outcome = await (this.#options.attempt ?? attemptCommit)(this.#committer, this.#table, batch)
         if (outcome.kind === 'again') {
           this.#log(`table ${tableName(this.identifier)}: ${outcome.reason}`)
           await this.reload()

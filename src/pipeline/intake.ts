@@ -7,6 +7,7 @@
 import type { CommittedEvent } from '../batcher/table-batcher.ts'
 import type { Row, StructType } from '../iceberg/types.ts'
 import type { RecordCoercer } from '../records/coerce.ts'
+import type { UpsertIntake } from '../upsert/upsert-intake.ts'
 
 export type { CommittedEvent }
 
@@ -69,6 +70,8 @@ export interface IntakeTable {
   holdCommits(barrier: () => Promise<void>): void
   /** The lowest offset of `topic`/`partition` buffered for the table and not committed yet, if any. */
   pendingOffset(topic: string, partition: number): bigint | undefined
+  /** An upsert table's changes (docs/upserts.md): Kafka admits through it (envelopes, tombstones); `admit` is its HTTP side. */
+  readonly upsert?: UpsertIntake
 }
 
 /** A route's table for records it cannot route. */

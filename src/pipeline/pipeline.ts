@@ -14,13 +14,15 @@ import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
 import type { CreateTableOptions } from '../table/table.ts'
 import type { RollTriggers } from '../batcher/policy.ts'
-import { TableBatcher, type CommittedEvent } from '../batcher/table-batcher.ts'
+import { TableBatcher, type CommittedEvent, type TableBatcherOptions } from '../batcher/table-batcher.ts'
 import { deadLetterTableCreate, deadLetterTableIdentifier, loadOrCreateTable } from './table-set.ts'
 import type { RecordLog } from './record-log.ts'
 import type { Intake, IntakeRouter, IntakeTable, RouteDeadLetters, RoutedAdmission } from './intake.ts'
 import { HttpIntake } from './http-intake.ts'
 import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
 import { TableRoute, type RouteDecision, type TableRouteRule } from './table-route.ts'
+import { upsertParts, type UpsertServices, type UpsertTableConfig } from '../upsert/upsert-pipeline.ts'
+import type { UpsertTable } from '../upsert/upsert-table.ts'
 
 export interface PipelineTableConfig {
   identifier: TableIdentifier
@@ -35,6 +37,8 @@ export interface PipelineTableConfig {
   schemaEvolution?: EvolutionMode
   /** With schemaEvolution `off`: refuse records with unknown fields (default) or drop those fields. */
   extraFields?: 'dead-letter' | 'ignore'
+  /** Upsert mode (docs/upserts.md): the key and the envelopes changes arrive in. */
+  upsert?: UpsertTableConfig
 }
 
 /** A route (table-route.ts) and the template its tables are created from. */
@@ -51,6 +55,8 @@ export interface PipelineOptions {
   log: RecordLog
   tables: PipelineTableConfig[]
   routes?: PipelineRouteConfig[]
+  /** Called once per routed table the pipeline opens (the worker schedules its maintenance). */
+  onRoutedTableOpened?: (route: PipelineRouteConfig, identifier: TableIdentifier) => void
   compression?: ParquetCompression
   compressors?: ParquetCompressors
   /** Where Parquet encoding runs (default: this thread; the Bun worker uses a worker thread). */
@@ -69,6 +75,8 @@ export interface PipelineOptions {
   /** The clock and timer of the backpressure wait (default Date.now, setTimeout), so a test need not spend its 2 s. */
   now?: () => number
   sleep?: (ms: number) => Promise<void>
+  /** What upsert tables need (the row-delta commit, the table reader, where key indexes are kept). */
+  upserts?: UpsertServices
 }
 
 
@@ -85,6 +93,8 @@ export interface PipelineTable {
    * with it the table's offsets, until they are safely out.
    */
   commitBarriers: (() => Promise<void>)[]
+  /** An upsert table's key index (upsert-table.ts), stored at stop. */
+  upsert?: UpsertTable
 }
 
 /** Keeps a worker near 256 MB RSS with the default roll triggers (bench/ingest.bench.ts). */
@@ -179,11 +189,17 @@ export class Pipeline {
     const dlqLoaded = await this.#ensureTable(deadLetterTableIdentifier(config.identifier), deadLetterTableCreate())
     const deadLetters = this.#batcher(dlqLoaded, config.triggers)
     const commitBarriers: PipelineTable['commitBarriers'] = []
-    const batcher = this.#batcher(loaded, config.triggers, async () => {
-      for (const barrier of commitBarriers) await barrier()
-      await deadLetters.flush('interval')
-    })
     const name = tableName(config.identifier)
+    const upsert = config.upsert && upsertParts(config.upsert, loaded, name, this.#options.upserts, (line) => this.#logLine(line))
+    const batcher = this.#batcher(
+      loaded,
+      config.triggers,
+      async () => {
+        for (const barrier of commitBarriers) await barrier()
+        await deadLetters.flush('interval')
+      },
+      upsert ? upsert.attempt : undefined,
+    )
     const evolving = new EvolvingTable({
       catalog: this.#options.catalog,
       name,
@@ -195,10 +211,15 @@ export class Pipeline {
     const table: PipelineTable = {
       config,
       intake: this.#intakeTable(name, evolving, batcher, deadLetters, commitBarriers),
+      ...(upsert ? { upsert: upsert.table } : {}),
       evolving,
       batcher,
       deadLetters,
       commitBarriers,
+    }
+    if (upsert) {
+      const changes = upsert.intake((record) => evolving.admit(record))
+      table.intake = { ...table.intake, admit: changes.admitRecord, upsert: changes }
     }
     this.tables.set(name, table)
     return table
@@ -213,7 +234,9 @@ export class Pipeline {
     if (open) return Promise.resolve(open)
     let opening = this.#opening.get(name)
     if (!opening) {
-      opening = this.#open({ ...route.config.template, identifier: tableIdentifier(name) }).finally(() => this.#opening.delete(name))
+      opening = this.#open({ ...route.config.template, identifier: tableIdentifier(name) })
+        .then((table) => (this.#options.onRoutedTableOpened?.(route.config, table.config.identifier), table))
+        .finally(() => this.#opening.delete(name))
       this.#opening.set(name, opening)
       this.#logLine(`route ${route.route.label}: serving table ${name}`)
     }
@@ -352,6 +375,8 @@ export class Pipeline {
     // Routed tables still opening are served before the final flush, so their records are flushed too.
     await Promise.allSettled(this.#opening.values())
     for (const batcher of this.batchers()) await batcher.flush('shutdown', signal)
+    // Key indexes after the final commits, so the next start has nothing to catch up on.
+    for (const table of this.tables.values()) await table.upsert?.persist()
     // After the final commits: a clean stop leaves the WAL empty.
     await this.http.truncate()
     if (signal?.aborted) for (const batcher of this.batchers()) batcher.abandon()
@@ -364,7 +389,7 @@ export class Pipeline {
     return rows
   }
 
-  #batcher(table: LoadedTable, triggers: RollTriggers, beforeCommit?: () => Promise<void>): TableBatcher {
+  #batcher(table: LoadedTable, triggers: RollTriggers, beforeCommit?: () => Promise<void>, attempt?: TableBatcherOptions['attempt']): TableBatcher {
     return new TableBatcher({
       catalog: this.#options.catalog,
       io: this.#options.io,
@@ -375,6 +400,7 @@ export class Pipeline {
       compressors: this.#options.compressors,
       ...(this.#options.encoder ? { encoder: this.#options.encoder } : {}),
       beforeCommit,
+      ...(attempt ? { attempt } : {}),
       onCommitted: (event) => {
         // A schema another engine set reached this batcher through the commit's retry: records meet it from now on.
         this.tables.get(tableName(event.table))?.evolving.follow()

@@ -44,6 +44,9 @@ export function pipelineTables(config: Config): PipelineTableConfig[] {
       schemaEvolution: table.schemaEvolution,
       extraFields: table.extraFields,
       ...(tokens?.length ? { tokens } : {}),
+      ...(table.upsert
+        ? { upsert: { key: table.upsert.key, httpEnvelope: table.http === false ? 'none' : table.http.envelope, kafkaEnvelope: table.kafka?.envelope ?? 'none' } }
+        : {}),
     }
   })
 }

@@ -287,7 +287,9 @@ export class KafkaSource {
    */
   #process(message: KafkaMessage, route: KafkaTopicRoute): void {
     const origin: KafkaOrigin = { topic: message.topic, partition: message.partition, offset: message.offset }
-    const decoded = (route.decoder ?? jsonValues).decode(message.value)
+    // A null value on an upsert table is a tombstone: the delete of the message key (upsert-intake.ts).
+    const tombstone = route.table?.upsert !== undefined && !message.value?.length
+    const decoded = tombstone ? { ok: true as const, record: {} } : (route.decoder ?? jsonValues).decode(message.value)
     let table = route.table
     const router = route.router
     if (router) {
@@ -312,10 +314,11 @@ export class KafkaSource {
         if (!seen) this.#writersSeen.set(table, (seen = new Set()))
         const known = seen
         // Before the writer's first record: its columns join the table in one schema change, rather than one per record.
-        const evolved = table.evolveTo(writer.fields).then(() => void known.add(writer.key))
+        const evolved = table.evolveTo(table.upsert?.rowFields(writer.fields) ?? writer.fields).then(() => void known.add(writer.key))
         return this.#waitFor(evolved, () => this.#process(message, route))
       }
-      const result = table.admit(withColumns(decoded.record, message, route.columns))
+      const record = withColumns(decoded.record, message, route.columns)
+      const result = table.upsert ? table.upsert.admitMessage(tombstone ? undefined : record, message.key) : table.admit(record)
       if (result.ok) {
         table.accept([result.row], { kafka: origin })
         return
