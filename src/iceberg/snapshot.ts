@@ -28,7 +28,7 @@ const TOTALS = [
   ['total-equality-deletes', 'added-equality-deletes', 'removed-equality-deletes'],
 ] as const
 
-const COMPUTED = new Set<string>(['operation', 'changed-partition-count', ...TOTALS.flat()])
+const COMPUTED = new Set<string>(['operation', 'changed-partition-count', 'added-dvs', 'removed-dvs', 'added-position-delete-files', 'removed-position-delete-files', ...TOTALS.flat()])
 
 function count(value: number, name: string): string {
   if (!Number.isSafeInteger(value) || value < 0) throw new ValidationError(`snapshot summary ${name} must be a non-negative integer, got ${value}`, { [name]: value })
@@ -113,4 +113,50 @@ export function replaceSummary(previous: SnapshotSummary | undefined, counts: Re
     },
     extra,
   )
+}
+
+/** What a row delta (upsert, delete) adds and removes: data files, and delete files (position-delete files or DVs). */
+export interface RowDeltaCounts {
+  addedDataFiles: number
+  addedRecords: number
+  /** Bytes of the added data and delete files. */
+  addedFilesSize: number
+  addedDeleteFiles: number
+  /** Of the added delete files, how many are deletion vectors. */
+  addedDeletionVectors: number
+  /** Deleted positions the added delete files hold. */
+  addedPositionDeletes: number
+  /** Delete files replaced (a DV merged into its successor). */
+  removedDeleteFiles: number
+  removedDeletionVectors: number
+  removedPositionDeletes: number
+  removedFilesSize: number
+  partitions: number
+}
+
+/**
+ * Summary of a row-delta snapshot, operation as Java's BaseRowDelta names it: `append` when it adds only data files,
+ * `delete` when it adds only deletes, `overwrite` when both. Counters as Java's SnapshotSummary writes them
+ * (added-dvs / removed-dvs for deletion vectors), totals carried. Throws ValidationError (code VALIDATION) like appendSummary.
+ */
+export function rowDeltaSummary(previous: SnapshotSummary | undefined, counts: RowDeltaCounts, extra: Record<string, string> = {}): SnapshotSummary {
+  const operation: SnapshotOperation = counts.addedDeleteFiles === 0 ? 'append' : counts.addedDataFiles === 0 ? 'delete' : 'overwrite'
+  const counters: Record<string, string> = {}
+  const put = (name: string, value: number, always = false) => {
+    if (always || value > 0) counters[name] = count(value, name)
+  }
+  put('added-data-files', counts.addedDataFiles)
+  put('added-records', counts.addedRecords)
+  put('added-files-size', counts.addedFilesSize, true)
+  put('added-delete-files', counts.addedDeleteFiles)
+  put('added-position-delete-files', counts.addedDeleteFiles - counts.addedDeletionVectors)
+  put('added-dvs', counts.addedDeletionVectors)
+  put('added-position-deletes', counts.addedPositionDeletes)
+  put('removed-delete-files', counts.removedDeleteFiles)
+  put('removed-position-delete-files', counts.removedDeleteFiles - counts.removedDeletionVectors)
+  put('removed-dvs', counts.removedDeletionVectors)
+  put('removed-position-deletes', counts.removedPositionDeletes)
+  put('removed-files-size', counts.removedFilesSize)
+  put('changed-partition-count', counts.partitions, true)
+  return buildSummary(operation, previous, counters, extra)
 }

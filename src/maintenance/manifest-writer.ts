@@ -1,4 +1,4 @@
-/** Writes one v2 (v3 on v3 tables) data manifest and returns its manifest-list row (counts, partition summaries, min sequence number). */
+/** Writes one v2 (v3 on v3 tables) data or delete manifest and returns its manifest-list row (counts, partition summaries, min sequence number). */
 import { encodeManifest } from '../iceberg/manifest.ts'
 import { summarizePartitions } from '../iceberg/manifest-list.ts'
 import { partitionType } from '../iceberg/partition-type.ts'
@@ -16,6 +16,8 @@ export interface ManifestOutput {
   /** The snapshot that adds this manifest and its sequence number. */
   snapshotId: bigint
   sequenceNumber: number
+  /** 0 data files (default), 1 delete files (position deletes, deletion vectors). */
+  content?: 0 | 1
 }
 
 /** Default `commit.manifest.target-size-bytes` (Iceberg's: 8 MiB). */
@@ -40,7 +42,8 @@ export async function writeManifest(io: FileIO, metadata: TableMetadata, output:
   const fields = partitionType(spec, schema)
   // On v3 tables carried entries keep their (made explicit) first-row-id, so rows keep their ids.
   const formatVersion = metadata['format-version'] >= 3 ? 3 : 2
-  const bytes = await encodeManifest({ schema, spec, partitionType: fields, entries: output.entries, formatVersion })
+  const content = output.content ?? 0
+  const bytes = await encodeManifest({ schema, spec, partitionType: fields, entries: output.entries, formatVersion, content })
   await io.write(output.path, bytes)
   const counts = { added: [0, 0], existing: [0, 0], deleted: [0, 0] }
   let minSequence: number | undefined
@@ -57,7 +60,7 @@ export async function writeManifest(io: FileIO, metadata: TableMetadata, output:
     'manifest-path': output.path,
     'manifest-length': bytes.length,
     'partition-spec-id': output.specId,
-    content: 0,
+    content,
     'sequence-number': output.sequenceNumber,
     'min-sequence-number': minSequence ?? output.sequenceNumber,
     'added-snapshot-id': output.snapshotId,

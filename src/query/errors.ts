@@ -7,7 +7,7 @@ import { IngestError, type IngestErrorOptions } from '../errors.ts'
  * - `NO_SNAPSHOT_AS_OF`      `--as-of` is before the table's first snapshot
  * - `UNKNOWN_COLUMN`         a filter or projection names a column the schema lacks (the message lists the columns)
  * - `INVALID_FILTER`         a filter value does not fit its column's type
- * - `UNSUPPORTED_DELETES`    the snapshot has delete files, which this reader does not apply
+ * - `UNSUPPORTED_DELETES`    an equality-delete file applies to a planned file (DVs and position deletes are applied)
  * - `UNSUPPORTED_TYPE`       a column type the Arrow reader does not convert
  * - `DATA_FILE_INVALID`      a data file lacks a column id the manifest promised, or is not Parquet
  * - `SQL_INVALID`            the SQL does not parse, is not one SELECT, or names a table the catalog lacks

@@ -1,7 +1,11 @@
 /**
  * Scan planning: snapshot → manifest list → manifests → live data files, pruning manifests by partition summaries and
- * data files by partition values and column bounds against a conjunction of simple predicates. Edge-safe: FileIO only.
+ * data files by partition values and column bounds against a conjunction of simple predicates; each planned file
+ * carries the deletion vector or position-delete files that apply to it (deletes/delete-index.ts), for the reader to
+ * remove those positions. Edge-safe: FileIO only.
  */
+import { buildDeleteIndex, noDeletes, type ApplicableDeletes, type LiveFile } from '../deletes/delete-index.ts'
+import { liveFilesOf } from '../deletes/live-files.ts'
 import { decodeManifest } from '../iceberg/manifest.ts'
 import { decodeManifestList } from '../iceberg/manifest-list.ts'
 import { partitionType, type PartitionFieldType } from '../iceberg/partition-type.ts'
@@ -24,6 +28,10 @@ export interface PlanScanOptions extends SnapshotChoice {
 export interface PlannedFile {
   dataFile: DataFile
   specId: number
+  /** The file's data sequence number. */
+  sequenceNumber: number
+  /** The deletion vector or position-delete files whose positions the reader removes; absent when none apply. */
+  deletes?: ApplicableDeletes
 }
 
 export interface PrunedFile {
@@ -45,6 +53,9 @@ export interface ScanPlan {
   /** Live data files and rows in the snapshot, planned or not. */
   totalFiles: number
   totalRecords: number
+  /** Live delete files (DVs, position-delete files) of the snapshot, and how many planned files have deletes. */
+  deleteFiles: number
+  filesWithDeletes: number
 }
 
 interface SpecBinding {
@@ -108,11 +119,29 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out
 }
 
+/** @throws QueryError `UNSUPPORTED_DELETES` when an equality-delete file applies (named, with what to do instead). */
+function plannedFile(live: LiveFile, deletes: ApplicableDeletes | undefined, plan: ScanPlan): PlannedFile {
+  const planned: PlannedFile = { dataFile: live.file, specId: live.specId, sequenceNumber: live.sequenceNumber }
+  if (!deletes || noDeletes(deletes)) return planned
+  const equality = deletes.equalityDeletes[0]
+  if (equality) {
+    throw new QueryError(
+      'UNSUPPORTED_DELETES',
+      `equality-delete file ${equality.file['file-path']} applies to data file ${live.file['file-path']}; this reader applies deletion vectors and position deletes, not equality deletes — read the table with Spark, Trino or Iceberg Java, or rewrite it with one of them`,
+      { context: { location: equality.file['file-path'] } },
+    )
+  }
+  plan.filesWithDeletes++
+  planned.deletes = deletes
+  return planned
+}
+
 /**
  * Plans a scan of `metadata` at the chosen snapshot: the live data files that may hold rows matching `filter`.
  * Never drops a file that may match: predicates it cannot evaluate on a file keep the file.
  * @throws QueryError `SNAPSHOT_NOT_FOUND` / `NO_SNAPSHOT_AS_OF` (snapshot choice), `UNKNOWN_COLUMN` / `INVALID_FILTER`
- *   (filter), `UNSUPPORTED_DELETES` when the snapshot has delete files; StorageError when a manifest cannot be read.
+ *   (filter), `UNSUPPORTED_DELETES` naming the equality-delete file when one applies to a planned file (DVs and
+ *   position deletes are planned, not refused); StorageError when a manifest cannot be read.
  */
 export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
   const { metadata, io } = options
@@ -128,18 +157,22 @@ export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
     manifests: { total: 0, pruned: 0, prunedFiles: 0, prunedRecords: 0 },
     totalFiles: 0,
     totalRecords: 0,
+    deleteFiles: 0,
+    filesWithDeletes: 0,
   }
   if (!snapshot) return plan
   const manifests = await decodeManifestList(await io.read(snapshot['manifest-list']))
-  const deletes = manifests.filter((m) => m.content === 1 && m['added-files-count'] + m['existing-files-count'] > 0)
-  if (deletes.length) {
-    throw new QueryError(
-      'UNSUPPORTED_DELETES',
-      `snapshot ${snapshot['snapshot-id']} has row-level delete files (${deletes[0]!['manifest-path']}); this reader does not apply deletes — read it with Spark or PyIceberg, or compact the table first`,
-      { context: { snapshotId: String(snapshot['snapshot-id']) } },
-    )
-  }
   const specs = bindSpecs(metadata, schema)
+  // Delete manifests are pruned like data manifests: a delete applies only within its partition, whose data files the
+  // same predicates prune (an unpartitioned, global one has no summaries and is always read).
+  const deleteManifests = manifests.filter(
+    (m) => m.content === 1 && m['added-files-count'] + m['existing-files-count'] > 0 && manifestMayMatch(m, specs.get(m['partition-spec-id']), predicates),
+  )
+  const deleteFiles: LiveFile[] = (
+    await mapLimited(deleteManifests, options.concurrency ?? 8, async (m) => liveFilesOf(m, (await decodeManifest(await io.read(m['manifest-path']))).entries))
+  ).flat()
+  plan.deleteFiles = deleteFiles.length
+  const deleteIndex = buildDeleteIndex(deleteFiles)
   const data = manifests.filter((m) => m.content === 0)
   plan.manifests.total = data.length
   const selected: ManifestFile[] = []
@@ -159,16 +192,16 @@ export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
   const decoded = await mapLimited(selected, options.concurrency ?? 8, async (m) => ({ manifest: m, entries: (await decodeManifest(await io.read(m['manifest-path']))).entries }))
   for (const { manifest, entries } of decoded) {
     const binding = specs.get(manifest['partition-spec-id'])
-    for (const entry of entries) {
-      // status 2 (DELETED) entries record removals; they are not part of the snapshot.
-      if (entry.status === 2 || entry['data-file'].content !== 0) continue
-      const file = entry['data-file']
+    // status 2 (DELETED) entries record removals; they are not part of the snapshot.
+    for (const live of liveFilesOf(manifest, entries)) {
+      const file = live.file
+      if (file.content !== 0) continue
       plan.totalFiles++
       plan.totalRecords += file['record-count']
       const pruned = (reason: PrunedFile['reason']) => plan.prunedFiles.push({ path: file['file-path'], records: file['record-count'], reason })
       if (!partitionMayMatch(binding, predicates, (i) => partitionValueStats(file.partition[i]))) pruned('partition')
       else if (!metricsMayMatch(file, predicates)) pruned('metrics')
-      else plan.files.push({ dataFile: file, specId: manifest['partition-spec-id'] })
+      else plan.files.push(plannedFile(live, deleteIndex.size ? deleteIndex.forDataFile(live) : undefined, plan))
     }
   }
   return plan

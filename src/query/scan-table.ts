@@ -1,9 +1,11 @@
 /**
  * The programmatic query API: `scanTable(table, {columns, filter, snapshot})` plans with partition and bounds pruning,
- * reads the selected Parquet files, applies the filter to rows and yields Arrow record batches (one per file).
+ * reads the selected Parquet files, drops the rows their deletion vectors and position deletes remove, applies the
+ * filter to the rest and yields Arrow record batches (one per file).
  */
 import type { RecordBatch } from 'apache-arrow'
 import type { LoadedTable } from '../catalog/catalog.ts'
+import { createDeleteLoader } from '../deletes/delete-loader.ts'
 import type { NestedField, TableMetadata } from '../iceberg/types.ts'
 import { readParquetColumns, type Decompressors } from '../parquet/read.ts'
 import type { FileIO } from '../storage/file-io.ts'
@@ -37,8 +39,9 @@ function metadataOf(table: Table | LoadedTable): TableMetadata {
  * Yields the rows of `table` that match `filter`, as Arrow record batches (timestamps in µs, decimals 128-bit).
  * Files are read one at a time, the next one prefetched while the current one is decoded.
  * @throws QueryError `UNKNOWN_COLUMN`, `INVALID_FILTER`, `SNAPSHOT_NOT_FOUND`, `NO_SNAPSHOT_AS_OF`,
- *   `UNSUPPORTED_DELETES`, `UNSUPPORTED_TYPE` (a struct, list or map column selected), `DATA_FILE_INVALID`;
- *   StorageError when a file cannot be fetched.
+ *   `UNSUPPORTED_DELETES` (equality deletes), `UNSUPPORTED_TYPE` (a struct, list or map column selected),
+ *   `DATA_FILE_INVALID`; DeleteError / PuffinError for a delete file that cannot be read; StorageError when a file
+ *   cannot be fetched.
  */
 export async function* scanTable(table: Table | LoadedTable, options: ScanTableOptions): AsyncGenerator<RecordBatch> {
   const asOfMs = options.asOf instanceof Date ? options.asOf.getTime() : options.asOf
@@ -65,17 +68,29 @@ export async function* scanTable(table: Table | LoadedTable, options: ScanTableO
     if (!needed.some((f) => f.id === p.fieldId)) needed.push(schema.fields.find((f) => f.id === p.fieldId)!)
   }
   const files = plan.files.map((f) => f.dataFile['file-path'])
-  let next = files.length ? options.io.read(files[0]!) : undefined
+  const deletes = createDeleteLoader(options.io, options.compressors ? { decompressors: options.compressors } : {})
+  const deletedOf = (i: number) => {
+    const planned = plan.files[i]!
+    return planned.deletes ? deletes.positions(files[i]!, planned.deletes) : Promise.resolve([])
+  }
+  const read = (i: number) => Promise.all([options.io.read(files[i]!), deletedOf(i)])
+  let next = files.length ? read(0) : undefined
   for (let i = 0; i < files.length; i++) {
-    const bytes = await next!
-    next = i + 1 < files.length ? options.io.read(files[i + 1]!) : undefined
+    const [bytes, deleted] = await next!
+    next = i + 1 < files.length ? read(i + 1) : undefined
     next?.catch(() => {}) // surfaced when awaited; do not let an early rejection go unhandled
     const { rowCount, columns } = await readDataFile(bytes, files[i]!, needed, options.compressors)
     let keep: number[] | undefined
-    if (plan.predicates.length) {
+    if (plan.predicates.length || deleted.length) {
       keep = []
       const tests = plan.predicates.map((p) => ({ p, values: columns[needed.findIndex((f) => f.id === p.fieldId)]! }))
-      for (let r = 0; r < rowCount; r++) if (tests.every(({ p, values }) => holds(p.type, p.op, p.values, values[r]))) keep.push(r)
+      // `deleted` is ascending: walk it alongside the rows.
+      let d = 0
+      for (let r = 0; r < rowCount; r++) {
+        while (d < deleted.length && deleted[d]! < r) d++
+        if (d < deleted.length && deleted[d] === r) continue
+        if (tests.every(({ p, values }) => holds(p.type, p.op, p.values, values[r]))) keep.push(r)
+      }
       if (keep.length === 0) continue
     }
     const out = selected.map((_, c) => (keep ? keep.map((r) => columns[c]![r]) : columns[c]!))

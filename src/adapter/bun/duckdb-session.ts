@@ -10,7 +10,7 @@ import { parseJson } from '../../iceberg/serde/json.ts'
 import type { IcebergValue, PrimitiveType, Schema } from '../../iceberg/types.ts'
 import type { ColumnKind, ResultTable } from '../../query/columns.ts'
 import { QueryError } from '../../query/errors.ts'
-import { emptySelect, literalTypeFits, parquetSchemaMap } from '../../query/sql/duckdb-types.ts'
+import { deletedRowsSelect, emptySelect, literalTypeFits, parquetSchemaMap } from '../../query/sql/duckdb-types.ts'
 import { quoteIdent, quoteString } from '../../query/sql/literal-sql.ts'
 
 export interface DuckdbSession {
@@ -21,11 +21,23 @@ export interface DuckdbSession {
    * `icebergType`, or undefined when DuckDB would not compare them as the column's type or the cast is inexact.
    */
   literalValue(literal: string, columnType: string, icebergType: PrimitiveType): Promise<IcebergValue | undefined>
-  /** Creates `parts` (namespace…, table) as a view over `files` (local Parquet paths) read by field id. */
-  registerTable(parts: readonly string[], schema: Schema, files: readonly string[]): Promise<void>
+  /**
+   * Creates `parts` (namespace…, table) as a view over `files` (local Parquet paths) read by field id, without the rows
+   * at each file's `deleted` positions.
+   */
+  registerTable(parts: readonly string[], schema: Schema, files: readonly ScanFile[]): Promise<void>
   query(sql: string): Promise<ResultTable>
   close(): void
 }
+
+/** A local data file and the positions of its deleted rows (ascending; empty or absent when none). */
+export interface ScanFile {
+  path: string
+  deleted?: readonly number[]
+}
+
+/** Where the deleted positions of registered tables live, one table per view (a schema no Iceberg namespace uses). */
+const DELETES_SCHEMA = '__iceberg_deletes'
 
 function kindOf(type: DuckDBType): ColumnKind {
   switch (type.typeId) {
@@ -110,6 +122,26 @@ export async function openDuckdb(options: { threads?: number } = {}): Promise<Du
   const instance = await DuckDBInstance.create(':memory:', options.threads ? { threads: String(options.threads) } : {})
   const connection = await instance.connect()
   await connection.run("SET TimeZone = 'UTC'")
+  let deleteTables = 0
+  /** A table of (file, pos) rows for the files' deleted positions, filled by DuckDB's appender. */
+  const deletesTable = async (files: readonly ScanFile[]): Promise<string> => {
+    const table = `t${deleteTables++}`
+    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${DELETES_SCHEMA}`)
+    await connection.run(`CREATE TABLE ${DELETES_SCHEMA}.${table} (file VARCHAR, pos BIGINT)`)
+    const appender = await connection.createAppender(table, DELETES_SCHEMA)
+    try {
+      for (const file of files) {
+        for (const pos of file.deleted ?? []) {
+          appender.appendVarchar(file.path)
+          appender.appendBigInt(BigInt(pos))
+          appender.endRow()
+        }
+      }
+    } finally {
+      appender.closeSync()
+    }
+    return `${DELETES_SCHEMA}.${table}`
+  }
   return {
     async serialize(sql) {
       const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql])
@@ -129,9 +161,13 @@ export async function openDuckdb(options: { threads?: number } = {}): Promise<Du
     },
     async registerTable(parts, schema, files) {
       const name = `${await namespaceSql(connection, parts)}.${quoteIdent(parts.at(-1)!)}`
-      const source = files.length
-        ? `SELECT * FROM read_parquet([${files.map(quoteString).join(', ')}], schema = ${parquetSchemaMap(schema)})`
-        : emptySelect(schema)
+      const plain = files.filter((f) => !f.deleted?.length).map((f) => f.path)
+      const withDeletes = files.filter((f) => f.deleted?.length)
+      const selects: string[] = []
+      if (plain.length) selects.push(`SELECT * FROM read_parquet([${plain.map(quoteString).join(', ')}], schema = ${parquetSchemaMap(schema)})`)
+      // Deleted rows are removed by DuckDB itself: an anti-join of (file, file_row_number) with the deleted positions.
+      if (withDeletes.length) selects.push(deletedRowsSelect(schema, withDeletes.map((f) => f.path), await deletesTable(withDeletes)))
+      const source = selects.length ? selects.join(' UNION ALL ') : emptySelect(schema)
       await connection.run(`CREATE OR REPLACE VIEW ${name} AS ${source}`)
     },
     async query(sql) {

@@ -1,11 +1,13 @@
 /**
  * HOST-ONLY: SQL over Iceberg tables. DuckDB parses the SELECT; our planner prunes each table's files with the WHERE
- * conjuncts DuckDB's parse tree shows; the selected files become views DuckDB runs the unchanged SQL over.
+ * conjuncts DuckDB's parse tree shows and finds the deletion vectors and position deletes of each; the selected files
+ * become views DuckDB runs the unchanged SQL over, the deleted positions removed by DuckDB (deletes/delete-loader.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Catalog } from '../../catalog/catalog.ts'
+import { createDeleteLoader } from '../../deletes/delete-loader.ts'
 import { NoSuchEntityError } from '../../errors.ts'
 import { isPrimitive } from '../../iceberg/schema.ts'
 import type { IcebergValue, PrimitiveType, Schema } from '../../iceberg/types.ts'
@@ -17,6 +19,7 @@ import type { Predicate } from '../../query/predicate.ts'
 import { selectSnapshot, snapshotSchema, type SnapshotChoice } from '../../query/snapshot-selection.ts'
 import { duckdbType, prunableType } from '../../query/sql/duckdb-types.ts'
 import { openDuckdb, type DuckdbSession } from './duckdb-session.ts'
+import { hostDecompressors } from './decompress.ts'
 import { fetchDataFiles, type FetchProgress } from './fetch-files.ts'
 import { tablesOfStatement, type SqlConjunct } from '../../query/sql/statement.ts'
 
@@ -108,7 +111,8 @@ function sqlError(error: unknown): QueryError {
 /**
  * Runs one SELECT over the Iceberg tables it names (`namespace.table`), reading the chosen snapshot of each.
  * @throws QueryError `SQL_INVALID` (does not parse, not one SELECT, unknown table, engine error with its message),
- *   `SNAPSHOT_NOT_FOUND` / `NO_SNAPSHOT_AS_OF`, `UNSUPPORTED_DELETES`; CatalogError / StorageError from the catalog and files.
+ *   `SNAPSHOT_NOT_FOUND` / `NO_SNAPSHOT_AS_OF`, `UNSUPPORTED_DELETES` (an equality-delete file applies); DeleteError /
+ *   PuffinError for a delete file that cannot be read; CatalogError / StorageError from the catalog and files.
  */
 export async function runQuery(sql: string, options: RunQueryOptions): Promise<QueryOutcome> {
   const started = performance.now()
@@ -137,13 +141,17 @@ export async function runQuery(sql: string, options: RunQueryOptions): Promise<Q
     if (options.explain) return { tables, fetchedBytes: 0, timings: { planMs: planned - started, fetchMs: 0, executeMs: 0 } }
     dir = options.tempDir ?? (await mkdtemp(join(tmpdir(), 'iceberg-query-')))
     let fetchedBytes = 0
+    const deletes = createDeleteLoader(options.io, { decompressors: hostDecompressors })
     for (const [i, report] of tables.entries()) {
       const locations = report.plan.files.map((f) => f.dataFile['file-path'])
-      const fetched = await fetchDataFiles(options.io, locations, join(dir, String(i)), {
-        onProgress: options.onFetch && ((p) => options.onFetch!({ ...p, table: report.table })),
-      })
+      const [fetched, deleted] = await Promise.all([
+        fetchDataFiles(options.io, locations, join(dir, String(i)), {
+          onProgress: options.onFetch && ((p) => options.onFetch!({ ...p, table: report.table })),
+        }),
+        Promise.all(report.plan.files.map((f) => (f.deletes ? deletes.positions(f.dataFile['file-path'], f.deletes) : []))),
+      ])
       fetchedBytes += fetched.bytes
-      await session.registerTable(refs[i]!.parts, report.plan.schema, fetched.paths)
+      await session.registerTable(refs[i]!.parts, report.plan.schema, fetched.paths.map((path, f) => ({ path, deleted: deleted[f]! })))
     }
     const fetchedAt = performance.now()
     const result = await session.query(sql).catch((error: unknown) => {

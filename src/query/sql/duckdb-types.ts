@@ -1,6 +1,7 @@
-/** Iceberg types as DuckDB sees them, and the `read_parquet(..., schema=...)` mapping that reads data files by field id. */
+/** Iceberg types as DuckDB sees them, and the `read_parquet(..., schema=...)` SQL that reads data files by field id (with deleted rows removed). */
 import { isPrimitive } from '../../iceberg/schema.ts'
 import type { IcebergType, PrimitiveType, Schema } from '../../iceberg/types.ts'
+import { QueryError } from '../errors.ts'
 import { quoteIdent, quoteString } from './literal-sql.ts'
 
 const PRIMITIVES: Record<string, string> = {
@@ -67,4 +68,24 @@ export function parquetSchemaMap(schema: Schema): string {
 export function emptySelect(schema: Schema): string {
   const columns = schema.fields.map((f) => `CAST(NULL AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`)
   return `SELECT ${columns.join(', ')} WHERE FALSE`
+}
+
+/** The columns read_parquet adds for rows with deletes: the file's row position and its path (named by us). */
+const ROW_NUMBER_COLUMN = 'file_row_number'
+const FILE_COLUMN = '__iceberg_file'
+
+/**
+ * A SELECT of the schema's columns from `files` without the rows `deletesTable` (`file VARCHAR, pos BIGINT`) lists:
+ * DuckDB reads each row's position in its file (`file_row_number`) and anti-joins it with the deleted positions.
+ * @throws QueryError `UNSUPPORTED_TYPE` when a column is itself named file_row_number (DuckDB names its position
+ *   column so; the table would have to be read another way).
+ */
+export function deletedRowsSelect(schema: Schema, files: readonly string[], deletesTable: string): string {
+  const clash = schema.fields.find((f) => f.name.toLowerCase() === ROW_NUMBER_COLUMN || f.name === FILE_COLUMN)
+  if (clash) {
+    throw new QueryError('UNSUPPORTED_TYPE', `column ${JSON.stringify(clash.name)} has the name DuckDB gives row positions; a table with deletes and such a column cannot be read by \`query\` (scanTable reads it)`)
+  }
+  const columns = schema.fields.map((f) => `d.${quoteIdent(f.name)}`).join(', ')
+  const read = `read_parquet([${files.map(quoteString).join(', ')}], schema = ${parquetSchemaMap(schema)}, ${ROW_NUMBER_COLUMN} = true, filename = ${quoteString(FILE_COLUMN)})`
+  return `SELECT ${columns} FROM ${read} d ANTI JOIN ${deletesTable} x ON x.file = d.${FILE_COLUMN} AND x.pos = d.${ROW_NUMBER_COLUMN}`
 }
