@@ -104,7 +104,7 @@ async function bareConsumerRate(topic: string): Promise<number> {
  * the consumer group join included); `steadyRate` from its first commit to its last, which is what
  * a long-running worker sustains.
  */
-async function kafkaRun(topic: string): Promise<{ rate: number; steadyRate: number; rssMb: number }> {
+async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 'add-columns'): Promise<{ rate: number; steadyRate: number; rssMb: number }> {
   const table = `bench.kafka_${crypto.randomUUID().slice(0, 8)}`
   const started = performance.now()
   const worker = await startWorker([
@@ -113,6 +113,7 @@ async function kafkaRun(topic: string): Promise<{ rate: number; steadyRate: numb
       schema: 'sensor_id string, timestamp timestamp, reading double',
       partitionBy: 'sensor_id',
       roll: { intervalMs: 1_000, maxRows: 100_000 },
+      schemaEvolution,
       http: false,
       kafka: { topics: [topic], groupId: `bench-${crypto.randomUUID()}` },
     },
@@ -188,12 +189,16 @@ const bare: number[] = []
 const kafka: number[] = []
 const steady: number[] = []
 const rss: number[] = []
+// The same messages into a table with a fixed schema (schemaEvolution "off"), alternating with the default
+// (add-columns, what every run above uses): what evolution costs when no new field appears.
+const fixed: number[] = []
 for (let run = 0; run < RUNS; run++) {
   bare.push(await bareConsumerRate(topic))
   const result = await kafkaRun(topic)
   kafka.push(result.rate)
   steady.push(result.steadyRate)
   rss.push(result.rssMb)
+  fixed.push((await kafkaRun(topic, 'off')).steadyRate)
 }
 console.log(
   `kafka → committed iceberg: ${fmt(median(steady))} rows/s first to last commit, ${fmt(median(kafka))} rows/s from process start (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(steady) / median(bare)).toFixed(2)}); worker peak RSS ${median(rss).toFixed(0)} MB`,
@@ -201,6 +206,9 @@ console.log(
 // The same messages through each necessary stage alone (bench/stages.ts; bench/limit.bench.ts prints them all).
 const encoder = new TextEncoder()
 const stages = await stageRates(payloads.map((payload) => encoder.encode(payload)))
+console.log(
+  `schema evolution on (add-columns, no new field) ${fmt(median(steady))} rows/s vs fixed schema (off) ${fmt(median(fixed))} rows/s: evolution costs ${(((median(fixed) - median(steady)) / median(fixed)) * 100).toFixed(1)}%`,
+)
 const slowest = slowestStage({ consumer: median(bare), ...stages })
 console.log(
   `kafka limit: consumer ${fmt(median(bare))}, parse ${fmt(stages.parse)}, coerce ${fmt(stages.coerce)}, encode ${fmt(stages.encode)} msg/s; slowest necessary stage ${slowest.name}: the worker reaches ${((median(steady) / slowest.rate) * 100).toFixed(0)}% of it`,

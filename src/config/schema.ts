@@ -167,6 +167,8 @@ const RouteSchema = v.object({
     deadLetters: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$/, 'must be namespace.table'))),
   }),
   ...tableShape,
+  /** Background maintenance of each routed table, as `tables[].maintenance`. */
+  maintenance: v.optional(MaintenanceConfigSchema, {}),
   /** Field routes: `topics` to read; topic routes: no `topics` (the pattern chooses them). */
   kafka: v.optional(v.object({ ...KafkaTableSchema.entries, topics: v.optional(KafkaTableSchema.entries.topics) })),
 })

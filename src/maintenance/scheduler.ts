@@ -84,22 +84,38 @@ export class MaintenanceScheduler {
   #stopped = false
   #loop: Promise<void> | undefined
   #stopping = new AbortController()
+  #wake: (() => void) | undefined
 
   constructor(options: SchedulerOptions) {
     this.#options = options
     this.#now = options.now ?? Date.now
     this.#sleep = options.sleep ?? sleepFor
     const start = this.#now()
-    this.#tables = options.tables
-      .filter((t) => t.config.enabled)
-      .map((t) => ({
-        ...t,
-        name: tableName(t.identifier),
-        // The first round waits one interval: a starting worker has WAL replay and catch-up to do.
-        dueAtMs: start + t.config.intervalMs,
-        orphansDueAtMs: start + (t.config.orphans ? t.config.orphans.intervalMs : 0),
-        stats: { rounds: 0, commits: 0, raced: 0, failures: 0, lastError: undefined, lastRoundAtMs: undefined },
-      }))
+    this.#tables = options.tables.filter((t) => t.config.enabled).map((t) => this.#state(t, start))
+  }
+
+  #state(table: ScheduledTable, start: number): TableState {
+    return {
+      ...table,
+      name: tableName(table.identifier),
+      // The first round waits one interval: a starting worker has WAL replay and catch-up to do.
+      dueAtMs: start + table.config.intervalMs,
+      orphansDueAtMs: start + (table.config.orphans ? table.config.orphans.intervalMs : 0),
+      stats: { rounds: 0, commits: 0, raced: 0, failures: 0, lastError: undefined, lastRoundAtMs: undefined },
+    }
+  }
+
+  /** Adds a table while the loop runs (a routed table the worker opened); its first round is one interval away. */
+  schedule(table: ScheduledTable): void {
+    if (this.#stopped || !table.config.enabled || this.#tables.some((t) => t.name === tableName(table.identifier))) return
+    this.#tables.push(this.#state(table, this.#now()))
+    if (!this.#started) return
+    if (!this.#loop) {
+      this.#loop = this.#run()
+      return
+    }
+    // Wake the loop's sleep so it counts the new table's due time.
+    this.#wake?.()
   }
 
   /** Per table (dotted name). */
@@ -108,9 +124,9 @@ export class MaintenanceScheduler {
   }
 
   start(): void {
-    if (this.#started || this.#tables.length === 0) return
+    if (this.#started) return
     this.#started = true
-    this.#loop = this.#run()
+    if (this.#tables.length) this.#loop = this.#run()
   }
 
   /** Stops after the task in progress (a commit is never cut in half). */
@@ -137,7 +153,10 @@ export class MaintenanceScheduler {
       // A stop during the last round must not wait out the interval.
       if (this.#stopped) return
       const next = Math.min(...this.#tables.map((t) => t.dueAtMs))
-      await this.#sleep(Math.max(10, next - this.#now()), this.#stopping.signal)
+      const woken = new AbortController()
+      this.#wake = () => woken.abort()
+      await this.#sleep(Math.max(10, next - this.#now()), AbortSignal.any([this.#stopping.signal, woken.signal]))
+      this.#wake = undefined
     }
   }
 

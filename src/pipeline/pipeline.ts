@@ -55,8 +55,8 @@ export interface PipelineOptions {
   log: RecordLog
   tables: PipelineTableConfig[]
   routes?: PipelineRouteConfig[]
-  /** Called once per routed table the pipeline opens (the worker schedules its maintenance). */
-  onRoutedTableOpened?: (route: PipelineRouteConfig, identifier: TableIdentifier) => void
+  /** Called once per routed table the pipeline opens, with its route's index in `routes` (the worker schedules its maintenance). */
+  onRoutedTableOpened?: (routeIndex: number, identifier: TableIdentifier) => void
   compression?: ParquetCompression
   compressors?: ParquetCompressors
   /** Where Parquet encoding runs (default: this thread; the Bun worker uses a worker thread). */
@@ -235,7 +235,7 @@ export class Pipeline {
     let opening = this.#opening.get(name)
     if (!opening) {
       opening = this.#open({ ...route.config.template, identifier: tableIdentifier(name) })
-        .then((table) => (this.#options.onRoutedTableOpened?.(route.config, table.config.identifier), table))
+        .then((table) => (this.#options.onRoutedTableOpened?.(this.routes.indexOf(route), table.config.identifier), table))
         .finally(() => this.#opening.delete(name))
       this.#opening.set(name, opening)
       this.#logLine(`route ${route.route.label}: serving table ${name}`)

@@ -8,7 +8,7 @@ import { Pipeline } from '../pipeline/pipeline.ts'
 import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
 import { pipelineAppDeps, pipelineOptions } from './pipeline-app.ts'
 import { createIngestApp } from '../sources/http/app.ts'
-import { MaintenanceScheduler } from '../maintenance/scheduler.ts'
+import { MaintenanceScheduler, type ScheduledTable } from '../maintenance/scheduler.ts'
 import type { KafkaSource } from '../sources/kafka/kafka-source.ts'
 import { kafkaSourcesFor } from './kafka-sources.ts'
 import { createWorkerMetrics } from './metrics.ts'
@@ -45,7 +45,13 @@ export async function startWorker(config: Config, log: (line: string) => void, o
   // Encoding off the intake thread: acks and fetches never wait behind a batch's Parquet encoding.
   const encoder = new ParquetEncoderThread()
   log(`catalog ${resources.catalog.name}; WAL ${resources.log.id} holds ${resources.log.bytes} bytes in ${resources.log.segmentCount} segments`)
-  const pipeline = await Pipeline.start(pipelineOptions(config, resources, { compressors: { zstd: zstdCompress }, encoder: encoder.encode, logLine: log }))
+  // Routed tables open on first sight (WAL replay included, before the scheduler exists): each gets its route's maintenance.
+  const routedOpened: ScheduledTable[] = []
+  let scheduleRouted = (table: ScheduledTable): void => void routedOpened.push(table)
+  const pipeline = await Pipeline.start({
+    ...pipelineOptions(config, resources, { compressors: { zstd: zstdCompress }, encoder: encoder.encode, logLine: log }),
+    onRoutedTableOpened: (index, identifier) => scheduleRouted({ identifier, config: config.routes[index]!.maintenance }),
+  })
 
   let server: ReturnType<typeof Bun.serve> | undefined
   if (config.http.enabled) {
@@ -91,6 +97,8 @@ export async function startWorker(config: Config, log: (line: string) => void, o
         .catch((error: Error) => log(`table ${tableName(id)}: reload after maintenance failed (a commit on a stale parent reloads and retries): ${error.message}`)),
   })
   maintenance.start()
+  scheduleRouted = (table) => maintenance.schedule(table)
+  for (const table of routedOpened) maintenance.schedule(table)
 
   let stopping: Promise<void> | undefined
   return {

@@ -103,6 +103,22 @@ describe('MaintenanceScheduler', () => {
     expect(scheduler.stats.get('ns.t')!.rounds).toBe(1)
   })
 
+  test('a table scheduled while the scheduler runs (a routed table opened on first sight) gets its rounds', async () => {
+    const f = await fixture()
+    await appendMany(f, 10, 6)
+    const clock = steppedClock()
+    const scheduler = new MaintenanceScheduler({ catalog: f.catalog, io: f.io, tables: [], now: clock.now, sleep: clock.sleep })
+    scheduler.start()
+    scheduler.schedule({ identifier, config: maintenanceConfig({ intervalMs: 60_000, compaction: { minInputFiles: 2 } }) })
+    await clock.step()
+    // The second step waits for the first round to end (the scheduler sleeps again) and starts the next.
+    await clock.step()
+    await scheduler.stop()
+    expect(scheduler.stats.get('ns.t')!.rounds).toBeGreaterThanOrEqual(1)
+    expect(scheduler.stats.get('ns.t')!.failures).toBe(0)
+    expect(await liveFiles(f)).toHaveLength(3)
+  })
+
   test('a disabled table is never touched', async () => {
     const f = await fixture()
     await appendMany(f, 3, 3)
