@@ -10,6 +10,7 @@ import type { FileIO } from '../storage/file-io.ts'
 import type { WorkerLog } from './wal-log.ts'
 import type { IngestAppDeps, RoutedIngest } from '../sources/http/deps.ts'
 import { tableIdentifier, tableName } from '../iceberg/table-identifier.ts'
+import { IngestError } from '../errors.ts'
 
 /**
  * The pipeline's options from the config, as every worker (Bun, Deno) starts it: its tables, the WAL and
@@ -72,7 +73,7 @@ export function pipelineRoutes(config: Config): PipelineRouteConfig[] {
 }
 
 /** `POST /v1/records` over the pipeline: the one field route that serves HTTP (parseConfig allows one). */
-function routedIngest(config: Config, pipeline: Pipeline): RoutedIngest | undefined {
+function routedIngest(config: Config, pipeline: Pipeline, log: (line: string) => void): RoutedIngest | undefined {
   const index = config.routes.findIndex((route) => route.route.field !== undefined && route.http !== false)
   const router = pipeline.intake.router(index)
   if (!router) return undefined
@@ -83,7 +84,14 @@ function routedIngest(config: Config, pipeline: Pipeline): RoutedIngest | undefi
     route: async (record) => {
       let decision = router.forRecord(record)
       while ('opening' in decision) {
-        await decision.opening
+        try {
+          await decision.opening
+        } catch (error) {
+          // The catalog could not load or create the table: the client retries (503), nothing was logged yet. The
+          // catalog's own message stays in the worker log (it may name endpoints), not in the answer.
+          log(`route ${router.label}: opening a table failed: ${(error as Error).message}`)
+          throw new IngestError('TABLE_UNAVAILABLE', `route ${router.label}: the table for a record cannot be opened now; retry shortly`, { retryable: true, cause: error })
+        }
         decision = router.forRecord(record)
       }
       if ('reason' in decision) return decision
@@ -118,7 +126,7 @@ export function pipelineAppDeps(
   remoteTrouble: () => string[] = () => [],
 ): IngestAppDeps {
   const httpTables = new Set(config.tables.filter((t) => t.http !== false).map((t) => t.name))
-  const routed = routedIngest(config, pipeline)
+  const routed = routedIngest(config, pipeline, log)
   return {
     ...(routed ? { routed } : {}),
     auth: { tokens: config.http.tokens },

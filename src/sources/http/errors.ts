@@ -37,6 +37,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   WAL_DISK_FULL: 503,
   BACKPRESSURE: 503,
   SCHEMA_CHANGE_FAILED: 503,
+  TABLE_UNAVAILABLE: 503,
 }
 
 /** The HTTP status for an error: by IngestError code, else 500. */
