@@ -16,16 +16,16 @@ async function listBrokerTopics(config: Config): Promise<string[]> {
 }
 
 /**
- * The sources; topic routes read the topics matching their pattern now (`listTopics`), so a topic created
- * later is read from the next start. Throws IngestError NO_MATCHING_TOPIC when a pattern matches none.
+ * The sources; topic routes read the topics matching their pattern now (`listTopics`) and every
+ * kafka.topicRefreshMs after. Throws IngestError NO_MATCHING_TOPIC when a pattern matches none at start.
  */
 export async function kafkaSourcesFor(config: Config, intake: Intake, log: (line: string) => void, listTopics = () => listBrokerTopics(config)): Promise<KafkaSource[]> {
-  const groups = new Map<string, { routes: KafkaTopicRoute[]; startFrom: 'earliest' | 'latest' }>()
+  const groups = new Map<string, { routes: KafkaTopicRoute[]; startFrom: 'earliest' | 'latest'; byTopic: { pattern: RegExp; route: (topic: string) => KafkaTopicRoute }[] }>()
   // One registry client (and so one schema cache) for every table; one decoder per table, for its topics.
   let registry: SchemaRegistryClient | undefined
   for (const table of config.tables) {
     if (!table.kafka) continue
-    const group = groups.get(table.kafka.groupId) ?? { routes: [], startFrom: table.kafka.startFrom }
+    const group = groups.get(table.kafka.groupId) ?? { routes: [], startFrom: table.kafka.startFrom, byTopic: [] }
     const format = table.kafka.format
     // parseConfig refused a non-json format without kafka.schemaRegistry.
     if (format !== 'json') registry ??= createSchemaRegistryClient(config.kafka!.schemaRegistry!)
@@ -45,21 +45,22 @@ export async function kafkaSourcesFor(config: Config, intake: Intake, log: (line
   for (const [index, route] of config.routes.entries()) {
     if (!route.kafka) continue
     const router = intake.router(index)!
-    const group = groups.get(route.kafka.groupId) ?? { routes: [], startFrom: route.kafka.startFrom }
+    const group = groups.get(route.kafka.groupId) ?? { routes: [], startFrom: route.kafka.startFrom, byTopic: [] }
     const format = route.kafka.format
     if (format !== 'json') registry ??= createSchemaRegistryClient(config.kafka!.schemaRegistry!)
     const decoder = format === 'json' ? undefined : createRegistryDecoder({ format, registry: registry!, log })
     let routeTopics = route.kafka.topics ?? []
+    const columns = route.kafka.columns
+    const topicRoute = (topic: string): KafkaTopicRoute => ({ topic, router, ...(columns ? { columns } : {}), ...(decoder ? { decoder } : {}) })
     if (route.route.topicPattern !== undefined) {
       const pattern = new RegExp(route.route.topicPattern)
+      group.byTopic.push({ pattern, route: topicRoute })
       topics ??= await listTopics()
       routeTopics = topics.filter((topic) => pattern.test(topic) && !topic.startsWith('__'))
       if (!routeTopics.length) throw new IngestError('NO_MATCHING_TOPIC', `route ${router.label}: no topic matches ${route.route.topicPattern} (topics: ${topics.filter((t) => !t.startsWith('__')).join(', ') || 'none'})`)
       log(`kafka: route ${router.label} reads ${routeTopics.join(', ')}`)
     }
-    for (const topic of routeTopics) {
-      group.routes.push({ topic, router, ...(route.kafka.columns ? { columns: route.kafka.columns } : {}), ...(decoder ? { decoder } : {}) })
-    }
+    for (const topic of routeTopics) group.routes.push(topicRoute(topic))
     groups.set(route.kafka.groupId, group)
   }
   const kafka = config.kafka
@@ -75,6 +76,14 @@ export async function kafkaSourcesFor(config: Config, intake: Intake, log: (line
     const producer = group.routes.some((route) => route.deadLetterTopic)
       ? createDeadLetterProducer({ bootstrapBrokers: kafka!.brokers, clientId: `${clientId}-dead-letters` })
       : undefined
-    return new KafkaSource({ groupId, consumer, ...(producer ? { producer } : {}), routes: group.routes, startFrom: group.startFrom, intake, log })
+    // Topic routes keep looking for new topics that match (as Kafka Connect's topics.regex does).
+    const topicWatch = group.byTopic.length
+      ? {
+          everyMs: kafka!.topicRefreshMs,
+          list: listTopics,
+          routeFor: (topic: string) => (topic.startsWith('__') ? undefined : group.byTopic.find((entry) => entry.pattern.test(topic))?.route(topic)),
+        }
+      : undefined
+    return new KafkaSource({ groupId, consumer, ...(producer ? { producer } : {}), routes: group.routes, startFrom: group.startFrom, intake, log, ...(topicWatch ? { topicWatch } : {}) })
   })
 }

@@ -106,24 +106,35 @@ describe('routing end to end', () => {
     expect(letters.filter((row) => row.source === 'kafka').length).toBe(30)
   })
 
-  test('by topic: topics matching the pattern go to the table its group names', async () => {
+  test('by topic: topics matching the pattern go to the table its group names, a topic created while the worker runs too', async () => {
     const suffix = crypto.randomUUID().slice(0, 8)
     const ns = `raw_${suffix}`
     const topics = [`sens_${suffix}.north`, `sens_${suffix}.south`]
     for (const topic of topics) await createTopic(brokers, topic, 1)
+    const env = stackEnv()
     const config = stackWorkerConfig({
       http: { port: freePort() },
+      kafka: { brokers: [env.kafkaBootstrap], topicRefreshMs: 1_000 },
       tables: [],
       routes: [{ route: { topicPattern: `^sens_${suffix}\\.(.+)$`, table: `${ns}.$1` }, schema: 'id long not null', roll: { intervalMs: 500 }, kafka: { groupId: `g-${suffix}` } }],
     })
     const worker = await start(config, 'worker')
     await produce(brokers, topics[0]!, Array.from({ length: 200 }, (_, id) => JSON.stringify({ id })))
     await produce(brokers, topics[1]!, Array.from({ length: 100 }, (_, id) => JSON.stringify({ id })))
-    const tables = await until({ [`${ns}.north`]: 200, [`${ns}.south`]: 100 })
+    await until({ [`${ns}.north`]: 200, [`${ns}.south`]: 100 })
+    // Created after the start: the worker's next look at the topics (every second here) subscribes to it.
+    const late = `sens_${suffix}.east`
+    await createTopic(brokers, late, 2)
+    await produce(brokers, late, Array.from({ length: 150 }, (_, id) => JSON.stringify({ id })))
+    // More on the first topics meanwhile: the resubscription neither loses nor repeats them.
+    await produce(brokers, topics[0]!, Array.from({ length: 50 }, (_, id) => JSON.stringify({ id: 200 + id })))
+    const tables = await until({ [`${ns}.north`]: 250, [`${ns}.south`]: 100, [`${ns}.east`]: 150 })
     worker.process.kill('SIGTERM')
     expect(await worker.exited).toBe(0)
-    expect(tables[`${ns}.north`]!.count).toBe(200)
-    expect(new Set(tables[`${ns}.north`]!.rows.map((row) => row.id)).size).toBe(200)
+    expect(tables[`${ns}.north`]!.count).toBe(250)
+    expect(new Set(tables[`${ns}.north`]!.rows.map((row) => row.id)).size).toBe(250)
     expect(tables[`${ns}.south`]!.count).toBe(100)
+    expect(tables[`${ns}.east`]!.count).toBe(150)
+    expect(new Set(tables[`${ns}.east`]!.rows.map((row) => row.id)).size).toBe(150)
   })
 })

@@ -47,6 +47,8 @@ export interface KafkaSourceOptions {
   startFrom?: 'earliest' | 'latest'
   intake: Intake
   log?: (line: string) => void
+  /** Topic routes: how to find topics created after the start, and the route of one that matches (none: not ours). */
+  topicWatch?: { everyMs: number; list: () => Promise<string[]>; routeFor: (topic: string) => KafkaTopicRoute | undefined }
   /** How often backpressure and lag are checked (default 100 ms and 10 s). */
   pauseCheckMs?: number
   lagCheckMs?: number
@@ -74,6 +76,8 @@ export class KafkaSource {
   #routes: Map<string, KafkaTopicRoute>
   #stream: MessageStream | undefined
   #pauseTimer: ReturnType<typeof setInterval> | undefined
+  #watchTimer: ReturnType<typeof setInterval> | undefined
+  #watching = false
   #lagTimer: ReturnType<typeof setInterval> | undefined
   #unsubscribe: (() => void) | undefined
   #log: (line: string) => void
@@ -138,9 +142,9 @@ export class KafkaSource {
     })
     await this.#refreshFloors()
     this.#unsubscribe = this.#options.intake.onCommitted((event) => this.#onCommitted(event))
-    this.#stream = await consumer.consume([...this.#routes.keys()], this.#options.startFrom ?? 'earliest')
-    this.#stream.onMessage((message) => this.#onMessage(message))
-    this.#stream.onError((error) => this.#log(`kafka: stream error: ${error.message}`))
+    await this.#subscribe()
+    const watch = this.#options.topicWatch
+    if (watch) this.#watchTimer = setInterval(() => void this.#watchTopics(watch), watch.everyMs)
     // Backpressure: stop fetching while the pipeline holds more than its cap in memory.
     this.#pauseTimer = setInterval(() => {
       const stream = this.#stream
@@ -152,6 +156,39 @@ export class KafkaSource {
     void this.#refreshHighWatermarks()
     this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), this.#options.lagCheckMs ?? 10_000)
     this.#log(`kafka: consuming ${[...this.#routes.keys()].join(', ')} as group ${this.#options.groupId}`)
+  }
+
+  /** A stream over every routed topic. */
+  async #subscribe(): Promise<void> {
+    const stream = await this.#options.consumer.consume([...this.#routes.keys()], this.#options.startFrom ?? 'earliest')
+    stream.onMessage((message) => this.#onMessage(message))
+    stream.onError((error) => this.#log(`kafka: stream error: ${error.message}`))
+    this.#stream = stream
+  }
+
+  /**
+   * Topic routes: topics created since the last look that match join the subscription. The stream is
+   * reopened (the group rejoins with the new topics); what the old one had fetched but not delivered is
+   * fetched again, and what it delivered is skipped as a redelivery, so nothing is lost or doubled.
+   */
+  async #watchTopics(watch: NonNullable<KafkaSourceOptions['topicWatch']>): Promise<void> {
+    if (this.#watching || this.#stopped || this.#held !== undefined) return
+    this.#watching = true
+    try {
+      const added = (await watch.list()).filter((topic) => !this.#routes.has(topic)).flatMap((topic) => watch.routeFor(topic) ?? [])
+      if (!added.length || this.#stopped || this.#held !== undefined) return
+      for (const route of added) this.#routes.set(route.topic, route)
+      this.#log(`kafka: new topics ${added.map((route) => route.topic).join(', ')} match a topic route; resubscribing group ${this.#options.groupId}`)
+      const old = this.#stream
+      this.#stream = undefined
+      await old?.close().catch((error: Error) => this.#log(`kafka: closing the stream to resubscribe failed: ${error.message}`))
+      if (this.#stopped) return
+      await this.#subscribe()
+    } catch (error) {
+      this.#log(`kafka: looking for new topics failed: ${(error as Error).message}`)
+    } finally {
+      this.#watching = false
+    }
   }
 
   /** After a table commit: tell the group (for lag tools) what the table now holds. */
@@ -205,6 +242,7 @@ export class KafkaSource {
     this.#stopped = true
     for (const route of this.#routes.values()) route.decoder?.close?.()
     if (this.#pauseTimer) clearInterval(this.#pauseTimer)
+    if (this.#watchTimer) clearInterval(this.#watchTimer)
     if (this.#lagTimer) clearInterval(this.#lagTimer)
     this.#unsubscribe?.()
     // Closing is best effort: the table holds what was committed, and whatever was only fetched is fetched again.
