@@ -17,6 +17,11 @@ const PRIMITIVES: Record<string, string> = {
   string: 'VARCHAR',
   uuid: 'UUID',
   binary: 'BLOB',
+  // v3: DuckDB has nanosecond timestamps only without a zone; timestamptz_ns reads at microsecond precision.
+  timestamp_ns: 'TIMESTAMP_NS',
+  timestamptz_ns: 'TIMESTAMP WITH TIME ZONE',
+  // DuckDB (1.4+) reads Parquet's VARIANT group itself
+  variant: 'VARIANT',
 }
 
 /** The DuckDB type of an Iceberg type (Iceberg's own mapping for DuckDB's iceberg extension). */

@@ -9,20 +9,29 @@
 // Request: {"catalog": {...}, "table": "ns.name", "ops": [{"op": "...", ...}, ...]}
 //   catalog {"type": "jdbc", "name": "default", "uri": "jdbc:sqlite:/path/catalog.db", "warehouse": "file:/path/warehouse"}
 //           {"type": "rest", "uri": "http://...", "warehouse": "s3://...", "s3.endpoint": "...", ...} (other keys are catalog properties)
-// Ops: create {schema: [{name, type, required}]}, append {rows: [{...}]}, add-column {name, type}, rename-column {from, to},
-//      add-partition-field {column, transform: identity|bucket, width}, sort-order {column}, tag {name}, branch {name},
-//      set-properties {properties}, compact, expire {retainLast}, read {columns}, describe.
+// Ops: create {schema: [{name, type, required}], formatVersion}, append {rows: [{...}]}, add-column {name, type},
+//      rename-column {from, to}, add-partition-field {column, transform: identity|bucket, width}, sort-order {column},
+//      tag {name}, branch {name}, set-properties {properties}, compact, expire {retainLast},
+//      read {columns, rowLineage}, files, describe.
+//   read with rowLineage: true also returns the v3 metadata columns _row_id and _last_updated_sequence_number
+//   (MetadataColumns.ROW_ID, LAST_UPDATED_SEQUENCE_NUMBER; null for rows of a v2 table). Values: timestamps as
+//   microseconds, timestamp_ns / timestamptz_ns as a string of nanoseconds (exact past 2^53), variant as its JSON.
+//   files: every live data file of the current snapshot with its (inherited) firstRowId and recordCount.
 // Answer: {"results": [one object per op]} or {"error": "...", "stack": "..."}.
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -36,6 +45,7 @@ import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.RewriteFiles;
@@ -62,6 +72,10 @@ import org.apache.iceberg.rest.RESTCatalog;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.apache.iceberg.util.DateTimeUtil;
+import org.apache.iceberg.variants.Variant;
+import org.apache.iceberg.variants.VariantArray;
+import org.apache.iceberg.variants.VariantObject;
+import org.apache.iceberg.variants.VariantValue;
 
 public class IcebergJavaWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -148,7 +162,8 @@ public class IcebergJavaWriter {
       if (catalog instanceof SupportsNamespaces namespaces && !namespaces.namespaceExists(id.namespace())) {
         namespaces.createNamespace(id.namespace());
       }
-      Table created = catalog.createTable(id, schemaOf(op.get("schema")), PartitionSpec.unpartitioned(), Map.of("format-version", "2"));
+      String version = op.path("formatVersion").asText("2");
+      Table created = catalog.createTable(id, schemaOf(op.get("schema")), PartitionSpec.unpartitioned(), Map.of("format-version", version));
       out.put("location", created.location());
       return out;
     }
@@ -189,6 +204,7 @@ public class IcebergJavaWriter {
         out.put("left", sizeOf(table.snapshots()));
       }
       case "read" -> read(table, op, out);
+      case "files" -> files(table, out);
       case "describe" -> describe(table, out);
       default -> throw new IllegalArgumentException("unknown op " + name);
     }
@@ -218,15 +234,26 @@ public class IcebergJavaWriter {
   private static void read(Table table, JsonNode op, ObjectNode out) throws Exception {
     List<String> columns = new ArrayList<>();
     op.path("columns").forEach(c -> columns.add(c.asText()));
+    boolean lineage = op.path("rowLineage").asBoolean(false);
     var scan = IcebergGenerics.read(table);
-    if (!columns.isEmpty()) scan = scan.select(columns);
+    if (lineage) {
+      // The metadata columns are not in the table schema, so they are asked for by projection, not by name.
+      Schema base = columns.isEmpty() ? table.schema() : table.schema().select(columns);
+      scan = scan.project(MetadataColumns.schemaWithRowLineage(base));
+      if (!columns.isEmpty()) {
+        columns.add(MetadataColumns.ROW_ID.name());
+        columns.add(MetadataColumns.LAST_UPDATED_SEQUENCE_NUMBER.name());
+      }
+    } else if (!columns.isEmpty()) {
+      scan = scan.select(columns);
+    }
     ArrayNode rows = JSON.createArrayNode();
     try (CloseableIterable<Record> records = scan.build()) {
       for (Record record : records) {
         ObjectNode row = JSON.createObjectNode();
         for (Types.NestedField field : record.struct().fields()) {
           if (!columns.isEmpty() && !columns.contains(field.name())) continue;
-          putValue(row, field.name(), record.getField(field.name()));
+          putValue(row, field.name(), field.type(), record.getField(field.name()));
         }
         rows.add(row);
       }
@@ -234,9 +261,26 @@ public class IcebergJavaWriter {
     out.set("rows", rows);
   }
 
+  private static void files(Table table, ObjectNode out) throws Exception {
+    ArrayNode files = out.putArray("files");
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      for (FileScanTask task : tasks) {
+        ObjectNode f = files.addObject();
+        f.put("path", task.file().location());
+        f.put("recordCount", task.file().recordCount());
+        if (task.file().firstRowId() != null) f.put("firstRowId", task.file().firstRowId());
+        else f.putNull("firstRowId");
+        if (task.file().fileSequenceNumber() != null) f.put("fileSequenceNumber", task.file().fileSequenceNumber());
+      }
+    }
+  }
+
   private static void describe(Table table, ObjectNode out) {
     out.put("location", table.location());
-    out.put("metadataLocation", ((HasTableOperations) table).operations().current().metadataFileLocation());
+    var metadata = ((HasTableOperations) table).operations().current();
+    out.put("metadataLocation", metadata.metadataFileLocation());
+    out.put("formatVersion", metadata.formatVersion());
+    if (metadata.formatVersion() >= 3) out.put("nextRowId", metadata.nextRowId());
     Snapshot current = table.currentSnapshot();
     if (current != null) out.put("currentSnapshotId", String.valueOf(current.snapshotId()));
     ArrayNode snapshots = out.putArray("snapshots");
@@ -245,6 +289,9 @@ public class IcebergJavaWriter {
       s.put("snapshotId", String.valueOf(snapshot.snapshotId()));
       if (snapshot.parentId() != null) s.put("parentId", String.valueOf(snapshot.parentId()));
       s.put("operation", snapshot.operation());
+      s.put("sequenceNumber", snapshot.sequenceNumber());
+      if (snapshot.firstRowId() != null) s.put("firstRowId", snapshot.firstRowId());
+      if (snapshot.addedRows() != null) s.put("addedRows", snapshot.addedRows());
       ObjectNode summary = s.putObject("summary");
       snapshot.summary().forEach(summary::put);
     }
@@ -322,11 +369,62 @@ public class IcebergJavaWriter {
       case BOOLEAN -> value.asBoolean();
       case STRING -> value.asText();
       // Timestamps travel as microseconds since the epoch, as the worker's rows hold them.
+      case TIMESTAMP_NANO -> ((Types.TimestampNanoType) type).shouldAdjustToUTC()
+          ? DateTimeUtil.timestamptzFromNanos(Long.parseLong(value.asText()))
+          : DateTimeUtil.timestampFromNanos(Long.parseLong(value.asText()));
       case TIMESTAMP -> ((Types.TimestampType) type).shouldAdjustToUTC()
           ? DateTimeUtil.timestamptzFromMicros(value.asLong())
           : DateTimeUtil.timestampFromMicros(value.asLong());
       default -> throw new IllegalArgumentException("unsupported column type " + type);
     };
+  }
+
+  private static void putValue(ObjectNode row, String name, Type type, Object value) {
+    if (value != null && type.typeId() == Type.TypeID.TIMESTAMP_NANO) {
+      long nanos = value instanceof OffsetDateTime t ? DateTimeUtil.nanosFromTimestamptz(t) : DateTimeUtil.nanosFromTimestamp((LocalDateTime) value);
+      row.put(name, Long.toString(nanos));
+    } else if (value instanceof Variant variant) {
+      row.set(name, variantJson(variant.value()));
+    } else {
+      putValue(row, name, value);
+    }
+  }
+
+  /** A variant value as JSON: objects and arrays as such, numbers, strings and booleans as themselves, binary as base64. */
+  private static JsonNode variantJson(VariantValue value) {
+    JsonNodeFactory nodes = JSON.getNodeFactory();
+    switch (value.type()) {
+      case OBJECT -> {
+        VariantObject object = value.asObject();
+        ObjectNode node = nodes.objectNode();
+        for (String field : object.fieldNames()) node.set(field, variantJson(object.get(field)));
+        return node;
+      }
+      case ARRAY -> {
+        VariantArray array = value.asArray();
+        ArrayNode node = nodes.arrayNode();
+        for (int i = 0; i < array.numElements(); i++) node.add(variantJson(array.get(i)));
+        return node;
+      }
+      case NULL -> {
+        return nodes.nullNode();
+      }
+      default -> {
+        Object primitive = value.asPrimitive().get();
+        if (primitive instanceof Boolean b) return nodes.booleanNode(b);
+        if (primitive instanceof Byte || primitive instanceof Short || primitive instanceof Integer || primitive instanceof Long) return nodes.numberNode(((Number) primitive).longValue());
+        if (primitive instanceof Float || primitive instanceof Double) return nodes.numberNode(((Number) primitive).doubleValue());
+        if (primitive instanceof BigDecimal d) return nodes.numberNode(d);
+        if (primitive instanceof ByteBuffer bytes) return nodes.textNode(Base64.getEncoder().encodeToString(toArray(bytes)));
+        return nodes.textNode(String.valueOf(primitive));
+      }
+    }
+  }
+
+  private static byte[] toArray(ByteBuffer buffer) {
+    byte[] out = new byte[buffer.remaining()];
+    buffer.duplicate().get(out);
+    return out;
   }
 
   private static void putValue(ObjectNode row, String name, Object value) {
@@ -362,6 +460,9 @@ public class IcebergJavaWriter {
       case "string" -> Types.StringType.get();
       case "timestamp" -> Types.TimestampType.withoutZone();
       case "timestamptz" -> Types.TimestampType.withZone();
+      case "timestamp_ns" -> Types.TimestampNanoType.withoutZone();
+      case "timestamptz_ns" -> Types.TimestampNanoType.withZone();
+      case "variant" -> Types.VariantType.get();
       default -> throw new IllegalArgumentException("unsupported column type " + name);
     };
   }
