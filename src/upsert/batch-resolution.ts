@@ -22,23 +22,34 @@ export interface BatchResolution {
   changes: number
 }
 
-/** Resolves `rows` (new images, and deletes marked by markDelete) of one batch against `index`. */
-export function resolveBatch(key: UpsertKey, rows: readonly Row[], index: KeyIndex): BatchResolution {
+/** A batch's changes in order: row `i`, and whether it is a delete (the key columns alone) rather than a new image. */
+export interface BatchChanges {
+  readonly length: number
+  row(i: number): Row
+  deleted(i: number): boolean
+}
+
+/** Rows as they leave the intake: deletes marked by markDelete. */
+export const markedChanges = (rows: readonly Row[]): BatchChanges => ({ length: rows.length, row: (i) => rows[i]!, deleted: (i) => isDelete(rows[i]!) })
+
+/** Resolves the changes of one batch against `index`. */
+export function resolveBatch(key: UpsertKey, changes: BatchChanges, index: KeyIndex): BatchResolution {
   const last = new Map<string, number>()
-  for (let i = 0; i < rows.length; i++) last.set(keyString(key, rows[i]!), i)
-  const resolution: BatchResolution = { rows: [], keys: [], deletedKeys: [], deletes: new Map(), changes: rows.length }
+  const rows: Row[] = new Array(changes.length)
+  for (let i = 0; i < changes.length; i++) last.set(keyString(key, (rows[i] = changes.row(i))), i)
+  const resolution: BatchResolution = { rows: [], keys: [], deletedKeys: [], deletes: new Map(), changes: changes.length }
   for (const [k, i] of last) {
     const row = rows[i]!
-    if (isDelete(row)) resolution.deletedKeys.push(k)
+    if (changes.deleted(i)) resolution.deletedKeys.push(k)
     else {
       resolution.rows.push(row)
       resolution.keys.push(k)
     }
-    const live = index.get(k)
-    if (!live) continue
-    let positions = resolution.deletes.get(live.file)
-    if (!positions) resolution.deletes.set(live.file, (positions = []))
-    positions.push(live.position)
+    for (const live of index.locations(k)) {
+      let positions = resolution.deletes.get(live.file)
+      if (!positions) resolution.deletes.set(live.file, (positions = []))
+      positions.push(live.position)
+    }
   }
   for (const positions of resolution.deletes.values()) positions.sort((a, b) => a - b)
   return resolution

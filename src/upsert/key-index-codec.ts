@@ -132,8 +132,9 @@ export async function encodeKeyIndex(index: KeyIndex, identity: KeyIndexIdentity
     w.u32(file.deletes.length)
     for (const ref of file.deletes) w.text(ref)
   }
-  w.u32(index.size)
-  for (const [key, ordinal, position] of index.entries()) {
+  const entries = [...index.entries()]
+  w.u32(entries.length)
+  for (const [key, ordinal, position] of entries) {
     w.text(key)
     w.u32(ordinal)
     w.u32(position)
@@ -175,7 +176,7 @@ export async function decodeKeyIndex(bytes: Uint8Array, identity: KeyIndexIdenti
       const key = r.text()
       const file = paths[r.u32()]
       if (file === undefined) return { reason: 'an entry names a file ordinal out of range' }
-      index.set(key, file, r.u32())
+      index.add(key, file, r.u32())
     }
     if (r.at !== body.length) return { reason: `${body.length - r.at} bytes after the entries` }
     return { index }

@@ -44,7 +44,7 @@ export interface SyncReport {
   filesRead: number
   filesDropped: number
   deletesApplied: number
-  /** Keys found live in two files (another engine appended a key again); the later file's row wins. */
+  /** Rows of keys found live already (another engine appended a key again): the next change of the key deletes them all. */
   duplicateKeys: number
 }
 
@@ -98,7 +98,7 @@ export async function syncKeyIndex<Ref extends DeleteRef>(index: KeyIndex, metad
       for (let c = 0; c < columns.length; c++) values[c] = columns[c]![position]
       const k = keyStringOf(key, values)
       if (index.get(k)) report.duplicateKeys++
-      index.set(k, file.path, position)
+      index.add(k, file.path, position)
     }
   }
   index.snapshotId = current

@@ -20,14 +20,14 @@ import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { IngestError } from '../errors.ts'
 import { evolveRows } from '../iceberg/row-evolution.ts'
 import { currentSchema, defaultSpec } from '../iceberg/table-metadata.ts'
-import type { DataFile, Snapshot, TableMetadata } from '../iceberg/types.ts'
+import type { DataFile, Row, Snapshot, TableMetadata } from '../iceberg/types.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { writeDataFiles } from '../table/write-data-files.ts'
 import { batchIsEmpty, type Batch } from '../batcher/batch-buffer.ts'
 import { trimBatch, type AttemptOutcome, type CommitterOptions } from '../batcher/batch-committer.ts'
 import { mergedMarkers, OffsetFenceError } from '../batcher/markers.ts'
 import { markerProperties, tableMarkers } from '../batcher/table-markers.ts'
-import { resolveBatch, rowPositions } from './batch-resolution.ts'
+import { type BatchChanges, markedChanges, resolveBatch, rowPositions } from './batch-resolution.ts'
 import type { UpsertTable } from './upsert-table.ts'
 
 /** What the row-delta commit (transaction/) is asked: new data files and deleted positions, in one snapshot. */
@@ -44,8 +44,10 @@ export interface RowDeltaRequest {
 export interface RowDeltaResult {
   table: LoadedTable
   attempts: number
-  /** Per data file deleted from: the ids (upsert-table.ts deleteRefId) of the delete files that apply to it in the new snapshot. */
-  deletesOf: (dataFile: string) => string[]
+  /** The delete files the snapshot added (DVs or position-delete files). */
+  deleteFiles: DataFile[]
+  /** DVs the snapshot replaced by merged ones. */
+  removedDeleteFiles: DataFile[]
 }
 
 export type RowDeltaCommit = (context: { catalog: Catalog; io: FileIO; table: LoadedTable; log: (line: string) => void }, request: RowDeltaRequest) => Promise<RowDeltaResult>
@@ -78,7 +80,7 @@ export async function attemptUpsertCommit(options: UpsertCommitterOptions, table
   const name = table.identifier.namespace.concat(table.identifier.name).join('.')
   const base = metadata['current-snapshot-id']
   const index = await upsert.synced(metadata)
-  const resolution = resolveBatch(upsert.key, batch.rows, index)
+  const resolution = resolveBatch(upsert.key, batchChanges(batch), index)
   const schema = currentSchema(metadata)
   const rows = evolveRows(resolution.rows, batch.rowSchema, schema)
   const attempt = batch.attempts++
@@ -111,10 +113,11 @@ export async function attemptUpsertCommit(options: UpsertCommitterOptions, table
         properties: (_parent, metadata) => markerProperties(markers(metadata), batch.snapshotId),
       },
     )
-    upsert.committed(batch.snapshotId, resolution, positions, result.deletesOf)
+    upsert.committed(batch.snapshotId, resolution, positions, result.deleteFiles, result.removedDeleteFiles)
     return { kind: 'committed', table: result.table, files: dataFiles.length, catalogAttempts: result.attempts }
   } catch (error) {
-    const moved = error instanceof UpsertBaseMovedError
+    // DATA_FILE_GONE: a file we delete from was rewritten (the parent check catches that first; this is the row delta's own).
+    const moved = error instanceof UpsertBaseMovedError || (error instanceof IngestError && error.code === 'DATA_FILE_GONE')
     const fenced = error instanceof OffsetFenceError
     const relayout = error instanceof IngestError && error.code === 'SCHEMA_CHANGED'
     if (!moved && !fenced && !relayout) throw error
@@ -123,4 +126,15 @@ export async function attemptUpsertCommit(options: UpsertCommitterOptions, table
     await Promise.allSettled(dataFiles.map((f) => options.io.delete(f['file-path'])))
     return { kind: 'again', reason: error.message }
   }
+}
+
+/**
+ * The batch's changes in order. Rows held as objects carry their delete marks; rows held as columns
+ * (batch-buffer.ts) keep them as row indexes in `deletes`.
+ */
+function batchChanges(batch: Batch): BatchChanges {
+  const held = batch as unknown as { rows: unknown; columns?: { length: number; row(i: number): Row }; deletes?: ReadonlySet<number> }
+  if (!held.columns && Array.isArray(held.rows)) return markedChanges(held.rows as Row[])
+  const columns = held.columns!
+  return { length: columns.length, row: (i) => columns.row(i), deleted: (i) => held.deletes?.has(i) === true }
 }

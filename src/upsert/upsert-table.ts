@@ -66,12 +66,19 @@ export class UpsertTable {
 
   /**
    * Our snapshot `snapshotId` committed `resolution`: its deleted keys are gone, its new rows are at
-   * `positions`, and each data file it deleted from now has the delete files `deletesOf(file)` (ids).
+   * `positions`, and the delete files it added (and the deletion vectors it replaced by merged ones,
+   * `removed`) now apply to the data files it deleted from.
    */
-  committed(snapshotId: bigint, resolution: BatchResolution, positions: { file: string; position: number }[], deletesOf: (file: string) => string[]): void {
+  committed(snapshotId: bigint, resolution: BatchResolution, positions: { file: string; position: number }[], added: readonly DataFile[], removed: readonly DataFile[]): void {
     const index = this.#index!
+    const gone = new Set(removed.map(deleteRefId))
     for (const key of resolution.deletedKeys) index.delete(key)
-    for (const file of resolution.deletes.keys()) index.setDeletes(file, deletesOf(file))
+    for (const file of resolution.deletes.keys()) {
+      const kept = (index.file(file)?.deletes ?? []).filter((id) => !gone.has(id))
+      // A file-scoped delete names its data file; one position-delete file for several names none.
+      const fresh = added.filter((d) => d['referenced-data-file'] === undefined || d['referenced-data-file'] === file).map(deleteRefId)
+      index.setDeletes(file, [...kept, ...fresh])
+    }
     for (const { file } of positions) if (!index.file(file)) index.addFile(file)
     resolution.keys.forEach((key, i) => index.set(key, positions[i]!.file, positions[i]!.position))
     index.snapshotId = snapshotId

@@ -17,6 +17,10 @@ import { createRemoteCalls } from './remote-calls.ts'
 import { ParquetEncoderThread } from './parquet-encoder.ts'
 import { openResources } from './resources.ts'
 import { tryLockFile } from '../adapter/bun/dir-lock.ts'
+import { hostDecompressors } from '../adapter/bun/decompress.ts'
+import { createFsStore } from '../storage/fs.ts'
+import { upsertServices } from '../upsert/upsert-services.ts'
+import { join, resolve } from 'node:path'
 
 export interface RunningWorker {
   /** `http://host:port` of the ingest endpoint, when HTTP is enabled. */
@@ -50,6 +54,8 @@ export async function startWorker(config: Config, log: (line: string) => void, o
   let scheduleRouted = (table: ScheduledTable): void => void routedOpened.push(table)
   const pipeline = await Pipeline.start({
     ...pipelineOptions(config, resources, { compressors: { zstd: zstdCompress }, encoder: encoder.encode, logLine: log }),
+    // Upsert tables' key indexes live beside the WAL, under the data dir (docs/upserts.md).
+    upserts: upsertServices(resources.io, { compressors: { zstd: zstdCompress }, decompressors: hostDecompressors, indexStore: createFsStore(join(resolve(config.dataDir), 'upsert-index')) }),
     onRoutedTableOpened: (index, identifier) => scheduleRouted({ identifier, config: config.routes[index]!.maintenance }),
   })
 

@@ -10,7 +10,7 @@ import { readParquetColumns } from '../../src/parquet/read.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createMemoryStore } from '../../src/storage/memory.ts'
 import { writeDataFiles } from '../../src/table/write-data-files.ts'
-import { resolveBatch, rowPositions } from '../../src/upsert/batch-resolution.ts'
+import { markedChanges, resolveBatch, rowPositions } from '../../src/upsert/batch-resolution.ts'
 import { markDelete } from '../../src/upsert/change.ts'
 import { KeyIndex } from '../../src/upsert/key-index.ts'
 import { upsertKey } from '../../src/upsert/upsert-key.ts'
@@ -36,7 +36,7 @@ describe('resolveBatch', () => {
       { id: 9n, region: 'us', v: 9 },
       markDelete({ id: 4n }),
     ]
-    const resolution = resolveBatch(key, rows, index)
+    const resolution = resolveBatch(key, markedChanges(rows), index)
     expect(resolution.keys).toEqual(['2', '9'])
     expect(resolution.rows).toEqual([{ id: 2n, region: 'eu', v: 2 }, { id: 9n, region: 'us', v: 9 }])
     expect(resolution.deletedKeys.sort()).toEqual(['1', '3', '4'])

@@ -80,13 +80,20 @@ describe('syncKeyIndex', () => {
     expect(t.live(index)).toEqual({ '1': 'a@0', '2': 'a@1', '3': 'a@2' })
   })
 
-  test('a key live in two files (another engine appended it again) is counted; the later file wins', async () => {
+  test('a key live in two files (another engine appended it again) is counted and keeps both rows, so its next change deletes both', async () => {
     const t = fakeTable()
     t.state.keys.set('a', [1n])
-    t.state.keys.set('b', [1n])
+    t.state.keys.set('b', [1n, 2n])
     t.state.live = [{ path: 'a', deletes: [] }, { path: 'b', deletes: [] }]
     const index = new KeyIndex()
     expect((await syncKeyIndex(index, t.metadata(), key, t.files)).duplicateKeys).toBe(1)
-    expect(index.get('1')).toEqual({ file: 'b', position: 0 })
+    expect(index.locations('1')).toEqual([{ file: 'a', position: 0 }, { file: 'b', position: 0 }])
+    // One of the two rows deleted (by that engine): the other is the key's row.
+    t.state.snapshot = 2n
+    t.state.deletes.set('db', new Set([0]))
+    t.state.live = [{ path: 'a', deletes: [] }, { path: 'b', deletes: [{ id: 'db' }] }]
+    await syncKeyIndex(index, t.metadata(), key, t.files)
+    expect(index.locations('1')).toEqual([{ file: 'a', position: 0 }])
+    expect(index.duplicated).toBe(0)
   })
 })

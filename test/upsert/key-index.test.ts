@@ -35,6 +35,21 @@ describe('KeyIndex', () => {
   })
 })
 
+describe('KeyIndex with a key live twice', () => {
+  test('add keeps both rows, set replaces them with one, a dropped file promotes the other row', () => {
+    const index = sample()
+    index.add('1', 's3://b/t/data/b.parquet', 3)
+    expect(index.locations('1')).toEqual([{ file: 's3://b/t/data/a.parquet', position: 0 }, { file: 's3://b/t/data/b.parquet', position: 3 }])
+    expect([index.size, index.duplicated]).toEqual([3, 1])
+    index.dropFiles(['s3://b/t/data/a.parquet'])
+    expect(index.locations('1')).toEqual([{ file: 's3://b/t/data/b.parquet', position: 3 }])
+    index.add('ü', 's3://b/t/data/b.parquet', 5)
+    index.set('ü', 's3://b/t/data/b.parquet', 6)
+    expect(index.locations('ü')).toEqual([{ file: 's3://b/t/data/b.parquet', position: 6 }])
+    expect(index.duplicated).toBe(0)
+  })
+})
+
 describe('key index codec', () => {
   const identity = { tableUuid: '6c1b6e8e-3a37-4a2c-9e5b-0e6a1f1d2c3b', keyFieldIds: [1] }
 
@@ -49,6 +64,11 @@ describe('key index codec', () => {
     expect(back.snapshotId).toBe(8_000_000_000_000_000_001n)
     expect(back.files()).toEqual([{ path: 's3://b/t/data/b.parquet', deletes: ['s3://b/t/data/d1.parquet'] }, { path: 's3://b/t/data/c.parquet', deletes: [] }])
     expect([back.size, back.get('ü'), back.get('5')]).toEqual([2, { file: 's3://b/t/data/b.parquet', position: 4_000_000_000 }, { file: 's3://b/t/data/c.parquet', position: 9 }])
+    // A key live twice is stored twice and comes back with both rows.
+    index.add('5', 's3://b/t/data/b.parquet', 1)
+    const again = await decodeKeyIndex(await encodeKeyIndex(index, identity), identity)
+    if (!('index' in again)) throw new Error(again.reason)
+    expect(again.index.locations('5')).toEqual([{ file: 's3://b/t/data/c.parquet', position: 9 }, { file: 's3://b/t/data/b.parquet', position: 1 }])
   })
 
   test('a torn file, another table, another key are refused with the reason', async () => {
