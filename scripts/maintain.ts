@@ -74,8 +74,9 @@ function compactReport(r: CompactionResult): string[] {
     `compact ${r.table}: ${verb} ${before} files into ${after} in ${r.partitions.length} partitions (${mb(bytesBefore)} → ${r.dryRun ? '~' : ''}${mb(bytesAfter)}); table data files ${r.tableFilesBefore} → ${r.tableFilesAfter}` +
       (r.snapshotId === undefined ? '' : `; snapshot ${r.snapshotId} (${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`),
   ]
+  if (r.deleteFilesRemoved) lines.push(`  row-level deletes applied: ${r.deletedRows} deleted rows left out, ${r.deleteFilesRemoved} delete files (DVs, position deletes) dropped`)
   for (const p of r.partitions) lines.push(`  ${p.partition}: ${p.filesBefore} → ${p.filesAfter} files, ${mb(p.bytesBefore)} → ${mb(p.bytesAfter)}, ${p.records} rows`)
-  for (const a of r.abandoned) lines.push(`  ${a}: skipped, a concurrent commit removed one of its files`)
+  for (const a of r.abandoned) lines.push(`  ${a}: skipped, a concurrent commit removed one of its files or added deletes to them`)
   return lines
 }
 

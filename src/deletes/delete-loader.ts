@@ -19,6 +19,11 @@ export interface DeleteLoader {
    *   malformed DV; StorageError when a file cannot be read.
    */
   positions(dataFile: string, deletes: ApplicableDeletes): Promise<number[]>
+  /**
+   * The data files a DV or position-delete file holds deletes for (a DV: its referenced file; a position-delete file:
+   * the paths in it, read once). Throws like `positions`.
+   */
+  referencedDataFiles(deleteFile: DataFile): Promise<string[]>
 }
 
 /** Reads the one DV blob of a manifest entry (by its offset and size; by the Puffin footer when a writer left them out). */
@@ -70,6 +75,11 @@ export function createDeleteLoader(io: FileIO, options: { decompressors?: Decomp
         if (found) positions = positions.length ? mergePositions(positions, found) : found
       }
       return positions
+    },
+    async referencedDataFiles(deleteFile) {
+      const referenced = deleteFile['referenced-data-file']
+      if (referenced !== undefined) return [referenced]
+      return [...(await positionFile(deleteFile['file-path'])).keys()]
     },
   }
 }

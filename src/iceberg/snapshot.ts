@@ -92,6 +92,10 @@ export interface ReplaceCounts {
   deletedRecords: number
   removedFilesSize: number
   partitions: number
+  /** Delete files dropped because the rows they delete were rewritten without them (compaction applied them). */
+  removedDeleteFiles?: number
+  removedDeletionVectors?: number
+  removedPositionDeletes?: number
 }
 
 /**
@@ -110,6 +114,14 @@ export function replaceSummary(previous: SnapshotSummary | undefined, counts: Re
       'added-files-size': count(counts.addedFilesSize, 'added-files-size'),
       'removed-files-size': count(counts.removedFilesSize, 'removed-files-size'),
       'changed-partition-count': count(counts.partitions, 'changed-partition-count'),
+      ...(counts.removedDeleteFiles
+        ? {
+            'removed-delete-files': count(counts.removedDeleteFiles, 'removed-delete-files'),
+            'removed-position-delete-files': count(counts.removedDeleteFiles - (counts.removedDeletionVectors ?? 0), 'removed-position-delete-files'),
+            ...(counts.removedDeletionVectors ? { 'removed-dvs': count(counts.removedDeletionVectors, 'removed-dvs') } : {}),
+            'removed-position-deletes': count(counts.removedPositionDeletes ?? 0, 'removed-position-deletes'),
+          }
+        : {}),
     },
     extra,
   )

@@ -1,8 +1,9 @@
 /**
  * Bin-pack planning for compaction (pure): per partition, the live data files smaller than a
- * threshold are packed first-fit-decreasing into bins of at most the target size; every bin of two
- * or more files becomes one new file. Partitions with the most small files go first, until the
- * per-run byte budget is spent.
+ * threshold — and every file with row-level deletes, whatever its size, so its deletes can be applied
+ * and dropped — are packed first-fit-decreasing into bins of at most the target size; every bin of two
+ * or more files, or holding a file with deletes, becomes one new file. Partitions with the most
+ * candidates go first, until the per-run byte budget is spent.
  */
 import type { DataFile, IcebergValue, ManifestEntry } from '../iceberg/types.ts'
 
@@ -24,6 +25,8 @@ export interface CompactionPlanOptions {
 export interface LiveDataFile {
   specId: number
   entry: ManifestEntry
+  /** Row-level deletes (DVs, position deletes) apply to the file: rewrite it even when large or alone. */
+  hasDeletes?: boolean
 }
 
 export interface CompactionGroup {
@@ -55,7 +58,7 @@ export function compactionOptions(properties: Record<string, string>, overrides:
   }
 }
 
-function binPack(files: DataFile[], capacity: number): DataFile[][] {
+function binPack(files: DataFile[], capacity: number, withDeletes: ReadonlySet<DataFile>): DataFile[][] {
   const sorted = [...files].sort((a, b) => b['file-size-in-bytes'] - a['file-size-in-bytes'] || (a['file-path'] < b['file-path'] ? -1 : 1))
   const bins: { size: number; files: DataFile[] }[] = []
   for (const file of sorted) {
@@ -66,29 +69,32 @@ function binPack(files: DataFile[], capacity: number): DataFile[][] {
       bin.size += size
     } else bins.push({ size, files: [file] })
   }
-  return bins.filter((b) => b.files.length > 1).map((b) => b.files)
+  return bins.filter((b) => b.files.length > 1 || b.files.some((f) => withDeletes.has(f))).map((b) => b.files)
 }
 
-/** The groups to rewrite. Only data files (content 0) are considered. */
+/** The groups to rewrite. Only data files (content 0) are considered. A partition whose only candidates are small files without deletes needs `minInputFiles` of them. */
 export function planCompaction(files: LiveDataFile[], options: CompactionPlanOptions): CompactionGroup[] {
   const byPartition = new Map<string, { specId: number; partition: IcebergValue[]; files: DataFile[] }>()
-  for (const { specId, entry } of files) {
+  const withDeletes = new Set<DataFile>()
+  for (const { specId, entry, hasDeletes } of files) {
     const file = entry['data-file']
-    if (file.content !== 0 || entry.status === 2 || file['file-size-in-bytes'] >= options.minFileBytes) continue
+    if (file.content !== 0 || entry.status === 2) continue
+    if (hasDeletes) withDeletes.add(file)
+    else if (file['file-size-in-bytes'] >= options.minFileBytes) continue
     const key = partitionKey(specId, file.partition)
     let group = byPartition.get(key)
     if (!group) byPartition.set(key, (group = { specId, partition: file.partition, files: [] }))
     group.files.push(file)
   }
   const candidates = [...byPartition.entries()]
-    .filter(([, g]) => g.files.length >= options.minInputFiles)
+    .filter(([, g]) => g.files.length >= options.minInputFiles || g.files.some((f) => withDeletes.has(f)))
     .sort((a, b) => b[1].files.length - a[1].files.length || (a[0] < b[0] ? -1 : 1))
   const groups: CompactionGroup[] = []
   let budget = options.maxBytesPerRun
   let taken = 0
   for (const [key, group] of candidates) {
     const bins: DataFile[][] = []
-    for (const bin of binPack(group.files, options.targetFileBytes)) {
+    for (const bin of binPack(group.files, options.targetFileBytes, withDeletes)) {
       const bytes = bin.reduce((sum, f) => sum + f['file-size-in-bytes'], 0)
       if (taken > 0 && bytes > budget) break
       bins.push(bin)

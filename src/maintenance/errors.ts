@@ -5,7 +5,7 @@ import { IngestError, type IngestErrorOptions } from '../errors.ts'
  * A maintenance operation stopped without changing the table. Codes:
  * `NO_SNAPSHOT` (the table has no data yet), `FILES_GONE` (a file to replace was removed by a
  * concurrent commit), `MANIFESTS_GONE` (a manifest to merge was replaced concurrently),
- * `DELETE_FILES_PRESENT` (row-level deletes would have to be applied, not supported),
+ * `DELETE_FILES_PRESENT` (equality deletes would have to be applied, not supported),
  * `CONTENT_MISMATCH` (rewritten rows differ from the input rows), `UNREADABLE_DATA_FILE`,
  * `PREFIX_MISMATCH` (a listing does not show the table's own files: deleting would be unsafe).
  */

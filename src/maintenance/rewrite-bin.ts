@@ -1,7 +1,8 @@
 /**
- * One compaction bin: read its small files, write their rows as one Parquet file, and prove the
- * rewrite kept every row: record counts match the manifests, and the new file read back has the
- * same row digest as the inputs (order-independent, every column of every row).
+ * One compaction bin: read its files, drop the rows their deletion vectors and position deletes remove,
+ * write the rest as one Parquet file, and prove the rewrite kept every surviving row: record counts
+ * match the manifests, and the new file read back has the same row digest as the surviving input rows
+ * (order-independent, every column of every row).
  */
 import { partitionPath } from '../iceberg/transforms.ts'
 import type { DataFile, IcebergValue, PartitionSpec, Schema, TableMetadata } from '../iceberg/types.ts'
@@ -20,6 +21,8 @@ export interface RewriteBinOptions {
   spec: PartitionSpec
   partition: IcebergValue[]
   inputs: DataFile[]
+  /** Deleted positions (ascending) by input location; inputs without deletes are absent. */
+  deleted?: ReadonlyMap<string, readonly number[]>
   location: string
   compression: ParquetCompression
   compressors?: ParquetCompressors
@@ -35,7 +38,8 @@ export interface RewriteBinOptions {
 /** One bin's CPU work, without I/O: the input files' bytes in, the merged file's bytes out. */
 export interface CompactBinInput {
   schema: Schema
-  inputs: { location: string; bytes: Uint8Array; recordCount: number }[]
+  /** `deleted`: the positions (ascending) of rows that are deleted and not carried over. */
+  inputs: { location: string; bytes: Uint8Array; recordCount: number; deleted?: readonly number[] }[]
   /** Where the output will be written (named in errors). */
   location: string
   compression: ParquetCompression
@@ -52,18 +56,20 @@ export function compactedLocation(metadata: TableMetadata, spec: PartitionSpec, 
 }
 
 /**
- * Writes the bin's rows to `options.location` and returns the new DataFile (partition tuple copied
- * from the inputs, metrics from the writer).
+ * Writes the bin's surviving rows to `options.location` and returns the new DataFile (partition tuple
+ * copied from the inputs, metrics from the writer) — or undefined, writing nothing, when every row of
+ * the bin is deleted.
  * @throws MaintenanceError `CONTENT_MISMATCH` when counts or the digest differ (nothing is written),
  *   `UNREADABLE_DATA_FILE` when an input cannot be decoded; NotFoundError when an input is gone.
  */
-export async function rewriteBin(options: RewriteBinOptions): Promise<DataFile> {
+export async function rewriteBin(options: RewriteBinOptions): Promise<DataFile | undefined> {
   const { io, schema, inputs } = options
-  const read = await mapConcurrent(inputs, options.concurrency ?? 8, async (file) => ({
-    location: file['file-path'],
-    bytes: await io.read(file['file-path']),
-    recordCount: file['record-count'],
-  }))
+  const deletedOf = (file: DataFile) => options.deleted?.get(file['file-path'])
+  if (inputs.every((file) => (deletedOf(file)?.length ?? 0) >= file['record-count'])) return undefined
+  const read = await mapConcurrent(inputs, options.concurrency ?? 8, async (file) => {
+    const deleted = deletedOf(file)
+    return { location: file['file-path'], bytes: await io.read(file['file-path']), recordCount: file['record-count'], ...(deleted?.length ? { deleted } : {}) }
+  })
   const input: CompactBinInput = { schema, inputs: read, location: options.location, compression: options.compression, verify: options.verify ?? true }
   const compact = options.compactor ?? ((bin: CompactBinInput) => compactBin(bin, options.compressors, options.decompressors))
   const { bytes, metrics } = await compact(input)
@@ -88,12 +94,13 @@ export async function compactBin(input: CompactBinInput, compressors?: ParquetCo
         context: { location: file.location },
       })
     }
-    digestColumns(inputDigest, schema, part)
+    const surviving = file.deleted?.length ? withoutPositions(part, file.deleted) : part
+    digestColumns(inputDigest, schema, surviving)
     for (const field of schema.fields) {
       const target = merged.columns[field.name]!
-      for (const value of part.columns[field.name]!) target.push(value)
+      for (const value of surviving.columns[field.name]!) target.push(value)
     }
-    merged.rowCount += part.rowCount
+    merged.rowCount += surviving.rowCount
   }
   const written = writeDataFile({
     schema,
@@ -116,4 +123,17 @@ export async function compactBin(input: CompactBinInput, compressors?: ParquetCo
     }
   }
   return written
+}
+
+/** The rows of `data` except those at `deleted` (ascending positions). */
+function withoutPositions(data: DataFileColumns, deleted: readonly number[]): DataFileColumns {
+  const keep: number[] = []
+  let d = 0
+  for (let r = 0; r < data.rowCount; r++) {
+    while (d < deleted.length && deleted[d]! < r) d++
+    if (d >= deleted.length || deleted[d] !== r) keep.push(r)
+  }
+  const columns: DataFileColumns['columns'] = {}
+  for (const [name, values] of Object.entries(data.columns)) columns[name] = keep.map((r) => values[r]!)
+  return { columns, rowCount: keep.length }
 }
