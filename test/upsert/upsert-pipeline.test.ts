@@ -68,10 +68,12 @@ function feeder(pipeline: Pipeline, model: Model) {
     for (const event of events) {
       const origin = { kafka: { topic: 'users', partition: 0, offset: offset++ } }
       const key = bytes(JSON.stringify({ id: event.id }))
-      let admission
-      if (event.op === 'tombstone') admission = table.upsert!.admitMessage(undefined, key)
-      else if (event.op === 'd') admission = table.upsert!.admitMessage({ op: 'd', before: { id: event.id, name: 'x', version: 0 }, after: null, source: {} }, key)
-      else admission = table.upsert!.admitMessage({ op: event.op, before: null, after: { id: event.id, name: `n${event.id}`, version: event.version }, source: {} }, key)
+      const admission =
+        event.op === 'tombstone'
+          ? table.upsert!.admitMessage(undefined, key)
+          : event.op === 'd'
+            ? table.upsert!.admitMessage({ op: 'd', before: { id: event.id, name: 'x', version: 0 }, after: null, source: {} }, key)
+            : table.upsert!.admitMessage({ op: event.op, before: null, after: { id: event.id, name: `n${event.id}`, version: event.version }, source: {} }, key)
       if (!admission.ok) throw new Error(JSON.stringify(admission))
       table.accept([admission.row], origin)
       if (event.op === 'd' || event.op === 'tombstone') model.delete(event.id)
