@@ -69,15 +69,15 @@ function feeder(pipeline: Pipeline, model: Model) {
       const origin = { kafka: { topic: 'users', partition: 0, offset: offset++ } }
       const key = bytes(JSON.stringify({ id: event.id }))
       const admission =
-        event.op === 'tombstone'
-          ? table.upsert!.admitMessage(undefined, key)
-          : event.op === 'd'
-            ? table.upsert!.admitMessage({ op: 'd', before: { id: event.id, name: 'x', version: 0 }, after: null, source: {} }, key)
-            : table.upsert!.admitMessage({ op: event.op, before: null, after: { id: event.id, name: `n${event.id}`, version: event.version }, source: {} }, key)
+        'version' in event
+          ? table.upsert!.admitMessage({ op: event.op, before: null, after: { id: event.id, name: `n${event.id}`, version: event.version }, source: {} }, key)
+          : event.op === 'tombstone'
+            ? table.upsert!.admitMessage(undefined, key)
+            : table.upsert!.admitMessage({ op: 'd', before: { id: event.id, name: 'x', version: 0 }, after: null, source: {} }, key)
       if (!admission.ok) throw new Error(JSON.stringify(admission))
       table.accept([admission.row], origin)
-      if (event.op === 'd' || event.op === 'tombstone') model.delete(event.id)
-      else model.set(event.id, { id: event.id, name: `n${event.id}`, version: event.version })
+      if ('version' in event) model.set(event.id, { id: event.id, name: `n${event.id}`, version: event.version })
+      else model.delete(event.id)
     }
   }
 }
@@ -160,11 +160,11 @@ describe('upsert tables through the pipeline', () => {
     const table = pipeline.intake.table('cdc.users')!
     more.forEach((event, i) => {
       const key = bytes(JSON.stringify({ id: event.id }))
-      const a = event.op === 'd' || event.op === 'tombstone' ? table.upsert!.admitMessage(undefined, key) : table.upsert!.admitMessage({ op: event.op, after: { id: event.id, name: `n${event.id}`, version: event.version } }, key)
+      const a = 'version' in event ? table.upsert!.admitMessage({ op: event.op, after: { id: event.id, name: `n${event.id}`, version: event.version } }, key) : table.upsert!.admitMessage(undefined, key)
       if (!a.ok) throw new Error('refused')
       table.accept([a.row], { kafka: { topic: 'users', partition: 0, offset: BigInt(offsetBase + i) } })
-      if (event.op === 'd' || event.op === 'tombstone') model.delete(event.id)
-      else model.set(event.id, { id: event.id, name: `n${event.id}`, version: event.version })
+      if ('version' in event) model.set(event.id, { id: event.id, name: `n${event.id}`, version: event.version })
+      else model.delete(event.id)
     })
     await pipeline.stop()
     expect(lines.some((l) => /key index loaded \(\d+ keys at snapshot \d+\)/.test(l))).toBe(true)
