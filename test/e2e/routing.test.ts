@@ -6,24 +6,17 @@
  * A second route names tables by topic.
  */
 import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
 import { createTopic, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
-import { freePort, spawnWorker, type WorkerProcess } from './worker-process.ts'
+import { freePort, workerFleet } from './worker-process.ts'
 
 setDefaultTimeout(120_000)
 
 const brokers = [stackEnv().kafkaBootstrap]
-const dirs = new Set<string>()
-const running: WorkerProcess[] = []
-afterAll(async () => {
-  for (const worker of running) worker.process.kill(9)
-  await Promise.all(running.map((worker) => worker.exited))
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const fleet = workerFleet()
+afterAll(() => fleet.cleanup())
 
 interface Report {
   count: number
@@ -31,12 +24,7 @@ interface Report {
 }
 const report = async (table: string) => (await runPython('table_report.py', [JSON.stringify({ table, catalog: { type: 'rest' }, rows: true })])) as Report
 
-async function start(config: Record<string, unknown>, name: string): Promise<WorkerProcess> {
-  dirs.add(config.dataDir as string)
-  const worker = await spawnWorker(config, join(config.dataDir as string, `${name}.log`))
-  running.push(worker)
-  return worker
-}
+const start = (config: Record<string, unknown>, name: string) => fleet.start(config, name)
 
 /** Polls PyIceberg until every table holds its count (or more, which the test then fails on). */
 async function until(counts: Record<string, number>, timeoutMs = 60_000): Promise<Record<string, Report>> {

@@ -3,26 +3,20 @@
  * PyIceberg reads the rows and the Parquet field ids, and plays the other engine that changes the schema.
  */
 import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTopic, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
-import { freePort, spawnWorker, type WorkerProcess } from './worker-process.ts'
+import { freePort, workerFleet, type WorkerProcess } from './worker-process.ts'
 
 // Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
 setDefaultTimeout(120_000)
 
 const brokers = [stackEnv().kafkaBootstrap]
-const dirs: string[] = []
-const running: WorkerProcess[] = []
-afterAll(async () => {
-  // Gone before the dirs are: a worker still exiting could write into a dir being removed.
-  for (const worker of running) worker.process.kill(9)
-  await Promise.all(running.map((worker) => worker.exited))
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const fleet = workerFleet()
+afterAll(() => fleet.cleanup())
 
 interface Report {
   count: number
@@ -31,12 +25,7 @@ interface Report {
 const report = async (table: string) => (await runPython('table_report.py', [JSON.stringify({ table, catalog: { type: 'rest' }, rows: true })])) as Report
 const schemaOps = (request: Record<string, unknown>) => runPython('schema_ops.py', [JSON.stringify(request)]) as Promise<{ schema: Record<string, number>; files?: { path: string; field_ids: Record<string, number> }[] }>
 
-async function start(config: Record<string, unknown>, name: string): Promise<WorkerProcess> {
-  dirs.push(config.dataDir as string)
-  const worker = await spawnWorker(config, join(config.dataDir as string, `${name}.log`))
-  running.push(worker)
-  return worker
-}
+const start = (config: Record<string, unknown>, name: string) => fleet.start(config, name)
 
 async function stop(worker: WorkerProcess): Promise<void> {
   worker.process.kill('SIGTERM')

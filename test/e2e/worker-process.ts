@@ -1,5 +1,5 @@
 /** The ingest worker as a real process (`bun run workers/ingest.ts`), for kill -9 and scale-out tests. */
-import { writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 
@@ -80,6 +80,29 @@ export function startPoster(url: () => string, table: string, firstId: number, c
     async stop() {
       running = false
       await Promise.all(loops)
+    },
+  }
+}
+
+/**
+ * The workers a test file starts, and their data dirs: `start` spawns one (its log in its data dir as
+ * `<name>.log`), `cleanup` (for afterAll) kills what still runs, waits for it to exit, then removes the dirs —
+ * in that order, so no exiting worker writes into a dir being removed.
+ */
+export function workerFleet() {
+  const dirs = new Set<string>()
+  const running: WorkerProcess[] = []
+  return {
+    async start(config: Record<string, unknown>, name: string): Promise<WorkerProcess> {
+      dirs.add(config.dataDir as string)
+      const worker = await spawnWorker(config, join(config.dataDir as string, `${name}.log`))
+      running.push(worker)
+      return worker
+    },
+    async cleanup(): Promise<void> {
+      for (const worker of running) worker.process.kill(9)
+      await Promise.all(running.map((worker) => worker.exited))
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
     },
   }
 }

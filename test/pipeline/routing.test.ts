@@ -19,6 +19,7 @@ import { tableIdentifier } from '../../src/iceberg/table-identifier.ts'
 import { pipelineAppDeps, pipelineOptions } from '../../src/worker/pipeline-app.ts'
 import { openCatalog } from '../../src/worker/resources.ts'
 import { openWalLog } from '../../src/worker/wal-log.ts'
+import { fakeDeps } from '../sources/http/fake-deps.ts'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
@@ -30,10 +31,10 @@ const tempDir = () => {
 
 const ROUTE = { field: 'kind', table: 'events.$1', allow: 'events\\.(click|view|order)', maxTables: 1000 }
 
-async function start(dataDir: string, route: Record<string, unknown> = {}) {
+async function start(dataDir: string, route: Record<string, unknown> = {}, entry: Record<string, unknown> = {}) {
   const config = parseConfig({
     dataDir,
-    routes: [{ route: { ...ROUTE, ...route }, schema: 'id long not null, kind string', roll: { intervalMs: 3_600_000 } }],
+    routes: [{ route: { ...ROUTE, ...route }, schema: 'id long not null, kind string', roll: { intervalMs: 3_600_000 }, ...entry }],
   })
   const access = openCatalog(config)
   const wal = await openWalLog(config, dataDir, () => {}, { tryLock: tryLockFile, pid: process.pid })
@@ -114,6 +115,19 @@ describe('POST /v1/records, routed by a field', () => {
     expect((await second.rows('events.order')).map((r) => r.id)).toEqual([3n])
     expect((await second.rows('events.unrouted_dead_letters')).length).toBe(2)
     second.close()
+  })
+
+  test('the route\'s tokens (or global ones) are needed when set; without a field route POST /v1/records is 404 NO_ROUTE', async () => {
+    const run = await start(tempDir(), {}, { http: { tokens: ['route-secret'] } })
+    expect((await run.post([{ id: 1, kind: 'click' }])).status).toBe(401)
+    expect((await run.post([{ id: 1, kind: 'click' }], { Authorization: 'Bearer wrong' })).status).toBe(401)
+    expect((await run.post([{ id: 1, kind: 'click' }], { Authorization: 'Bearer route-secret' })).body.accepted).toBe(1)
+    await run.stop()
+    run.close()
+    const app = createIngestApp(fakeDeps())
+    const response = await app.request('/v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"kind":"click"}]' })
+    expect(response.status).toBe(404)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('NO_ROUTE')
   })
 
   test('maxTables: records for one table more than allowed are dead letters; the tables already open keep landing', async () => {

@@ -12,11 +12,11 @@ import * as v from 'valibot'
 import { ConfigError, IngestError, NoSuchEntityError } from '../../errors.ts'
 import type { Row, TableIdentifier } from '../../iceberg/types.ts'
 import { bearerToken, tokenMatches } from './auth.ts'
-import { ACCEPTED_MEDIA_TYPES, type BodyFormat, bodyFormat, decodeUtf8, parseBody } from './body.ts'
+import { type BodyFormat, decodeUtf8, parseBody, requestBodyFormat } from './body.ts'
 import { type IngestAppDeps, IngestAppOptionsSchema, type IngestResponse, type IngestTable, type RejectedRecord } from './deps.ts'
 import { HttpRequestError, statusOf } from './errors.ts'
 import { admitSettled } from '../../pipeline/intake.ts'
-import { bodyFingerprint, IDEMPOTENCY_KEY } from './idempotency-key.ts'
+import { bodyFingerprint, requestIdempotencyKey } from './idempotency-key.ts'
 import { routedRecordsHandler } from './routed-records.ts'
 import { tableName } from '../../iceberg/table-identifier.ts'
 
@@ -125,15 +125,8 @@ export function createIngestApp(deps: IngestAppDeps): Hono<IngestEnv> {
     if ((globalTokens.length > 0 || tableTokens.length > 0) && !globalOk) {
       if (presented === undefined || !(await tokenMatches(presented, tableTokens))) throw unauthorized()
     }
-    const contentType = c.req.header('Content-Type')
-    const format = bodyFormat(contentType)
-    if (format === undefined) {
-      throw new HttpRequestError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type ${JSON.stringify(contentType ?? '')}; send one of ${ACCEPTED_MEDIA_TYPES.join(', ')} (UTF-8)`)
-    }
-    const idempotencyKey = c.req.header('Idempotency-Key')
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new HttpRequestError('INVALID_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters without spaces')
-    }
+    const format = requestBodyFormat(c.req.header('Content-Type'))
+    const idempotencyKey = requestIdempotencyKey(c.req.header('Idempotency-Key'))
     c.set('admitted', { identifier, table, format, idempotencyKey })
     await next()
   }

@@ -41,6 +41,15 @@ export function bodyFormat(contentType: string | undefined): BodyFormat | undefi
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Decodes the body as UTF-8 (a leading BOM is dropped). Throws HttpRequestError INVALID_BODY on invalid bytes. */
+/** The body format a request's Content-Type asks for; throws HttpRequestError UNSUPPORTED_MEDIA_TYPE naming the accepted types. */
+export function requestBodyFormat(contentType: string | undefined): BodyFormat {
+  const format = bodyFormat(contentType)
+  if (format === undefined) {
+    throw new HttpRequestError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type ${JSON.stringify(contentType ?? '')}; send one of ${ACCEPTED_MEDIA_TYPES.join(', ')} (UTF-8)`)
+  }
+  return format
+}
+
 export function decodeUtf8(bytes: ArrayBuffer): string {
   try {
     return utf8.decode(bytes)

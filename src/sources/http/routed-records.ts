@@ -11,10 +11,10 @@ import { tableName } from '../../iceberg/table-identifier.ts'
 import type { Row } from '../../iceberg/types.ts'
 import { admitSettled } from '../../pipeline/intake.ts'
 import { bearerToken, tokenMatches } from './auth.ts'
-import { ACCEPTED_MEDIA_TYPES, bodyFormat, decodeUtf8, parseBody } from './body.ts'
+import { decodeUtf8, parseBody, requestBodyFormat } from './body.ts'
 import type { IngestResponse, RejectedRecord, RoutedIngest, RoutedPartInput } from './deps.ts'
 import { HttpRequestError } from './errors.ts'
-import { bodyFingerprint, IDEMPOTENCY_KEY } from './idempotency-key.ts'
+import { bodyFingerprint, requestIdempotencyKey } from './idempotency-key.ts'
 import type { IngestEnv } from './app.ts'
 
 /** The 200 body of `POST /v1/records`. */
@@ -28,15 +28,8 @@ export function routedRecordsHandler(routed: RoutedIngest | undefined, globalTok
   return async (c) => {
     if (!routed) throw new HttpRequestError('NO_ROUTE', 'POST /v1/records needs a route with a field (config routes[].route.field); address a table with POST /v1/tables/{namespace}/{table}/records')
     await authorize(c, routed, globalTokens)
-    const contentType = c.req.header('Content-Type')
-    const format = bodyFormat(contentType)
-    if (format === undefined) {
-      throw new HttpRequestError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type ${JSON.stringify(contentType ?? '')}; send one of ${ACCEPTED_MEDIA_TYPES.join(', ')} (UTF-8)`)
-    }
-    const idempotencyKey = c.req.header('Idempotency-Key')
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new HttpRequestError('INVALID_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters without spaces')
-    }
+    requestBodyFormat(c.req.header('Content-Type'))
+    const idempotencyKey = requestIdempotencyKey(c.req.header('Idempotency-Key'))
     const bytes = await c.req.arrayBuffer()
     if (idempotencyKey === undefined || routed.claimIdempotencyKey === undefined) return answer(c, await ingest(c, routed, bytes, undefined, undefined))
     const fingerprint = await bodyFingerprint(bytes)
@@ -76,7 +69,7 @@ async function ingest(
   idempotencyKey: string | undefined,
   fingerprint: string | undefined,
 ): Promise<{ body: unknown; replayed: boolean }> {
-  const body = parseBody(decodeUtf8(bytes), bodyFormat(c.req.header('Content-Type'))!)
+  const body = parseBody(decodeUtf8(bytes), requestBodyFormat(c.req.header('Content-Type')))
   // One part per table, in first-seen order; the unrouted part (table undefined) keys as ''.
   const parts = new Map<string, RoutedPartInput>()
   const part = (key: string, table: RoutedPartInput['table']): RoutedPartInput => {
