@@ -59,11 +59,12 @@ async function start(wh: Warehouse, options: { formatVersion?: 2 | 3; catalog?: 
 
 /** The model: key → the row it has now, or absent. */
 type Model = Map<number, { id: number; name: string; version: number }>
+type Event = { op: 'c' | 'u' | 'r'; id: number; version: number } | { op: 'd' | 'tombstone'; id: number }
 
 /** Feeds Debezium events (and tombstones) as the Kafka source does, at consecutive offsets, applying them to the model. */
 function feeder(pipeline: Pipeline, model: Model) {
   let offset = 0n
-  return (events: ({ op: 'c' | 'u' | 'r'; id: number; version: number } | { op: 'd' | 'tombstone'; id: number })[]) => {
+  return (events: Event[]) => {
     const table = pipeline.intake.table('cdc.users')!
     for (const event of events) {
       const origin = { kafka: { topic: 'users', partition: 0, offset: offset++ } }
@@ -108,7 +109,7 @@ async function deleteFormats(wh: Warehouse): Promise<string[]> {
 }
 
 /** A deterministic mix over `keys` keys: inserts first, then updates, deletes and tombstones, re-inserts. */
-function events(seed: number, count: number, keys: number) {
+function events(seed: number, count: number, keys: number): Event[] {
   let state = seed
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
   return Array.from({ length: count }, (_, i) => {
