@@ -1,0 +1,204 @@
+/**
+ * Row-level deletes on the real stack (REST catalog 1.10.1 + SigV4 S3), checked by independent readers.
+ *
+ * v2 table: our row delta (new data files + position-delete files in one `overwrite` snapshot, then a
+ * `delete`-only one), read by PyIceberg 0.12 (which applies positional deletes), by Iceberg Java 1.10.1
+ * (IcebergGenerics through test/e2e/java/IcebergJavaWriter.java's `read` op, which applies every kind) and
+ * by `bun run query`: all three see exactly the surviving rows of a model. Compaction then leaves no delete
+ * file and the same rows for all three.
+ *
+ * v3 table: our deletion vectors (two row deltas on the same files, so the second merges each DV and removes
+ * the old one), read by Iceberg Java, by PyIceberg 0.12 (it reads Puffin DVs) and by `bun run query`.
+ * Compaction leaves no DV and the same rows for Java and query.
+ */
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { hostDecompressors } from '../../src/adapter/bun/decompress.ts'
+import { zstdCompress } from '../../src/adapter/bun/zstd.ts'
+import { createRestCatalog } from '../../src/catalog/rest/client.ts'
+import { decodeManifest } from '../../src/iceberg/manifest.ts'
+import { decodeManifestList } from '../../src/iceberg/manifest-list.ts'
+import { parsePartitionDsl, parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
+import { currentSnapshot } from '../../src/iceberg/table-metadata.ts'
+import type { DataFile, Row } from '../../src/iceberg/types.ts'
+import { compactTable } from '../../src/maintenance/compact.ts'
+import { readParquetColumns } from '../../src/parquet/read.ts'
+import { planScan } from '../../src/query/plan.ts'
+import { createFileIO } from '../../src/storage/file-io.ts'
+import { createS3Store } from '../../src/storage/s3/index.ts'
+import { createTable, dropTable, type Table } from '../../src/table/table.ts'
+import { writeDataFiles } from '../../src/table/write-data-files.ts'
+import { commitRowDelta } from '../../src/transaction/row-delta.ts'
+import { JavaWriter, restCatalog } from './java-writer.ts'
+import { runPython } from './pyiceberg.ts'
+import { stackEnv } from './stack-env.ts'
+
+setDefaultTimeout(120_000)
+
+const env = stackEnv()
+const ROOT = join(import.meta.dir, '..', '..')
+const suffix = crypto.randomUUID().slice(0, 8)
+const namespace = `deletes_${suffix}`
+const catalog = createRestCatalog({ uri: env.restUri })
+const io = createFileIO([
+  createS3Store({ bucket: env.s3Bucket, region: env.s3Region, endpoint: env.s3Endpoint, credentials: { accessKeyId: env.s3AccessKeyId, secretAccessKey: env.s3SecretAccessKey } }),
+])
+const codecs = { compressors: { zstd: zstdCompress }, decompressors: hostDecompressors }
+const schema = parseSchemaDsl('id long required, grp string, v double')
+const dir = mkdtempSync(join(tmpdir(), 'deletes-e2e-'))
+let java: JavaWriter
+const tables: string[] = []
+
+beforeAll(async () => {
+  java = await JavaWriter.start(env, join(dir, 'java.log'))
+})
+afterAll(async () => {
+  await java?.close()
+  for (const name of tables) await dropTable({ catalog }, { namespace: [namespace], name }, { purge: true }).catch(() => {})
+  await catalog.dropNamespace([namespace]).catch(() => {})
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const rows = (from: number, to: number): Row[] => Array.from({ length: to - from }, (_, i) => ({ id: BigInt(from + i), grp: `g${(from + i) % 3}`, v: (from + i) / 4 }))
+
+async function newTable(name: string, formatVersion: 2 | 3): Promise<Table> {
+  tables.push(name)
+  return createTable({ catalog, io, ...codecs }, { namespace: [namespace], name }, {
+    schema,
+    partitionSpec: parsePartitionDsl('grp', schema),
+    properties: { 'format-version': String(formatVersion) },
+    createNamespace: true,
+  })
+}
+
+async function liveDataFiles(table: Table): Promise<DataFile[]> {
+  const metadata = (await table.refresh()).metadata
+  const out: DataFile[] = []
+  for (const m of await decodeManifestList(await io.read(currentSnapshot(metadata)!['manifest-list']))) {
+    if (m.content !== 0) continue
+    for (const e of (await decodeManifest(await io.read(m['manifest-path']))).entries) if (e.status !== 2) out.push(e['data-file'])
+  }
+  return out
+}
+
+/** The ids of a data file in row order: position p holds ids[p]. */
+async function fileIds(file: DataFile): Promise<number[]> {
+  const read = await readParquetColumns(await io.read(file['file-path']), [schema.fields[0]!], { decompressors: hostDecompressors })
+  return (read.columns[0] as bigint[]).map(Number)
+}
+
+/** Deletes the positions `pick` chooses in each file, in one row delta with `dataFiles`; returns the deleted ids. */
+async function deleteWhere(table: Table, files: DataFile[], pick: (position: number, id: number) => boolean, dataFiles: DataFile[] = []) {
+  const deletes = new Map<string, number[]>()
+  const deletedIds: number[] = []
+  for (const file of files) {
+    const ids = await fileIds(file)
+    const positions = ids.flatMap((id, p) => (pick(p, id) ? [p] : []))
+    positions.forEach((p) => deletedIds.push(ids[p]!))
+    if (positions.length) deletes.set(file['file-path'], positions)
+  }
+  const result = await commitRowDelta({ catalog, io, table: await table.refresh(), ...codecs }, { dataFiles, deletes, summary: () => ({ 'e2e.marker': suffix }) })
+  return { result, deletedIds }
+}
+
+const sorted = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b)
+
+async function pyIds(name: string): Promise<{ ids?: number[]; error?: string }> {
+  try {
+    const report = (await runPython('table_report.py', [JSON.stringify({ table: `${namespace}.${name}`, rows: true })])) as { rows: { id: number }[] }
+    return { ids: sorted(report.rows.map((r) => Number(r.id))) }
+  } catch (error) {
+    return { error: (error as Error).message.split('\n').slice(-3).join(' ') }
+  }
+}
+
+async function javaIds(name: string): Promise<number[]> {
+  const [read] = await java.run(restCatalog(env), `${namespace}.${name}`, [{ op: 'read', columns: ['id'] }])
+  return sorted((read!.rows as { id: number }[]).map((r) => Number(r.id)))
+}
+
+/** `bun run query` as a user runs it, against the stack's REST catalog. */
+async function queryIds(name: string): Promise<number[]> {
+  const proc = Bun.spawn(['bun', 'run', join(ROOT, 'scripts', 'query.ts'), `SELECT id FROM ${namespace}.${name} ORDER BY id`, '--format', 'json', '--quiet'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ICEBERG_CATALOG_URI: env.restUri,
+      S3_ENDPOINT: env.s3Endpoint,
+      S3_REGION: env.s3Region,
+      S3_ACCESS_KEY_ID: env.s3AccessKeyId,
+      S3_SECRET_ACCESS_KEY: env.s3SecretAccessKey,
+      INGEST_DATA_DIR: dir,
+      INGEST_CONFIG: '',
+    },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  if (code !== 0) throw new Error(`query exited ${code}:\n${stderr}`)
+  return (JSON.parse(stdout) as { id: number | string }[]).map((r) => Number(r.id))
+}
+
+describe('deletes on a v2 table (position-delete files)', () => {
+  test('PyIceberg, Iceberg Java and bun run query see exactly the surviving rows; compaction drops the deletes, not the rows', async () => {
+    const table = await newTable('v2', 2)
+    await table.append(rows(0, 60))
+    await table.append(rows(60, 120))
+    const files = await liveDataFiles(table)
+    expect(files.length).toBe(6)
+    const metadata = (await table.refresh()).metadata
+    const upserted = await writeDataFiles({ io, metadata, rows: rows(1000, 1012), fileStem: `upsert-${suffix}`, ...codecs })
+    // Delete ids divisible by 7 (by position), and add 12 new rows, in one snapshot.
+    const first = await deleteWhere(table, files, (_, id) => id % 7 === 0, upserted)
+    expect(first.result.snapshot.summary).toMatchObject({ operation: 'overwrite', 'added-delete-files': '3', 'e2e.marker': suffix })
+    // Then a delete-only snapshot on some of the same files.
+    const second = await deleteWhere(table, files.slice(0, 2), (p) => p === 1)
+    expect(second.result.snapshot.summary.operation).toBe('delete')
+    const model = sorted([...rows(0, 120), ...rows(1000, 1012)].map((r) => Number(r.id)).filter((id) => !first.deletedIds.includes(id) && !second.deletedIds.includes(id)))
+    expect([first.deletedIds.length, second.deletedIds.length]).toEqual([18, 2])
+
+    const py = await pyIds('v2')
+    expect(py.error).toBeUndefined()
+    expect(py.ids).toEqual(model)
+    expect(await javaIds('v2')).toEqual(model)
+    expect(await queryIds('v2')).toEqual(model)
+
+    const compacted = await compactTable({ catalog, io }, table.identifier, { ...codecs, minFileBytes: 1 })
+    expect(compacted.deleteFilesRemoved).toBe(first.result.deleteFiles.length + second.result.deleteFiles.length)
+    const plan = await planScan({ io, metadata: (await table.refresh()).metadata })
+    expect([plan.deleteFiles, plan.totalRecords]).toEqual([0, model.length])
+    expect((await pyIds('v2')).ids).toEqual(model)
+    expect(await javaIds('v2')).toEqual(model)
+    expect(await queryIds('v2')).toEqual(model)
+  })
+})
+
+describe('deletes on a v3 table (deletion vectors)', () => {
+  test('Iceberg Java, PyIceberg and bun run query apply our DVs, merged across two row deltas; compaction drops them', async () => {
+    const table = await newTable('v3', 3)
+    await table.append(rows(0, 90))
+    const files = await liveDataFiles(table)
+    const first = await deleteWhere(table, files, (_, id) => id % 5 === 0)
+    expect(first.result.deleteFiles.every((f) => f['file-format'] === 'PUFFIN')).toBe(true)
+    // The second delta hits the same files: each DV is merged into a new one and the old one removed.
+    const second = await deleteWhere(table, files, (_, id) => id % 5 === 1)
+    expect(second.result.removedDeleteFiles.length).toBe(files.length)
+    const model = sorted(rows(0, 90).map((r) => Number(r.id)).filter((id) => id % 5 > 1))
+    const plan = await planScan({ io, metadata: (await table.refresh()).metadata })
+    expect(plan.deleteFiles).toBe(files.length)
+
+    expect(await javaIds('v3')).toEqual(model)
+    expect(await queryIds('v3')).toEqual(model)
+    const py = await pyIds('v3')
+    expect(py.error).toBeUndefined()
+    expect(py.ids).toEqual(model)
+
+    const compacted = await compactTable({ catalog, io }, table.identifier, { ...codecs, minFileBytes: 1 })
+    expect(compacted.deleteFilesRemoved).toBe(files.length)
+    expect((await planScan({ io, metadata: (await table.refresh()).metadata })).deleteFiles).toBe(0)
+    expect(await javaIds('v3')).toEqual(model)
+    expect(await queryIds('v3')).toEqual(model)
+  })
+})
