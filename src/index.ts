@@ -20,6 +20,7 @@ export { createRestCatalog, type RestCatalogOptions } from './catalog/rest/clien
 export type { RestAuth } from './catalog/rest/auth.ts'
 export { createTable, loadTable, dropTable, type Table, type TableOptions } from './table/table.ts'
 export { fastAppend, type AppendResult } from './transaction/fast-append.ts'
+export { commitRowDelta, createDeleteLoader, DeleteError, type RowDeltaRequest, type RowDeltaResult } from './deletes/row-deletes.ts'
 export { createRecordCoercer, type RecordCoercer } from './records/coerce.ts'
 export { createIngestApp } from './sources/http/app.ts'
 export { scanTable, type ScanTableOptions } from './query/scan-table.ts'
