@@ -61,19 +61,18 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
     bytes({}, pipeline.counters.bytesIn)
     walBytes.set(log.bytes)
     walSegments.set(log.segmentCount)
-    for (const table of pipeline.tables.values()) {
-      for (const batcher of [table.batcher, table.deadLetters]) {
-        const labels = { table: tableName(batcher.identifier) }
-        commits(labels, batcher.stats.commits)
-        failures(labels, batcher.stats.commitFailures)
-        retries(labels, batcher.stats.commitRetries)
-        pendingRows.set(labels, batcher.pending().rows)
-        const last = batcher.stats.lastCommitAtMs
-        sinceCommit.set(labels, last === undefined ? -1 : (now() - last) / 1000)
-        failing.set(labels, batcher.stats.consecutiveFailures)
-        commitLatency.set(labels, batcher.stats.commitLatencyMs ?? -1)
-        effectiveInterval.set(labels, batcher.stats.effectiveIntervalMs)
-      }
+    // Every batcher: routed tables as they open, and each route's table for unroutable records.
+    for (const batcher of pipeline.batchers()) {
+      const labels = { table: tableName(batcher.identifier) }
+      commits(labels, batcher.stats.commits)
+      failures(labels, batcher.stats.commitFailures)
+      retries(labels, batcher.stats.commitRetries)
+      pendingRows.set(labels, batcher.pending().rows)
+      const last = batcher.stats.lastCommitAtMs
+      sinceCommit.set(labels, last === undefined ? -1 : (now() - last) / 1000)
+      failing.set(labels, batcher.stats.consecutiveFailures)
+      commitLatency.set(labels, batcher.stats.commitLatencyMs ?? -1)
+      effectiveInterval.set(labels, batcher.stats.effectiveIntervalMs)
     }
     for (const source of kafka()) {
       for (const dlq of source.deadLetterTopics.values()) {
