@@ -60,7 +60,7 @@ describe('bun run maintain', () => {
     const orphans = await maintain('ns.t', 'orphans', '--older-than', '0', '--delete')
     expect(orphans.stdout).toContain('deleted 1')
     expect(await Bun.file(stray).exists()).toBe(false)
-  })
+  }, 30_000) // eight CLI processes: ~2 s alone, more on a loaded 2-core box
 
   test('usage errors exit 2 with what to type instead', async () => {
     const wrongOrder = await maintain('compact', 'ns.t')
