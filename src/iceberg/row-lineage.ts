@@ -3,7 +3,30 @@
  * Pure functions over the model; the commit loop and the manifest readers call them.
  */
 import { ValidationError } from '../errors.ts'
-import type { ManifestEntry, ManifestFile, TableMetadata } from './types.ts'
+import type { ManifestEntry, ManifestFile, NestedField, Schema, TableMetadata } from './types.ts'
+
+/** Spec "Reserved Field IDs": the row-lineage metadata columns a rewrite writes into data files. */
+export const ROW_ID_FIELD: NestedField = { id: 2147483540, name: '_row_id', required: false, type: 'long' }
+export const LAST_UPDATED_SEQUENCE_NUMBER_FIELD: NestedField = { id: 2147483539, name: '_last_updated_sequence_number', required: false, type: 'long' }
+
+/** `schema` plus the two row-lineage columns, as a rewrite of a v3 table writes its files (Java's MetadataColumns.schemaWithRowLineage). */
+export function schemaWithRowLineage(schema: Schema): Schema {
+  return { ...schema, fields: [...schema.fields, ROW_ID_FIELD, LAST_UPDATED_SEQUENCE_NUMBER_FIELD] }
+}
+
+/**
+ * Fills the row-lineage columns of rows read from one data file, in file order, as the spec has readers derive them:
+ * a null `_row_id` is the file's first-row-id + the row's position, a null `_last_updated_sequence_number` the file's
+ * data sequence number. Values already written (by an earlier rewrite) are kept. Changes the arrays in place.
+ */
+export function materializeRowLineage(rowIds: (bigint | null)[], sequenceNumbers: (bigint | null)[], file: { firstRowId?: bigint; sequenceNumber?: number }): void {
+  const base = file.firstRowId
+  const sequence = file.sequenceNumber === undefined ? undefined : BigInt(file.sequenceNumber)
+  for (let position = 0; position < rowIds.length; position++) {
+    if (rowIds[position] === null && base !== undefined) rowIds[position] = base + BigInt(position)
+    if (sequenceNumbers[position] === null && sequence !== undefined) sequenceNumbers[position] = sequence
+  }
+}
 
 export interface AssignedRowIds {
   /** The snapshot's manifest list with first-row-id set on every data manifest that lacked one. */

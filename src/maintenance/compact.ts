@@ -190,7 +190,7 @@ export async function compactTable(context: MaintenanceContext, identifier: Tabl
       for (const [b, bin] of group.bins.entries()) {
         const location = compactedLocation(metadata, spec, schema, group.partition, `compact-${snapshotId}-${String(g).padStart(5, '0')}-${String(b).padStart(3, '0')}.parquet`)
         written.push(location)
-        const output = await rewriteBin({ ...options, io: context.io, metadata, schema, spec, partition: group.partition, inputs: bin, deleted, location, compression })
+        const output = await rewriteBin({ ...options, io: context.io, metadata, schema, spec, partition: group.partition, inputs: bin, deleted, sequences: live.sequences, location, compression })
         if (output) outputs.push(output)
       }
       const deletedRows = [...deleted.values()].reduce((n, positions) => n + positions.length, 0)

@@ -2,8 +2,10 @@
  * One compaction bin: read its files, drop the rows their deletion vectors and position deletes remove,
  * write the rest as one Parquet file, and prove the rewrite kept every surviving row: record counts
  * match the manifests, and the new file read back has the same row digest as the surviving input rows
- * (order-independent, every column of every row).
+ * (order-independent, every column of every row). On a v3 table each row's `_row_id` and
+ * `_last_updated_sequence_number` are written into the new file (spec "Row Lineage": moved rows keep them).
  */
+import { LAST_UPDATED_SEQUENCE_NUMBER_FIELD, materializeRowLineage, ROW_ID_FIELD, schemaWithRowLineage } from '../iceberg/row-lineage.ts'
 import { partitionPath } from '../iceberg/transforms.ts'
 import type { DataFile, IcebergValue, PartitionSpec, Schema, TableMetadata } from '../iceberg/types.ts'
 import { writeDataFile, type ParquetCompression, type ParquetCompressors, type WrittenDataFile } from '../parquet/data-file.ts'
@@ -23,6 +25,8 @@ export interface RewriteBinOptions {
   inputs: DataFile[]
   /** Deleted positions (ascending) by input location; inputs without deletes are absent. */
   deleted?: ReadonlyMap<string, readonly number[]>
+  /** v3 tables: each input's data sequence number by location, so the rewrite can keep its rows' lineage. */
+  sequences?: ReadonlyMap<string, number>
   location: string
   compression: ParquetCompression
   compressors?: ParquetCompressors
@@ -38,8 +42,13 @@ export interface RewriteBinOptions {
 /** One bin's CPU work, without I/O: the input files' bytes in, the merged file's bytes out. */
 export interface CompactBinInput {
   schema: Schema
-  /** `deleted`: the positions (ascending) of rows that are deleted and not carried over. */
-  inputs: { location: string; bytes: Uint8Array; recordCount: number; deleted?: readonly number[] }[]
+  /**
+   * `deleted`: the positions (ascending) of rows that are deleted and not carried over. `lineage` (v3 tables): the
+   * file's first-row-id and data sequence number, from which rows without written lineage values get theirs.
+   */
+  inputs: { location: string; bytes: Uint8Array; recordCount: number; deleted?: readonly number[]; lineage?: { firstRowId?: bigint; sequenceNumber?: number } }[]
+  /** v3 tables: read and write the row-lineage columns too (row-lineage.ts). */
+  rowLineage?: boolean
   /** Where the output will be written (named in errors). */
   location: string
   compression: ParquetCompression
@@ -66,11 +75,14 @@ export async function rewriteBin(options: RewriteBinOptions): Promise<DataFile |
   const { io, schema, inputs } = options
   const deletedOf = (file: DataFile) => options.deleted?.get(file['file-path'])
   if (inputs.every((file) => (deletedOf(file)?.length ?? 0) >= file['record-count'])) return undefined
+  const rowLineage = options.metadata['format-version'] >= 3
   const read = await mapConcurrent(inputs, options.concurrency ?? 8, async (file) => {
     const deleted = deletedOf(file)
-    return { location: file['file-path'], bytes: await io.read(file['file-path']), recordCount: file['record-count'], ...(deleted?.length ? { deleted } : {}) }
+    const sequenceNumber = options.sequences?.get(file['file-path'])
+    const lineage = rowLineage ? { ...(file['first-row-id'] !== undefined ? { firstRowId: file['first-row-id'] } : {}), ...(sequenceNumber !== undefined ? { sequenceNumber } : {}) } : undefined
+    return { location: file['file-path'], bytes: await io.read(file['file-path']), recordCount: file['record-count'], ...(deleted?.length ? { deleted } : {}), ...(lineage ? { lineage } : {}) }
   })
-  const input: CompactBinInput = { schema, inputs: read, location: options.location, compression: options.compression, verify: options.verify ?? true }
+  const input: CompactBinInput = { schema, inputs: read, location: options.location, compression: options.compression, verify: options.verify ?? true, ...(rowLineage ? { rowLineage } : {}) }
   const compact = options.compactor ?? ((bin: CompactBinInput) => compactBin(bin, options.compressors, options.decompressors))
   const { bytes, metrics } = await compact(input)
   await io.write(options.location, bytes)
@@ -83,7 +95,8 @@ export async function rewriteBin(options: RewriteBinOptions): Promise<DataFile |
  * @throws MaintenanceError `CONTENT_MISMATCH`, `UNREADABLE_DATA_FILE` (see rewriteBin).
  */
 export async function compactBin(input: CompactBinInput, compressors?: ParquetCompressors, decompressors?: Decompressors): Promise<WrittenDataFile> {
-  const { schema } = input
+  // With row lineage the two metadata columns are read, filled, written and verified like any other column.
+  const schema = input.rowLineage ? schemaWithRowLineage(input.schema) : input.schema
   const inputDigest = emptyDigest()
   const merged: DataFileColumns = { columns: {}, rowCount: 0 }
   for (const field of schema.fields) merged.columns[field.name] = []
@@ -93,6 +106,10 @@ export async function compactBin(input: CompactBinInput, compressors?: ParquetCo
       throw new MaintenanceError('CONTENT_MISMATCH', `${file.location} holds ${part.rowCount} rows, its manifest entry says ${file.recordCount}`, {
         context: { location: file.location },
       })
+    }
+    if (input.rowLineage) {
+      // before deletes are dropped: ids come from positions in the file as written
+      materializeRowLineage(part.columns[ROW_ID_FIELD.name] as (bigint | null)[], part.columns[LAST_UPDATED_SEQUENCE_NUMBER_FIELD.name] as (bigint | null)[], file.lineage ?? {})
     }
     const surviving = file.deleted?.length ? withoutPositions(part, file.deleted) : part
     digestColumns(inputDigest, schema, surviving)

@@ -41,9 +41,29 @@ function child(node: SchemaTree | undefined, id: number, name: string, options: 
   return node.children.every((c) => c.element.field_id === undefined) ? node.children.find((c) => c.element.name === name) : undefined
 }
 
-function primitive(type: string): Convert {
+/** Units per second of a Parquet timestamp column (the reader's parsers hand over the raw stored number). */
+function storedTimestampUnit(node: SchemaTree): bigint | undefined {
+  const { logical_type: logical, converted_type: converted } = node.element
+  if (logical?.type === 'TIMESTAMP') return logical.unit === 'MILLIS' ? 1_000n : logical.unit === 'NANOS' ? 1_000_000_000n : 1_000_000n
+  if (converted === 'TIMESTAMP_MILLIS') return 1_000n
+  if (converted === 'TIMESTAMP_MICROS') return 1_000_000n
+  return undefined
+}
+
+/** Floor division, as Java's DateTimeUtil converts nanoseconds to microseconds (so -1 ns is -1 µs, not 0). */
+const floorDiv = (a: bigint, b: bigint): bigint => (a >= 0n ? a / b : -((-a + b - 1n) / b))
+
+function timestampConverter(type: string, node: SchemaTree): Convert {
+  const target = type === 'timestamp_ns' || type === 'timestamptz_ns' ? 1_000_000_000n : 1_000_000n
+  const stored = storedTimestampUnit(node) ?? target
+  const scale = (v: bigint): bigint => (stored === target ? v : stored < target ? v * (target / stored) : floorDiv(v, stored / target))
+  return (v) => (v == null ? null : scale(typeof v === 'bigint' ? v : BigInt(v as number)))
+}
+
+function primitive(type: string, node: SchemaTree): Convert {
+  if (type === 'timestamp' || type === 'timestamptz' || type === 'timestamp_ns' || type === 'timestamptz_ns') return timestampConverter(type, node)
   // a long column may hold files written while it was an int (type promotion)
-  if (type === 'long' || type === 'time' || type === 'timestamp' || type === 'timestamptz') {
+  if (type === 'long' || type === 'time') {
     return (v) => (v == null ? null : typeof v === 'bigint' ? v : BigInt(v as number))
   }
   if (type === 'int' || type === 'date') return (v) => (v == null ? null : Number(v))
@@ -58,7 +78,7 @@ function primitive(type: string): Convert {
 
 function converter(type: IcebergType, node: SchemaTree | undefined, options: ReadOptions): Convert {
   if (!node) return () => null
-  if (typeof type === 'string') return primitive(type)
+  if (typeof type === 'string') return primitive(type, node)
   if (type.type === 'struct') {
     const fields = type.fields.map((f) => {
       const c = child(node, f.id, f.name, options)
@@ -95,7 +115,8 @@ function converter(type: IcebergType, node: SchemaTree | undefined, options: Rea
 
 /**
  * Decodes `fields` (top-level fields of the reading schema, any type) from the bytes of a Parquet data file.
- * Timestamps come back in microseconds (milli/nanosecond files are converted), decimals as unscaled bigint, maps
+ * Timestamps come back in microseconds, timestamp_ns in nanoseconds (whatever unit the file stores), variants as
+ * their JSON-like values (hyparquet decodes the encoding), decimals as unscaled bigint, maps
  * as Map; only the columns of fields the file holds are decoded.
  * @throws whatever hyparquet throws for bytes that are not Parquet or a codec without a decompressor: callers
  *   name the file in their own typed error.
@@ -127,9 +148,10 @@ export async function readParquetColumns(bytes: Uint8Array, fields: readonly Nes
       compressors: options.decompressors,
       utf8: false,
       parsers: {
-        timestampFromMilliseconds: (v: bigint) => v * 1000n,
+        // the stored numbers; timestampConverter scales them to the reading type's unit
+        timestampFromMilliseconds: (v: bigint) => v,
         timestampFromMicroseconds: (v: bigint) => v,
-        timestampFromNanoseconds: (v: bigint) => v / 1000n,
+        timestampFromNanoseconds: (v: bigint) => v,
         dateFromDays: (v: number) => v,
       },
       onComplete: (decoded: unknown[][]) => resolve(decoded),

@@ -18,6 +18,9 @@
  *     manifests hold for new files), and reads every row's id, note and timestamp_ns value (to the nanosecond);
  *     Java reads that table's row ids too. On the variant table the test only records PyIceberg's
  *     refusal (and accepts a correct read, should a newer PyIceberg read it).
+ *   Compaction (`bun run maintain ... compact`) of both tables: Java reads the same _row_id and
+ *     _last_updated_sequence_number for every row after it (the rewrite writes them into the new file), and the same
+ *     variant and timestamp_ns values.
  *   `bun run query` (our scan planning, DuckDB over the planned files): the variant values (DuckDB decodes Parquet's
  *     VARIANT itself; compared as JSON) and the timestamp_ns values to the nanosecond.
  */
@@ -212,6 +215,23 @@ test('a v3 table written by the worker in two commits: row ids, timestamp_ns and
   if (variantReport.load_error !== undefined) expect(variantReport.load_error).toContain('variant')
   else expect(variantReport.columns.id!.values).toEqual(Array.from({ length: 80 }, (_, i) => i))
   console.log(`PyIceberg on the variant table: ${variantReport.load_error ?? 'read'}`)
+
+  // ---- compaction keeps lineage: Java reads the same _row_id and _last_updated_sequence_number per row after it ----
+  const compacted = await cli('maintain.ts', [plainTable, 'compact', '--min-input-files', '2', '--json'], config.dataDir as string)
+  if (compacted.code !== 0) throw new Error(`maintain compact exited ${compacted.code}:\n${compacted.stderr}`)
+  expect((JSON.parse(compacted.stdout) as { tableFilesAfter: number }).tableFilesAfter).toBe(1)
+  const [afterCompaction, compactedFiles] = await java.run(restCatalog(env), plainTable, [{ op: 'read', rowLineage: true }, { op: 'files' }])
+  const lineage = (rows: Record<string, unknown>[]) => rows.map((r) => [r.id, r._row_id, r._last_updated_sequence_number]).sort((a, b) => (a[0] as number) - (b[0] as number))
+  expect(lineage(afterCompaction!.rows as Record<string, unknown>[])).toEqual(lineage(plainRead!.rows as Record<string, unknown>[]))
+  expect((compactedFiles!.files as unknown[]).length).toBe(1)
+  // the variant table too: its values decoded and encoded again by the rewrite, lineage kept
+  const compactedEvents = await cli('maintain.ts', [table, 'compact', '--min-input-files', '2', '--json'], config.dataDir as string)
+  if (compactedEvents.code !== 0) throw new Error(`maintain compact exited ${compactedEvents.code}:\n${compactedEvents.stderr}`)
+  const [eventsAfter] = await java.run(restCatalog(env), table, [{ op: 'read', rowLineage: true }])
+  const eventsRows = (eventsAfter!.rows as Record<string, unknown>[]).sort((a, b) => (a.id as number) - (b.id as number))
+  expect(lineage(eventsRows)).toEqual(lineage(rows))
+  expect(eventsRows.map((r) => r.body)).toEqual(rows.map((r) => row(r.id as number).body))
+  expect(eventsRows.map((r) => r.at)).toEqual(rows.map((r) => expectedNanos(r.id as number)))
 
   // ---- bun run query (DuckDB) ----
   const queried = await query(`SELECT id, CAST(epoch_ns("at") AS VARCHAR) AS at_ns, CAST(body AS JSON) AS body FROM ${table} ORDER BY id`, config.dataDir as string)

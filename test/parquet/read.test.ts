@@ -28,6 +28,18 @@ describe('readParquetColumns', () => {
     expect((await readParquetColumns(bytes, fields, { namesWithoutIds: true })).columns).toEqual([[7, 8]])
   })
 
+  test('timestamps come back in the reading type\'s unit: nanoseconds exact for timestamp_ns, floored to µs for timestamp', async () => {
+    const schema: Schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'at', required: false, type: 'timestamp_ns' }] }
+    const { bytes } = writeDataFile({ schema, rows: [{ at: 1_700_000_000_123_456_789n }, { at: -1n }, { at: null }] })
+    expect((await readParquetColumns(bytes, schema.fields)).columns).toEqual([[1_700_000_000_123_456_789n, -1n, null]])
+    const asMicros: NestedField[] = [{ id: 1, name: 'at', required: false, type: 'timestamp' }]
+    expect((await readParquetColumns(bytes, asMicros)).columns).toEqual([[1_700_000_000_123_456n, -1n, null]])
+    const micros: Schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'at', required: false, type: 'timestamptz' }] }
+    const microBytes = writeDataFile({ schema: micros, rows: [{ at: 5n }] }).bytes
+    expect((await readParquetColumns(microBytes, micros.fields)).columns).toEqual([[5n]])
+    expect((await readParquetColumns(microBytes, [{ id: 1, name: 'at', required: false, type: 'timestamptz_ns' }])).columns).toEqual([[5000n]])
+  })
+
   test('bytes that are not Parquet are refused', async () => {
     await expect(readParquetColumns(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]), [])).rejects.toThrow()
   })
