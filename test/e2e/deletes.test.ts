@@ -10,12 +10,17 @@
  * v3 table: our deletion vectors (two row deltas on the same files, so the second merges each DV and removes
  * the old one), read by Iceberg Java, by PyIceberg 0.12 (it reads Puffin DVs) and by `bun run query`.
  * Compaction leaves no DV and the same rows for Java and query.
+ *
+ * Deletes Iceberg Java writes (test/e2e/java/DeletionVectorCheck.java `delete-rows`: a RowDelta with
+ * position-delete files on v2, BaseDVFileWriter DVs on v3) are applied by `bun run query`, and on v3 our
+ * next row delta merges Java's DV into ours; Java and PyIceberg read the result, compaction drops them.
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hostDecompressors } from '../../src/adapter/bun/decompress.ts'
+import { runQuery } from '../../src/adapter/bun/run-query.ts'
 import { zstdCompress } from '../../src/adapter/bun/zstd.ts'
 import { createRestCatalog } from '../../src/catalog/rest/client.ts'
 import { decodeManifest } from '../../src/iceberg/manifest.ts'
@@ -31,7 +36,7 @@ import { createS3Store } from '../../src/storage/s3/index.ts'
 import { createTable, dropTable, type Table } from '../../src/table/table.ts'
 import { writeDataFiles } from '../../src/table/write-data-files.ts'
 import { commitRowDelta } from '../../src/transaction/row-delta.ts'
-import { JavaWriter, restCatalog } from './java-writer.ts'
+import { JavaWriter, javaWriterClassPath, restCatalog } from './java-writer.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 
@@ -119,8 +124,30 @@ async function javaIds(name: string): Promise<number[]> {
   return sorted((read!.rows as { id: number }[]).map((r) => Number(r.id)))
 }
 
-/** `bun run query` as a user runs it, against the stack's REST catalog. */
+/** Iceberg Java deletes these rows in one RowDelta commit (DeletionVectorCheck.java delete-rows). */
+async function javaDeleteRows(name: string, deletes: Map<string, number[]>): Promise<{ deleteFiles: { format: string; recordCount: number }[] }> {
+  const request = join(dir, `delete-rows-${name}.json`)
+  writeFileSync(request, JSON.stringify({ catalog: restCatalog(env), table: `${namespace}.${name}`, deletes: Object.fromEntries(deletes) }))
+  const source = join(import.meta.dir, 'java', 'DeletionVectorCheck.java')
+  const child = Bun.spawn(['java', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', javaWriterClassPath(), source, 'delete-rows', request], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, AWS_REGION: env.s3Region, AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required' },
+  })
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  const line = stdout.split('\n').find((l) => l.startsWith('{'))
+  if (code !== 0 || !line) throw new Error(`DeletionVectorCheck delete-rows exited ${code}: ${line ?? ''}\n${stderr.slice(-2000)}`)
+  return JSON.parse(line)
+}
+
+/** What `bun run query` runs (runQuery, in this process: DuckDB over the planned files, deletes anti-joined). */
 async function queryIds(name: string): Promise<number[]> {
+  const out = await runQuery(`SELECT id FROM ${namespace}.${name} ORDER BY id`, { catalog, io })
+  return out.result!.rows.map((r) => Number(r[0]))
+}
+
+/** `bun run query` as a user runs it, against the stack's REST catalog (once per table: a process costs seconds). */
+async function cliQueryIds(name: string): Promise<number[]> {
   const proc = Bun.spawn(['bun', 'run', join(ROOT, 'scripts', 'query.ts'), `SELECT id FROM ${namespace}.${name} ORDER BY id`, '--format', 'json', '--quiet'], {
     cwd: ROOT,
     env: {
@@ -171,7 +198,7 @@ describe('deletes on a v2 table (position-delete files)', () => {
     expect([plan.deleteFiles, plan.totalRecords]).toEqual([0, model.length])
     expect((await pyIds('v2')).ids).toEqual(model)
     expect(await javaIds('v2')).toEqual(model)
-    expect(await queryIds('v2')).toEqual(model)
+    expect(await cliQueryIds('v2')).toEqual(model)
   })
 })
 
@@ -199,6 +226,42 @@ describe('deletes on a v3 table (deletion vectors)', () => {
     expect(compacted.deleteFilesRemoved).toBe(files.length)
     expect((await planScan({ io, metadata: (await table.refresh()).metadata })).deleteFiles).toBe(0)
     expect(await javaIds('v3')).toEqual(model)
-    expect(await queryIds('v3')).toEqual(model)
+    expect(await cliQueryIds('v3')).toEqual(model)
   })
+})
+
+describe('deletes written by Iceberg Java', () => {
+  for (const formatVersion of [2, 3] as const) {
+    test(`v${formatVersion}: query applies Java's ${formatVersion === 3 ? 'DVs, our next row delta merges them' : 'position-delete files, ours add to them'}; every reader agrees; compaction drops both`, async () => {
+      const name = `java_v${formatVersion}`
+      const table = await newTable(name, formatVersion)
+      await table.append(rows(0, 60))
+      const files = await liveDataFiles(table)
+      const javaDeletes = new Map<string, number[]>()
+      const deleted = new Set<number>()
+      for (const file of files) {
+        const ids = await fileIds(file)
+        const positions = ids.flatMap((id, p) => (id % 4 === 0 ? [p] : []))
+        positions.forEach((p) => deleted.add(ids[p]!))
+        javaDeletes.set(file['file-path'], positions)
+      }
+      const written = await javaDeleteRows(name, javaDeletes)
+      expect(written.deleteFiles.map((f) => f.format)).toEqual(files.map(() => (formatVersion === 3 ? 'PUFFIN' : 'PARQUET')))
+      const afterJava = sorted(rows(0, 60).map((r) => Number(r.id)).filter((id) => !deleted.has(id)))
+      expect(await queryIds(name)).toEqual(afterJava)
+
+      // Our row delta on the same files: on v3 each of Java's DVs is merged into ours and removed.
+      const ours = await deleteWhere(table, files, (_, id) => id % 4 === 1)
+      if (formatVersion === 3) expect(ours.result.removedDeleteFiles.length).toBe(files.length)
+      const model = afterJava.filter((id) => id % 4 !== 1)
+      expect(await cliQueryIds(name)).toEqual(model)
+      expect(await javaIds(name)).toEqual(model)
+      expect((await pyIds(name)).ids).toEqual(model)
+
+      const compacted = await compactTable({ catalog, io }, table.identifier, { ...codecs, minFileBytes: 1 })
+      expect(compacted.deleteFilesRemoved).toBe(formatVersion === 3 ? files.length : files.length + ours.result.deleteFiles.length)
+      expect(await javaIds(name)).toEqual(model)
+      expect(await queryIds(name)).toEqual(model)
+    })
+  }
 })

@@ -14,6 +14,13 @@
 //     DV per data file). Prints {"deleteFiles": [{location, referencedDataFile, contentOffset, contentSizeInBytes,
 //     recordCount, format}]}.
 //
+//   java -cp ... DeletionVectorCheck.java delete-rows <request.json>
+//     request.json: {"catalog": {"uri": ..., "s3.endpoint": ..., ...RESTCatalog properties}, "table": "ns.name",
+//                    "deletes": {"<data file path>": [positions...]}}
+//     Iceberg Java deletes those rows of a REST catalog table in one RowDelta commit, as Spark's merge-on-read
+//     would: deletion vectors (BaseDVFileWriter) on a v3 table, one position-delete file per data file on v2.
+//     Prints {"snapshotId": ..., "deleteFiles": [{location, format, referencedDataFile, recordCount}]}.
+//
 // Any failure prints {"error": "...", "stack": "..."} and exits 1.
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -48,6 +55,17 @@ import org.apache.iceberg.puffin.Puffin;
 import org.apache.iceberg.puffin.PuffinReader;
 import org.apache.iceberg.types.Types;
 import org.apache.iceberg.util.Pair;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.RowDelta;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericAppenderFactory;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.deletes.PositionDelete;
+import org.apache.iceberg.deletes.PositionDeleteWriter;
+import org.apache.iceberg.rest.RESTCatalog;
+import java.util.HashMap;
 
 public class DeletionVectorCheck {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -58,7 +76,8 @@ public class DeletionVectorCheck {
       out = switch (args.length > 0 ? args[0] : "") {
         case "read" -> read(args[1]);
         case "write" -> write(args[1], JSON.readTree(new java.io.File(args[2])));
-        default -> throw new IllegalArgumentException("usage: DeletionVectorCheck read <file.puffin> | write <dir> <deletes.json>");
+        case "delete-rows" -> deleteRows(JSON.readTree(new java.io.File(args[1])));
+        default -> throw new IllegalArgumentException("usage: DeletionVectorCheck read <file.puffin> | write <dir> <deletes.json> | delete-rows <request.json>");
       };
     } catch (Exception e) {
       out = JSON.createObjectNode();
@@ -143,5 +162,72 @@ public class DeletionVectorCheck {
       node.put("format", file.format().name());
     }
     return out;
+  }
+
+  private static ObjectNode deleteRows(JsonNode request) throws Exception {
+    Map<String, String> properties = new HashMap<>();
+    request.get("catalog").fields().forEachRemaining(e -> properties.put(e.getKey(), e.getValue().asText()));
+    properties.remove("type");
+    properties.putIfAbsent("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+    properties.putIfAbsent("s3.path-style-access", "true");
+    try (RESTCatalog catalog = new RESTCatalog()) {
+      catalog.setConf(new Configuration());
+      catalog.initialize("stack", properties);
+      Table table = catalog.loadTable(TableIdentifier.parse(request.get("table").asText()));
+      int formatVersion = ((HasTableOperations) table).operations().current().formatVersion();
+      Map<String, DataFile> live = new HashMap<>();
+      try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+        for (FileScanTask task : tasks) live.put(task.file().location(), task.file());
+      }
+      List<DeleteFile> written = new ArrayList<>();
+      JsonNode deletes = request.get("deletes");
+      if (formatVersion >= 3) {
+        OutputFileFactory files = OutputFileFactory.builderFor(table, 1, 1).format(FileFormat.PUFFIN).build();
+        BaseDVFileWriter writer = new BaseDVFileWriter(files, path -> null);
+        for (Iterator<Map.Entry<String, JsonNode>> it = deletes.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> entry = it.next();
+          DataFile file = required(live, entry.getKey());
+          for (JsonNode position : entry.getValue()) writer.delete(file.location(), position.asLong(), table.specs().get(file.specId()), file.partition());
+        }
+        writer.close();
+        written.addAll(writer.result().deleteFiles());
+      } else {
+        OutputFileFactory files = OutputFileFactory.builderFor(table, 1, 2).format(FileFormat.PARQUET).build();
+        for (Iterator<Map.Entry<String, JsonNode>> it = deletes.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> entry = it.next();
+          DataFile file = required(live, entry.getKey());
+          PartitionSpec spec = table.specs().get(file.specId());
+          PositionDeleteWriter<Record> writer = new GenericAppenderFactory(table.schema(), spec)
+              .newPosDeleteWriter(files.newOutputFile(spec, file.partition()), FileFormat.PARQUET, file.partition());
+          List<Long> positions = new ArrayList<>();
+          entry.getValue().forEach(p -> positions.add(p.asLong()));
+          positions.sort(Long::compare);
+          try (writer) {
+            for (long position : positions) writer.write(PositionDelete.<Record>create().set(file.location(), position, null));
+          }
+          written.add(writer.toDeleteFile());
+        }
+      }
+      RowDelta delta = table.newRowDelta();
+      written.forEach(delta::addDeletes);
+      delta.commit();
+      ObjectNode out = JSON.createObjectNode();
+      out.put("snapshotId", table.currentSnapshot().snapshotId());
+      ArrayNode list = out.putArray("deleteFiles");
+      for (DeleteFile file : written) {
+        ObjectNode node = list.addObject();
+        node.put("location", file.location());
+        node.put("format", file.format().name());
+        if (file.referencedDataFile() != null) node.put("referencedDataFile", file.referencedDataFile());
+        node.put("recordCount", file.recordCount());
+      }
+      return out;
+    }
+  }
+
+  private static DataFile required(Map<String, DataFile> live, String path) {
+    DataFile file = live.get(path);
+    if (file == null) throw new IllegalArgumentException("no live data file " + path + " (live: " + live.keySet() + ")");
+    return file;
   }
 }
