@@ -9,6 +9,7 @@ import { isPrimitive } from '../iceberg/schema.ts'
 import type { IcebergType, IcebergValue, ListType, MapType, Row, Schema, StructType } from '../iceberg/types.ts'
 import { describe, Invalid } from './invalid.ts'
 import { type Converter, primitiveConverter } from './primitives.ts'
+import { writeDefaultOf } from './write-default.ts'
 
 /** Options of `createRecordCoercer`; the valibot schema is the single source of the type. */
 export const CoercerOptionsSchema = v.strictObject({
@@ -61,6 +62,8 @@ function compileStruct(struct: StructType, extra: Compile): (value: unknown) => 
   const names = struct.fields.map((field) => field.name)
   const required = struct.fields.map((field) => field.required)
   const converters = struct.fields.map((field) => compile(field.type, extra))
+  // v3 write defaults: what a record that leaves the field out gets (an explicit null stays null)
+  const defaults = struct.fields.map(writeDefaultOf)
   // A field named like an Object.prototype member ("constructor", "__proto__") must not read the inherited
   // member when the key is absent, nor set the prototype when written; such names take a slower, exact path.
   const inherited = names.map((name) => name in Object.prototype)
@@ -89,7 +92,9 @@ function compileStruct(struct: StructType, extra: Compile): (value: unknown) => 
       }
       if (report !== undefined && raw !== undefined) matched++
       let out: IcebergValue
-      if (raw === undefined || raw === null) {
+      if (raw === undefined && defaults[i] !== undefined) {
+        out = defaults[i] as IcebergValue
+      } else if (raw === undefined || raw === null) {
         if (required[i] === true) return raw === null ? new Invalid('required field is null').at(`.${name}`) : new Invalid('', true).at(`.${name}`)
         out = null
       } else {
@@ -185,9 +190,10 @@ function compileMap(map: MapType, extra: Compile): Converter {
 /**
  * Compiles, once, the coercer for `schema`: it turns one parsed JSON record into a Row in canonical form, or
  * returns the first problem as a reason naming the field path (`field "loc.lat": expected double, got string "x"`,
- * `missing required field "sensor_id"`). Missing or null optional fields become null.
- * Throws ValidationError (code VALIDATION) when the schema holds a type v2 does not define, and
- * ConfigError (code CONFIG) for invalid options.
+ * `missing required field "sensor_id"`). A missing field with a `write-default` (format v3) gets it; other missing or
+ * null optional fields become null.
+ * Throws ValidationError (code VALIDATION) when the schema holds a type Iceberg does not define or a write-default
+ * that does not convert to its field's type, and ConfigError (code CONFIG) for invalid options.
  */
 export function createRecordCoercer(schema: Schema, options: CoercerOptions = {}): RecordCoercer {
   const { aliases: _aliases, ...checked } = options
