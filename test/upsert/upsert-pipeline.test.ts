@@ -23,6 +23,7 @@ import { scanTable } from '../../src/query/scan-table.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { loadTable } from '../../src/table/table.ts'
+import { compactTable } from '../../src/maintenance/compact.ts'
 import { upsertServices } from '../../src/upsert/upsert-services.ts'
 import { withIdentifierFields, upsertKey } from '../../src/upsert/upsert-key.ts'
 
@@ -220,4 +221,45 @@ describe('upsert tables through the pipeline', () => {
     expect(await rows(wh)).toEqual([{ id: 1, name: 'n1', version: 2 }])
     wh.catalog.close()
   })
+
+  for (const formatVersion of [2, 3] as const) {
+    test(`v${formatVersion}: a compaction between resolution and commit moves the rows; the batch is resolved on the compacted files, no deleted key comes back`, async () => {
+      const wh = warehouse()
+      const model: Model = new Map()
+      let compactOnce = true
+      let compaction: Awaited<ReturnType<typeof compactTable>> | undefined
+      const racing: Catalog = {
+        ...wh.catalog,
+        commitTable: async (identifier, request) => {
+          const loaded = await wh.catalog.loadTable(identifier)
+          // Before our third batch reaches the catalog: the table's files (and their deletes) are rewritten.
+          if (identifier.name === 'users' && compactOnce && loaded.metadata.snapshots.length === 2) {
+            compactOnce = false
+            compaction = await compactTable({ catalog: wh.catalog, io: wh.io }, identifier, { minFileBytes: 1 << 30, minInputFiles: 1, decompressors: hostDecompressors })
+          }
+          return wh.catalog.commitTable(identifier, request)
+        },
+      }
+      const lines: string[] = []
+      const pipeline = await start(wh, { catalog: racing, formatVersion, lines })
+      const feed = feeder(pipeline, model)
+      const flush = () => pipeline.table(['cdc'], 'users')!.batcher.flush('interval')
+      feed(Array.from({ length: 50 }, (_, id) => ({ op: 'c' as const, id, version: 1 })))
+      await flush()
+      feed([...Array.from({ length: 10 }, (_, id) => ({ op: 'd' as const, id })), ...Array.from({ length: 10 }, (_, i) => ({ op: 'u' as const, id: 10 + i, version: 2 }))])
+      await flush()
+      // Deletes and updates of keys whose rows the compaction is about to move.
+      feed([...Array.from({ length: 5 }, (_, i) => ({ op: 'd' as const, id: 20 + i })), ...Array.from({ length: 5 }, (_, i) => ({ op: 'u' as const, id: 10 + i, version: 3 }))])
+      await flush()
+      await pipeline.stop()
+      expect(compaction?.snapshotId).toBeDefined()
+      expect(compaction!.tableFilesAfter).toBeLessThan(compaction!.tableFilesBefore)
+      // The batch met the compaction's snapshot instead of its own parent: the row delta found a file it deletes from
+      // gone (or the parent check saw the base move), and the batch was resolved again on the compacted files.
+      expect(lines.some((l) => l.includes('compute the deletes again') || l.includes('resolving it again'))).toBe(true)
+      expect(lines.some((l) => /key index synced to snapshot \d+ \(\d+ keys; 1 files read, 2 dropped/.test(l))).toBe(true)
+      expect(await rows(wh)).toEqual(expected(model))
+      wh.catalog.close()
+    })
+  }
 })
