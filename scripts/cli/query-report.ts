@@ -15,6 +15,14 @@ function prunedCounts(report: TableReport) {
   return { byPartition, byMetrics, plannedRecords }
 }
 
+/** `, DV (12 deleted)` / `, 2 position-delete files` for a planned file with deletes. */
+function deletesNote(file: TableReport['plan']['files'][number]): string {
+  const deletes = file.deletes
+  if (!deletes) return ''
+  if (deletes.deletionVector) return `, DV of ${n(deletes.deletionVector.file['record-count'])} deleted`
+  return `, ${deletes.positionDeletes.length} position-delete file${deletes.positionDeletes.length === 1 ? '' : 's'}`
+}
+
 /** `--explain` as text: per table the snapshot, the predicates used, manifests and files planned vs pruned. */
 export function explainText(outcome: QueryOutcome, maxFiles = 40): string {
   const lines: string[] = []
@@ -29,8 +37,9 @@ export function explainText(outcome: QueryOutcome, maxFiles = 40): string {
     lines.push(`  manifests  ${plan.manifests.total} in snapshot, ${plan.manifests.pruned} pruned by partition summaries`)
     lines.push(`  files      ${n(plan.files.length)} planned of ${n(plan.totalFiles)}; pruned ${n(byPartition)} by partition, ${n(byMetrics)} by column bounds`)
     lines.push(`  rows       ${n(plannedRecords)} in planned files of ${n(plan.totalRecords)}`)
+    if (plan.deleteFiles) lines.push(`  deletes    ${n(plan.deleteFiles)} delete files (DVs, position deletes) in snapshot; ${n(plan.filesWithDeletes)} planned files have deleted rows, removed when read`)
     lines.push('  planned files:')
-    for (const f of plan.files.slice(0, maxFiles)) lines.push(`    ${f.dataFile['file-path']}  (${n(f.dataFile['record-count'])} rows)`)
+    for (const f of plan.files.slice(0, maxFiles)) lines.push(`    ${f.dataFile['file-path']}  (${n(f.dataFile['record-count'])} rows${deletesNote(f)})`)
     if (plan.files.length > maxFiles) lines.push(`    ... and ${plan.files.length - maxFiles} more (--format json lists all)`)
   }
   return lines.join('\n')
@@ -54,7 +63,14 @@ export function explainJson(outcome: QueryOutcome): string {
           prunedByPartition: counts.byPartition,
           prunedByMetrics: counts.byMetrics,
           plannedRecords: counts.plannedRecords,
-          plannedFiles: plan.files.map((f) => ({ path: f.dataFile['file-path'], records: f.dataFile['record-count'] })),
+          deleteFiles: plan.deleteFiles,
+          filesWithDeletes: plan.filesWithDeletes,
+          plannedFiles: plan.files.map((f) => ({
+            path: f.dataFile['file-path'],
+            records: f.dataFile['record-count'],
+            ...(f.deletes?.deletionVector ? { deletionVector: { path: f.deletes.deletionVector.file['file-path'], deleted: f.deletes.deletionVector.file['record-count'] } } : {}),
+            ...(f.deletes?.positionDeletes.length ? { positionDeleteFiles: f.deletes.positionDeletes.map((d) => d.file['file-path']) } : {}),
+          })),
           prunedFiles: plan.prunedFiles,
         }
       }),
@@ -68,7 +84,8 @@ export function explainJson(outcome: QueryOutcome): string {
 export function planSummary(outcome: QueryOutcome): string {
   const parts = outcome.tables.map((report) => {
     const { byPartition, byMetrics } = prunedCounts(report)
-    return `${report.table}: ${n(report.plan.files.length)} of ${n(report.plan.totalFiles)} files (pruned ${n(byPartition)} by partition, ${n(byMetrics)} by bounds)`
+    const deletes = report.plan.filesWithDeletes ? `, ${n(report.plan.filesWithDeletes)} with deleted rows` : ''
+    return `${report.table}: ${n(report.plan.files.length)} of ${n(report.plan.totalFiles)} files (pruned ${n(byPartition)} by partition, ${n(byMetrics)} by bounds${deletes})`
   })
   const t = outcome.timings
   return `${parts.join('; ') || 'no Iceberg tables'}; fetched ${formatBytes(outcome.fetchedBytes)}; plan ${Math.round(t.planMs)} ms, fetch ${Math.round(t.fetchMs)} ms, run ${Math.round(t.executeMs)} ms`

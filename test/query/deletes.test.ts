@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import type { RecordBatch } from 'apache-arrow'
 import { runQuery } from '../../src/adapter/bun/run-query.ts'
+import { explainText, planSummary } from '../../scripts/cli/query-report.ts'
 import { decodeManifest } from '../../src/iceberg/manifest.ts'
 import { decodeManifestList } from '../../src/iceberg/manifest-list.ts'
 import { parsePartitionDsl, parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
@@ -70,6 +71,10 @@ for (const formatVersion of [2, 3] as const) {
       expect(await queryIds(name, "WHERE grp = 'g1' AND id >= 100")).toEqual(survivors.filter((id) => id % 3 === 1 && id >= 100))
       const agg = await runQuery(`SELECT count(*), sum(v) FROM del.${name}`, { catalog: wh.catalog, io: wh.io })
       expect(agg.result!.rows[0]).toEqual([BigInt(survivors.length), survivors.reduce((s, id) => s + id / 2, 0)])
+      const explained = explainText(await runQuery(`SELECT count(*) FROM del.${name}`, { catalog: wh.catalog, io: wh.io, explain: true }))
+      expect(explained).toContain(`deletes    ${formatVersion === 3 ? 6 : 3} delete files (DVs, position deletes) in snapshot; 6 planned files have deleted rows`)
+      expect(explained).toMatch(formatVersion === 3 ? /rows, DV of \d+ deleted\)/ : /rows, 1 position-delete file\)/)
+      expect(planSummary(agg)).toContain('6 of 6 files (pruned 0 by partition, 0 by bounds, 6 with deleted rows)')
       // Time travel to the snapshot before the deletes: every row.
       const all = rows.map((r) => Number(r.id))
       expect(await scanIds(name, before.snapshot['snapshot-id'])).toEqual(all)

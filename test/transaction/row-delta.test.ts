@@ -147,4 +147,18 @@ describe('row delta on a v3 table: deletion vectors', () => {
     // Row lineage: the v3 snapshot still carries first-row-id and added-rows.
     expect(currentSnapshot((await table.refresh()).metadata)!['first-row-id']).toBeDefined()
   })
+
+  test('another writer adds a DV for the same file between attempts: the retry merges with it, no position is lost', async () => {
+    const table = await newTable('v3race', 3)
+    const [a] = await appendFiles(table, rows(0, 10))
+    const stale = await table.refresh()
+    await delta(table, { deletes: new Map([[a!['file-path'], [1, 2]]]) })
+    const ours = await commitRowDelta({ catalog: wh.catalog, io: wh.io, table: stale, sleep: async () => {} }, { deletes: new Map([[a!['file-path'], [2, 8]]]) })
+    expect(ours.attempts).toBe(2)
+    expect(ours.deleteFiles[0]!['record-count']).toBe(3)
+    expect(ours.removedDeleteFiles.length).toBe(1)
+    const plan = await planScan({ io: wh.io, metadata: (await table.refresh()).metadata })
+    expect(plan.deleteFiles).toBe(1)
+    expect(await ids(table.identifier)).toEqual([0, 3, 4, 5, 6, 7, 9])
+  })
 })

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Catalog } from '../../catalog/catalog.ts'
 import { createDeleteLoader } from '../../deletes/delete-loader.ts'
+import { mapConcurrent } from '../../maintenance/manifest-reader.ts'
 import { NoSuchEntityError } from '../../errors.ts'
 import { isPrimitive } from '../../iceberg/schema.ts'
 import type { IcebergValue, PrimitiveType, Schema } from '../../iceberg/types.ts'
@@ -148,7 +149,7 @@ export async function runQuery(sql: string, options: RunQueryOptions): Promise<Q
         fetchDataFiles(options.io, locations, join(dir, String(i)), {
           onProgress: options.onFetch && ((p) => options.onFetch!({ ...p, table: report.table })),
         }),
-        Promise.all(report.plan.files.map((f) => (f.deletes ? deletes.positions(f.dataFile['file-path'], f.deletes) : []))),
+        mapConcurrent(report.plan.files, 8, async (f) => (f.deletes ? deletes.positions(f.dataFile['file-path'], f.deletes) : [])),
       ])
       fetchedBytes += fetched.bytes
       await session.registerTable(refs[i]!.parts, report.plan.schema, fetched.paths.map((path, f) => ({ path, deleted: deleted[f]! })))
