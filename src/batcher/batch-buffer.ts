@@ -7,6 +7,8 @@
 import { newSnapshotId } from '../iceberg/snapshot.ts'
 import type { Row, Schema } from '../iceberg/types.ts'
 import { estimateRowBytes } from '../parquet/data-file.ts'
+import { RowColumns } from '../table/row-columns.ts'
+import { isDelete } from '../upsert/change.ts'
 import { emptyOrigins, pushOrigin, type RowOrigins } from './kafka-rows.ts'
 import type { BatchMarkers, OffsetRange } from './markers.ts'
 import type { BufferState, RollReason } from './policy.ts'
@@ -16,7 +18,10 @@ export type RowSource = { walSeq: bigint } | { kafka: { topic: string; partition
 
 /** A batch: what one snapshot commits. Its snapshot id is fixed when it opens, so every attempt commits the same one. */
 export interface Batch {
-  rows: Row[]
+  /** The rows, held as columns (row-columns.ts) keyed by `rowSchema`'s names: what buffering and encoding use. */
+  columns: RowColumns
+  /** The rows as objects, built anew on every read (upsert resolution wants objects); the hot path uses `columns`. */
+  readonly rows: Row[]
   origins: RowOrigins
   /** Parquet size estimate of `rows` (what the byte trigger uses). */
   bytes: number
@@ -27,13 +32,18 @@ export interface Batch {
   reason: RollReason
   /** Commit attempts so far (names each attempt's files: `<snapshot id>-<attempt>`). */
   attempts: number
+  /** Upsert tables: indexes of the rows that are deletes by key (upsert/change.ts), not new images. */
+  deletes?: Set<number>
   /** The schema its rows are shaped by (keyed by its names): the committer carries them to the table's current one by field id. */
   rowSchema: Schema
 }
 
 const openBatch = (rowSchema: Schema): Batch => ({
   rowSchema,
-  rows: [],
+  columns: new RowColumns(rowSchema),
+  get rows() {
+    return this.columns.toRows()
+  },
   origins: emptyOrigins(),
   bytes: 0,
   markers: { kafka: new Map() },
@@ -43,7 +53,7 @@ const openBatch = (rowSchema: Schema): Batch => ({
 })
 
 /** Whether a batch would change the table: rows, or markers to advance. */
-export const batchIsEmpty = (batch: Batch) => batch.rows.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined
+export const batchIsEmpty = (batch: Batch) => batch.columns.length === 0 && batch.markers.kafka.size === 0 && batch.markers.walSeqMax === undefined
 
 export class BatchBuffer {
   #rowSchema: Schema
@@ -51,7 +61,7 @@ export class BatchBuffer {
   #openedAtMs: number | undefined
   readonly #queue: Batch[] = []
 
-  /** `rowSchema` shapes the rows added (their byte estimates); `rowOverheadBytes` is the heap cost of a row beyond its values. */
+  /** `rowSchema` shapes the rows added (their byte estimates); `rowOverheadBytes` is the heap cost of a row beyond its values and columns (its origin). */
   constructor(
     rowSchema: Schema,
     private rowOverheadBytes: number,
@@ -78,7 +88,9 @@ export class BatchBuffer {
     const batch = this.#open
     const kafka = 'kafka' in source ? source.kafka : undefined
     for (const row of rows) {
-      batch.rows.push(row)
+      // Columns keep values, not row identity: a delete's mark is kept here, by row index.
+      if (isDelete(row)) (batch.deletes ??= new Set()).add(batch.columns.length)
+      batch.columns.push(row)
       pushOrigin(batch.origins, kafka)
       batch.bytes += estimateRowBytes(this.#rowSchema, row)
     }
@@ -113,7 +125,7 @@ export class BatchBuffer {
 
   /** Rows and estimated bytes of the open batch: what the size triggers compare, read without building a BufferState. */
   get openRows(): number {
-    return this.#open.rows.length
+    return this.#open.columns.length
   }
   get openBytes(): number {
     return this.#open.bytes
@@ -121,7 +133,7 @@ export class BatchBuffer {
 
   /** The open batch: its rows, bytes and when its first row (or offset) arrived. */
   state(): BufferState {
-    return { rows: this.#open.rows.length, bytes: this.#open.bytes, oldestAtMs: this.#openedAtMs }
+    return { rows: this.#open.columns.length, bytes: this.#open.bytes, oldestAtMs: this.#openedAtMs }
   }
 
   /** Whether the open batch has Kafka offsets to advance (even with no rows: all its records were dead letters). */
@@ -156,13 +168,15 @@ export class BatchBuffer {
 
   /** Rows and bytes open plus queued; `memoryBytes` is their heap cost (what backpressure uses). */
   pending(): { rows: number; bytes: number; memoryBytes: number; batches: number } {
-    let rows = this.#open.rows.length
+    let rows = this.#open.columns.length
     let bytes = this.#open.bytes
+    let columnBytes = this.#open.columns.overheadBytes()
     for (const batch of this.#queue) {
-      rows += batch.rows.length
+      rows += batch.columns.length
       bytes += batch.bytes
+      columnBytes += batch.columns.overheadBytes()
     }
-    return { rows, bytes, memoryBytes: bytes + rows * this.rowOverheadBytes, batches: this.#queue.length }
+    return { rows, bytes, memoryBytes: bytes + columnBytes + rows * this.rowOverheadBytes, batches: this.#queue.length }
   }
 
   /** Lowest offset of `topic`/`partition` not yet committed (open or queued), or undefined when none is pending. */

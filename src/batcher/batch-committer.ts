@@ -52,11 +52,12 @@ export async function attemptCommit(options: CommitterOptions, table: LoadedTabl
   if (batchIsEmpty(batch)) return { kind: 'nothing-left' }
   const metadata = table.metadata
   const attempt = batch.attempts++
-  const dataFiles = batch.rows.length
+  const dataFiles = batch.columns.length
     ? await writeDataFiles({
         io: options.io,
         metadata,
-        rows: evolveRows(batch.rows, batch.rowSchema, currentSchema(metadata)),
+        // Columns go to the encoder as they are; rows of an older schema are carried over one by one.
+        rows: batch.rowSchema['schema-id'] === currentSchema(metadata)['schema-id'] ? batch.columns : evolveRows(batch.rows, batch.rowSchema, currentSchema(metadata)),
         // Fixed by the batch, not by time: a replayed attempt writes the same keys.
         fileStem: `${batch.snapshotId}-${attempt}`,
         compression: options.compression,
@@ -97,8 +98,10 @@ export function trimBatch(options: CommitterOptions, table: LoadedTable, batch: 
   const markers = tableMarkers(table.metadata).markers
   const kept = trimCommitted(batch.origins, batch.markers, (topic) => committedKafkaOffsets(markers, topic))
   if (!kept) return
-  const dropped = batch.rows.length - kept.length
-  batch.rows = kept.map((i) => batch.rows[i]!)
+  const dropped = batch.columns.length - kept.length
+  batch.columns = batch.columns.select(kept)
+  const deletes = batch.deletes
+  if (deletes) batch.deletes = new Set(kept.flatMap((old, i) => (deletes.has(old) ? [i] : [])))
   const origins = batch.origins
   batch.origins = {
     topics: origins.topics,

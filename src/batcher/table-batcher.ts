@@ -68,11 +68,11 @@ export interface BatcherStats {
 
 
 /**
- * Heap cost of a row beyond its values: the object, its property storage and one boxed value
- * (bigint, string header) per field. Measured on Bun 1.4 with the sensor schema: ~250 bytes per
- * row against a Parquet estimate of 28 — without this, backpressure fired 15x too late.
+ * Heap cost of a row beyond its values and its columns (RowColumns counts those): its origin, three
+ * plain-array slots. Row objects were ~250 bytes each on Bun 1.4 with the sensor schema; held as
+ * columns, the same row is ~24 bytes plus this.
  */
-const rowOverheadBytes = (schema: Schema) => 64 + 48 * schema.fields.length
+const rowOverheadBytes = (_schema: Schema) => 32
 
 export class TableBatcher {
   readonly identifier: TableIdentifier
@@ -174,7 +174,8 @@ export class TableBatcher {
   maybeRoll(triggersOverride?: RollTriggers): RollReason | undefined {
     const state = this.#buffer.state()
     // Offsets-only progress (all records went to dead letters) still needs a commit eventually.
-    const reason = rollReason({ ...state, rows: Math.max(state.rows, this.#buffer.openHasOffsets ? 1 : 0) }, triggersOverride ?? this.#triggers, this.#now())
+    if (state.rows === 0 && this.#buffer.openHasOffsets) state.rows = 1
+    const reason = rollReason(state, triggersOverride ?? this.#triggers, this.#now())
     if (reason) this.roll(reason)
     return reason
   }
@@ -259,7 +260,7 @@ export class TableBatcher {
         this.stats.consecutiveFailures++
         this.stats.lastError = (error as Error).message
         this.#log(
-          `commit failed for table ${tableName(this.identifier)} (${batch.rows.length} rows, snapshot ${batch.snapshotId}); retrying in ${delayMs} ms: ${(error as Error).message}`,
+          `commit failed for table ${tableName(this.identifier)} (${batch.columns.length} rows, snapshot ${batch.snapshotId}); retrying in ${delayMs} ms: ${(error as Error).message}`,
         )
         await new Promise((resolve) => setTimeout(resolve, delayMs))
         delayMs = Math.min(delayMs * 2, 30_000)
@@ -297,7 +298,7 @@ export class TableBatcher {
     const event: CommittedEvent = {
       table: this.identifier,
       snapshotId: batch.snapshotId,
-      rows: batch.rows.length,
+      rows: batch.columns.length,
       files,
       reason: batch.reason,
       markers: batch.markers,

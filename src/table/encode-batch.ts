@@ -8,11 +8,13 @@
 import { partitionValues } from '../iceberg/transforms.ts'
 import type { IcebergValue, PartitionSpec, Row, Schema } from '../iceberg/types.ts'
 import { estimateRowBytes, writeDataFile, type ParquetCompression, type ParquetCompressors, type WrittenDataFile } from '../parquet/data-file.ts'
+import { RowColumns } from './row-columns.ts'
 
 export interface EncodeBatchInput {
   schema: Schema
   spec: PartitionSpec
-  rows: readonly Row[]
+  /** Row objects, or rows already held as columns (a batch's buffer, row-columns.ts) keyed by `schema`'s names. */
+  rows: readonly Row[] | RowColumns
   compression: ParquetCompression
   /** A file rolls over once its rows' estimated uncompressed bytes reach this. */
   targetFileBytes: number
@@ -116,7 +118,8 @@ function fileRanges(schema: Schema, columns: unknown[][], rowCount: number, targ
  */
 export function encodeBatch(input: EncodeBatchInput, compressors?: ParquetCompressors): Promise<EncodedPartition[]> {
   const { rows, ...rest } = input
-  return encodeColumns({ ...rest, columns: rowsToColumns(input.schema, rows), rowCount: rows.length }, compressors)
+  const columns = rows instanceof RowColumns ? rows.plainColumns() : rowsToColumns(input.schema, rows)
+  return encodeColumns({ ...rest, columns, rowCount: rows.length }, compressors)
 }
 
 /** encodeBatch for a batch already in columns (what the encoder thread receives). */

@@ -7,12 +7,14 @@ import { currentSchema, defaultSpec } from '../iceberg/table-metadata.ts'
 import type { DataFile, Row, TableMetadata } from '../iceberg/types.ts'
 import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
+import type { RowColumns } from './row-columns.ts'
 import { encodeBatch, type BatchEncoder } from './encode-batch.ts'
 
 export interface WriteDataFilesInput {
   io: FileIO
   metadata: TableMetadata
-  rows: Row[]
+  /** Row objects, or a batch's columns (row-columns.ts) keyed by the table's current schema. */
+  rows: Row[] | RowColumns
   /** Unique per batch, e.g. `wal-00000000000000000042-00000000000000001041` or a UUID. */
   fileStem: string
   compression?: ParquetCompression

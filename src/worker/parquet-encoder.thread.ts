@@ -6,6 +6,7 @@
 import type { IngestError } from '../errors.ts'
 import { zstdCompress } from '../adapter/bun/zstd.ts'
 import { compactBin } from '../maintenance/rewrite-bin.ts'
+import { appendUnpacked } from '../table/column-transfer.ts'
 import { encodeColumns } from '../table/encode-batch.ts'
 import type { EncodeRequest } from './parquet-encoder.ts'
 
@@ -31,15 +32,10 @@ self.onmessage = (event: MessageEvent<EncodeRequest>) => {
   const request = event.data
   const { id } = request
   if (request.kind === 'rows') {
-    const batch = received.get(id)
-    if (!batch) received.set(id, { columns: request.columns, rowCount: request.rowCount })
-    else {
-      request.columns.forEach((chunk, j) => {
-        const column = batch.columns[j]!
-        for (const value of chunk) column.push(value)
-      })
-      batch.rowCount += request.rowCount
-    }
+    let batch = received.get(id)
+    if (!batch) received.set(id, (batch = { columns: request.columns.map(() => []), rowCount: 0 }))
+    for (let j = 0; j < request.columns.length; j++) appendUnpacked(batch.columns[j]!, request.columns[j]!)
+    batch.rowCount += request.rowCount
     return
   }
   if (request.kind === 'compact') {

@@ -2,7 +2,8 @@
  * Parquet encoding on a worker thread, so the thread that takes in records (HTTP acks, Kafka
  * fetches, JSON parsing) is never blocked for the tens to hundreds of milliseconds a batch takes
  * to encode. The rows cross as one array per top-level column — cloning arrays of values costs the
- * intake thread about a sixth of cloning row objects — in chunks, with a turn of the event loop
+ * intake thread about a sixth of cloning row objects, and packed so that most of it is transferred,
+ * not cloned (column-transfer.ts) — in chunks, with a turn of the event loop
  * between them, so even the copy never holds intake up for long. The file bytes come back
  * transferred. Compaction's bins (decode, merge, encode, verify) run on the same thread.
  * Uploads, reads and commits stay on the calling thread.
@@ -11,11 +12,13 @@ import { IngestError } from '../errors.ts'
 import { MaintenanceError } from '../maintenance/errors.ts'
 import type { BinCompactor, CompactBinInput } from '../maintenance/rewrite-bin.ts'
 import type { WrittenDataFile } from '../parquet/data-file.ts'
-import { rowsToColumns, type BatchEncoder, type ColumnBatch, type EncodedPartition, type EncodeBatchInput } from '../table/encode-batch.ts'
+import { packColumns, type PackedColumn } from '../table/column-transfer.ts'
+import { RowColumns } from '../table/row-columns.ts'
+import type { BatchEncoder, ColumnBatch, EncodedPartition, EncodeBatchInput } from '../table/encode-batch.ts'
 
 /** What crosses to the thread: the columns, a chunk of rows at a time, then the rest of the batch. */
 export type EncodeRequest =
-  | { id: number; kind: 'rows'; columns: unknown[][]; rowCount: number }
+  | { id: number; kind: 'rows'; columns: PackedColumn[]; rowCount: number }
   | { id: number; kind: 'encode'; input: Omit<ColumnBatch, 'columns' | 'rowCount'> }
   | { id: number; kind: 'compact'; input: CompactBinInput }
 
@@ -88,8 +91,9 @@ export class ParquetEncoderThread {
       // The thread died (its encodes were failed) or was closed meanwhile: stop sending.
       if (this.#worker !== worker || !this.#pending.has(id)) return
       const end = Math.min(rowCount, start + CHUNK_ROWS)
-      const chunk = rowsToColumns(input.schema, rows, start, end)
-      worker.postMessage({ id, kind: 'rows', columns: chunk, rowCount: end - start } satisfies EncodeRequest)
+      // Typed arrays and dictionary codes are transferred, not cloned (column-transfer.ts).
+      const chunk = rows instanceof RowColumns ? rows.pack(start, end) : packColumns(input.schema, rows, start, end)
+      worker.postMessage({ id, kind: 'rows', columns: chunk.columns, rowCount: end - start } satisfies EncodeRequest, chunk.transfer)
     }
     if (this.#worker === worker && this.#pending.has(id)) worker.postMessage({ id, kind: 'encode', input: rest } satisfies EncodeRequest)
   }

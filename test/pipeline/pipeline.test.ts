@@ -173,8 +173,8 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
   test('over the buffer cap the buffers roll at once and the request goes through when the commit frees room', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipeline-'))
     dirs.push(dir)
-    const run = await open(dir, 10_000)
-    await post(run.pipeline, run.table, 0, 100) // ~100 rows × ~180 estimated heap bytes: over the cap
+    const run = await open(dir, 3_000)
+    await post(run.pipeline, run.table, 0, 100) // ~100 rows × ~60 estimated heap bytes (values, columns, origin): over the cap
     // The roll interval is an hour: only the pressure roll can free room here.
     expect((await post(run.pipeline, run.table, 100, 10)).duplicate).toBe(false)
     expect(run.table.batcher.stats.commits).toBe(1)
@@ -234,7 +234,7 @@ describe('pipeline crash safety (HTTP + WAL)', () => {
       clockMs += ms
       await new Promise((resolve) => setTimeout(resolve, 0))
     } }
-    const run = await open(dir, 10_000, () => failing, clock)
+    const run = await open(dir, 3_000, () => failing, clock)
     await post(run.pipeline, run.table, 0, 100)
     const started = clock.now()
     const refused = await post(run.pipeline, run.table, 100, 10).catch((error: unknown) => error)

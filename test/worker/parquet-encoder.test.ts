@@ -2,7 +2,9 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { parsePartitionDsl } from '../../src/iceberg/partition-dsl.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import { zstdCompress } from '../../src/adapter/bun/zstd.ts'
+import type { Row } from '../../src/iceberg/types.ts'
 import { encodeBatch, type EncodeBatchInput } from '../../src/table/encode-batch.ts'
+import { RowColumns } from '../../src/table/row-columns.ts'
 import { ParquetEncoderThread } from '../../src/worker/parquet-encoder.ts'
 import { IngestError } from '../../src/errors.ts'
 import { compactTable } from '../../src/maintenance/compact.ts'
@@ -31,6 +33,21 @@ describe('ParquetEncoderThread', () => {
     }
   })
 
+  test("a batch held as columns (a buffer's RowColumns) encodes on the thread to the same bytes as its rows do here; a bad value is still refused", async () => {
+    const thread = new ParquetEncoderThread()
+    threads.push(thread)
+    const input = batch(20_000)
+    const columns = new RowColumns(schema)
+    for (const row of input.rows as Row[]) columns.push(row)
+    const [onThread, here] = await Promise.all([thread.encode({ ...input, rows: columns }), encodeBatch(input, { zstd: zstdCompress })])
+    expect(onThread.map((p) => p.partition)).toEqual(here.map((p) => p.partition))
+    for (const [k, partition] of onThread.entries()) expect(partition.files.map((f) => [...f.bytes])).toEqual(here[k]!.files.map((f) => [...f.bytes]))
+    const bad = new RowColumns(schema)
+    for (const [i, row] of (batch(100).rows as Row[]).entries()) bad.push(i === 42 ? { ...row, id: 'not a long' } : row)
+    const error = await thread.encode({ ...input, rows: bad }).catch((e: unknown) => e)
+    expect((error as IngestError).code).toBe('VALIDATION')
+  })
+
   test('concurrent encodes each get their own result', async () => {
     const thread = new ParquetEncoderThread()
     threads.push(thread)
@@ -43,7 +60,7 @@ describe('ParquetEncoderThread', () => {
     const thread = new ParquetEncoderThread()
     threads.push(thread)
     const bad = batch(100)
-    bad.rows = bad.rows.map((row, i) => (i === 42 ? { ...row, id: 'not a long' } : row))
+    bad.rows = (bad.rows as Row[]).map((row, i) => (i === 42 ? { ...row, id: 'not a long' } : row))
     const error = await thread.encode(bad).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(IngestError)
     expect((error as IngestError).code).toBe('VALIDATION')
