@@ -1,0 +1,192 @@
+/**
+ * Shared commits in one process: three TableBatchers (three "workers") on one embedded-catalog table,
+ * their handoffs over an in-memory channel. One snapshot per interval holds every worker's batch;
+ * the committer commits handoffs alone when it has no rows; a sender whose committer is gone falls
+ * back; a handoff whose offsets another owner committed after a rebalance is not committed twice.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { attemptCommit } from '../../src/batcher/batch-committer.ts'
+import { dispatchHandoffs, HANDOFFS_SUMMARY_KEY, SharedCommit, type CommitChannel } from '../../src/batcher/shared-commit.ts'
+import { TableBatcher } from '../../src/batcher/table-batcher.ts'
+import { tableMarkers } from '../../src/batcher/table-markers.ts'
+import { createSqliteCatalog } from '../../src/catalog/embedded/sqlite-catalog.ts'
+import type { Catalog } from '../../src/catalog/catalog.ts'
+import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
+import { scanTable } from '../../src/query/scan-table.ts'
+import { createFileIO, type FileIO } from '../../src/storage/file-io.ts'
+import { createFsStore } from '../../src/storage/fs.ts'
+import { createTable } from '../../src/table/table.ts'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+
+const schema = parseSchemaDsl('id long not null')
+const id = { namespace: ['ns'], name: 't' }
+const TOPIC = 'events'
+
+/** Every subscriber gets every message, asynchronously, as a topic read from its end would. */
+function memoryChannel(): CommitChannel & { sent: number } {
+  const listeners: ((table: string, message: string) => void)[] = []
+  const channel = {
+    sent: 0,
+    async send(table: string, message: string) {
+      channel.sent++
+      for (const listener of listeners) setTimeout(() => listener(table, message), 1)
+    },
+    subscribe: (listener: (table: string, message: string) => void) => void listeners.push(listener),
+  }
+  return channel
+}
+
+async function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'shared-commit-'))
+  dirs.push(dir)
+  const io = createFileIO([createFsStore(join(dir, 'wh'))])
+  const catalog = createSqliteCatalog({ path: join(dir, 'catalog.db'), warehouse: pathToFileURL(join(dir, 'wh')).href, io })
+  await createTable({ catalog, io }, id, { schema, createNamespace: true })
+  return { catalog, io, channel: memoryChannel() }
+}
+
+interface Worker {
+  name: string
+  batcher: TableBatcher
+  shared: SharedCommit
+  committer: boolean
+  add(partition: number, from: number, to: number): void
+}
+
+async function worker(s: { catalog: Catalog; io: FileIO; channel: CommitChannel }, name: string, options: { committer?: boolean; intervalMs?: number; timeoutMs?: number } = {}): Promise<Worker> {
+  const w = { name, committer: options.committer ?? false } as Worker
+  const log = () => {}
+  w.shared = new SharedCommit({ table: 'ns.t', worker: name, channel: s.channel, catalog: s.catalog, io: s.io, isCommitter: () => w.committer, handoffTimeoutMs: options.timeoutMs ?? 5_000, pollMs: 20, log })
+  dispatchHandoffs(s.channel, new Map([['ns.t', w.shared]]), log)
+  w.batcher = new TableBatcher({
+    catalog: s.catalog,
+    io: s.io,
+    table: await s.catalog.loadTable(id),
+    triggers: { intervalMs: options.intervalMs ?? 60_000, maxRows: 1_000_000, maxBytes: 1 << 30 },
+    walId: `wal-${name}`,
+    attempt: w.shared.attempt,
+    log,
+  })
+  w.shared.start(w.batcher)
+  w.add = (partition, from, to) => {
+    for (let offset = from; offset < to; offset++) w.batcher.add([{ id: BigInt(partition * 1_000_000 + offset) }], { kafka: { topic: TOPIC, partition, offset: BigInt(offset) } })
+  }
+  return w
+}
+
+async function appendSnapshots(catalog: Catalog) {
+  const table = await catalog.loadTable(id)
+  return table.metadata.snapshots.filter((s) => s.summary.operation === 'append' && Number(s.summary['added-records'] ?? 0) > 0)
+}
+
+async function ids(s: { catalog: Catalog; io: FileIO }): Promise<bigint[]> {
+  const out: bigint[] = []
+  for await (const batch of scanTable(await s.catalog.loadTable(id), { io: s.io })) for (const row of batch.toArray()) out.push(row.id as bigint)
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+const expected = (...ranges: [number, number, number][]) =>
+  ranges.flatMap(([partition, from, to]) => Array.from({ length: to - from }, (_, i) => BigInt(partition * 1_000_000 + from + i))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+
+const stop = (...workers: Worker[]) => workers.forEach((w) => w.shared.close())
+
+describe('shared commit', () => {
+  test('three workers, one snapshot: the committer folds both handoffs into its own commit, complete markers, every row once', async () => {
+    const s = await setup()
+    const [a, b, c] = [await worker(s, 'a', { committer: true }), await worker(s, 'b'), await worker(s, 'c')]
+    b.add(1, 0, 50)
+    c.add(2, 0, 70)
+    const flushed = Promise.all([b.batcher.flush('interval'), c.batcher.flush('interval')])
+    while (a.shared.pendingHandoffs < 2) await Bun.sleep(5)
+    a.add(0, 0, 30)
+    await a.batcher.flush('interval')
+    await flushed
+    const snapshots = await appendSnapshots(s.catalog)
+    expect(snapshots).toHaveLength(1)
+    expect(snapshots[0]!.summary['added-records']).toBe('150')
+    expect(snapshots[0]!.summary[HANDOFFS_SUMMARY_KEY]!.split(',')).toHaveLength(2)
+    expect(tableMarkers((await s.catalog.loadTable(id)).metadata).markers[`ingest.kafka.${TOPIC}`]).toBe('{"0":30,"1":50,"2":70}')
+    expect(await ids(s)).toEqual(expected([0, 0, 30], [1, 0, 50], [2, 0, 70]))
+    // The senders' batches count as committed (their offsets are in the table).
+    expect([b.batcher.stats.commits, c.batcher.stats.commits, a.shared.stats.handoffsFolded]).toEqual([1, 1, 2])
+    stop(a, b, c)
+  })
+
+  test('a committer with no rows of its own still commits the handoffs on its interval', async () => {
+    const s = await setup()
+    const [a, b, c] = [await worker(s, 'a', { committer: true, intervalMs: 150 }), await worker(s, 'b', { intervalMs: 150 }), await worker(s, 'c', { intervalMs: 150 })]
+    b.add(1, 0, 10)
+    c.add(2, 0, 20)
+    await Promise.all([b.batcher.flush('interval'), c.batcher.flush('interval')])
+    const snapshots = await appendSnapshots(s.catalog)
+    expect(snapshots.map((snap) => snap.summary['added-records'])).toEqual(['30'])
+    expect(await ids(s)).toEqual(expected([1, 0, 10], [2, 0, 20]))
+    expect(a.batcher.stats.commits).toBe(0)
+    stop(a, b, c)
+  })
+
+  test('no committer (it died): each sender commits its own files after the timeout, once', async () => {
+    const s = await setup()
+    const [b, c] = [await worker(s, 'b', { timeoutMs: 300 }), await worker(s, 'c', { timeoutMs: 300 })]
+    b.add(1, 0, 10)
+    c.add(2, 0, 20)
+    await Promise.all([b.batcher.flush('interval'), c.batcher.flush('interval')])
+    expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records']).sort()).toEqual(['10', '20'])
+    expect(await ids(s)).toEqual(expected([1, 0, 10], [2, 0, 20]))
+    expect([b.shared.stats.fallbacks, c.shared.stats.fallbacks]).toEqual([1, 1])
+    stop(b, c)
+  })
+
+  test('a sender that becomes the committer while it waits commits its handoff itself (and what others handed it)', async () => {
+    const s = await setup()
+    const [b, c] = [await worker(s, 'b'), await worker(s, 'c')]
+    c.add(2, 0, 20)
+    const cDone = c.batcher.flush('interval')
+    while (b.shared.pendingHandoffs < 1) await Bun.sleep(5)
+    b.add(1, 0, 10)
+    const bDone = b.batcher.flush('interval')
+    await Bun.sleep(100)
+    b.committer = true
+    await Promise.all([bDone, cDone])
+    expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records'])).toEqual(['30'])
+    expect(await ids(s)).toEqual(expected([1, 0, 10], [2, 0, 20]))
+    stop(b, c)
+  })
+
+  test('a rebalance: the handoff\'s partition moved and its new owner committed the offsets itself; the committer drops the handoff, no row twice', async () => {
+    const s = await setup()
+    const a = await worker(s, 'a')
+    const b = await worker(s, 'b')
+    b.add(5, 0, 10)
+    const bDone = b.batcher.flush('interval')
+    while (a.shared.pendingHandoffs < 1) await Bun.sleep(5)
+    // The new owner of partition 5 read it again from the table's marker and committed independently, further than b had read.
+    const owner = new TableBatcher({ catalog: s.catalog, io: s.io, table: await s.catalog.loadTable(id), triggers: { intervalMs: 60_000, maxRows: 1e6, maxBytes: 1 << 30 }, walId: 'wal-owner', attempt: attemptCommit })
+    for (let offset = 0; offset < 15; offset++) owner.add([{ id: BigInt(5_000_000 + offset) }], { kafka: { topic: TOPIC, partition: 5, offset: BigInt(offset) } })
+    await owner.flush('interval')
+    a.committer = true
+    a.add(0, 0, 5)
+    await a.batcher.flush('interval')
+    await bDone
+    expect(await ids(s)).toEqual(expected([0, 0, 5], [5, 0, 15]))
+    expect(a.shared.stats.handoffsFolded).toBe(0)
+    stop(a, b)
+  })
+
+  test('a stopping worker commits by itself instead of waiting', async () => {
+    const s = await setup()
+    const b = await worker(s, 'b', { timeoutMs: 60_000 })
+    b.shared.close()
+    b.add(1, 0, 10)
+    const started = Date.now()
+    await b.batcher.flush('shutdown')
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(await ids(s)).toEqual(expected([1, 0, 10]))
+  })
+})
