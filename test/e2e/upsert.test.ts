@@ -3,7 +3,8 @@
  * tombstone, as Debezium sends them) over 1,000 keys — produced while the worker is kill -9'd 5 times; afterwards
  * both independent readers see exactly the final state per key computed by the model here, with no key twice:
  *   - PyIceberg 0.12 (its scan applies v2 position deletes and v3 deletion vectors);
- *   - Iceberg Java 1.10.1 (IcebergGenerics, which applies position deletes and deletion vectors).
+ *   - Iceberg Java 1.10.1 (IcebergGenerics, which applies position deletes and deletion vectors);
+ * and `bun run query` (DuckDB over the files our planning picks, the deleted positions removed) agrees.
  * v2 table (position-delete files) for the whole stream; a v3 table (deletion vectors, which PyIceberg 0.12 applies
  * too) for a shorter stream with 3 kills, so the file stays near 90 s.
  */
@@ -151,6 +152,29 @@ async function waitForMarker(table: string, topic: string, ends: Record<string, 
   }
 }
 
+/** `bun run query` (our planning, DuckDB reading the planned files minus their deleted positions): key → versions. */
+async function duckdbRows(table: string, dataDir: string): Promise<Map<number, number[]>> {
+  const proc = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', '..', 'scripts', 'query.ts'), `SELECT id, version FROM ${table}`, '-f', 'json', '-q'], {
+    env: {
+      ...process.env,
+      ICEBERG_CATALOG_URI: env.restUri,
+      S3_ENDPOINT: env.s3Endpoint,
+      S3_REGION: env.s3Region,
+      S3_ACCESS_KEY_ID: env.s3AccessKeyId,
+      S3_SECRET_ACCESS_KEY: env.s3SecretAccessKey,
+      INGEST_DATA_DIR: dataDir,
+      INGEST_CONFIG: '',
+    },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  if (code !== 0) throw new Error(`bun run query exited ${code}: ${stderr}`)
+  const byKey = new Map<number, number[]>()
+  for (const row of JSON.parse(stdout) as { id: number | string; version: number | string }[]) byKey.set(Number(row.id), [...(byKey.get(Number(row.id)) ?? []), Number(row.version)])
+  return byKey
+}
+
 async function javaRows(table: string): Promise<Map<number, number[]>> {
   const [result] = await java.run(restCatalog(env), table, [{ op: 'read', columns: ['id', 'version'] }], 120_000)
   const byKey = new Map<number, number[]>()
@@ -179,7 +203,7 @@ async function runWithKills(table: string, topic: string, all: ReturnType<typeof
   await waitForMarker(table, topic, ends, 90_000)
   last.process.kill('SIGTERM')
   expect(await last.exited).toBe(0)
-  return ends
+  return { ends, dataDir }
 }
 
 describe('upserts from a Debezium topic across kill -9', () => {
@@ -190,7 +214,7 @@ describe('upserts from a Debezium topic across kill -9', () => {
     const { changes, final } = changeStream(12, 1_000, 100_000, 50_000, 10_000)
     const all = messages(topic, changes)
     const started = Date.now()
-    const ends = await runWithKills(table, topic, all, 2, 5, 12)
+    const { ends, dataDir } = await runWithKills(table, topic, all, 2, 5, 12)
     console.log(`upsert e2e v2: ${all.length} messages (${changes.length} changes + ${all.length - changes.length} tombstones), 5 kills, drained in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
     const py = (await runPython('upsert_report.py', [table, topic])) as PyReport
@@ -200,9 +224,10 @@ describe('upserts from a Debezium topic across kill -9', () => {
     expect(new Map(Object.entries(py.rows).map(([k, v]) => [Number(k), v]))).toEqual(final)
     expect(Object.keys(py.delete_formats)).toEqual(['PARQUET'])
 
-    const byKey = await javaRows(table)
-    expect([...byKey.values()].every((versions) => versions.length === 1)).toBe(true)
-    expect(new Map([...byKey].map(([k, v]) => [k, v[0]!]))).toEqual(final)
+    for (const byKey of [await javaRows(table), await duckdbRows(table, dataDir)]) {
+      expect([...byKey.values()].every((versions) => versions.length === 1)).toBe(true)
+      expect(new Map([...byKey].map(([k, v]) => [k, v[0]!]))).toEqual(final)
+    }
   }, 300_000)
 
   test('v3 (deletion vectors): 30k changes over 1k keys, 3 kills: Iceberg Java and PyIceberg see the model, every key once', async () => {
@@ -212,12 +237,13 @@ describe('upserts from a Debezium topic across kill -9', () => {
     const { changes, final } = changeStream(13, 1_000, 18_000, 10_000, 2_000)
     const all = messages(topic, changes)
     const started = Date.now()
-    const ends = await runWithKills(table, topic, all, 3, 3, 13)
+    const { ends, dataDir } = await runWithKills(table, topic, all, 3, 3, 13)
     console.log(`upsert e2e v3: ${all.length} messages, 3 kills, drained in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
-    const byKey = await javaRows(table)
-    expect([...byKey.values()].every((versions) => versions.length === 1)).toBe(true)
-    expect(new Map([...byKey].map(([k, v]) => [k, v[0]!]))).toEqual(final)
+    for (const byKey of [await javaRows(table), await duckdbRows(table, dataDir)]) {
+      expect([...byKey.values()].every((versions) => versions.length === 1)).toBe(true)
+      expect(new Map([...byKey].map(([k, v]) => [k, v[0]!]))).toEqual(final)
+    }
     const [described] = await java.run(restCatalog(env), table, [{ op: 'describe' }])
     expect(described!.formatVersion).toBe(3)
 
