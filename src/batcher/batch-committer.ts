@@ -16,7 +16,7 @@ import type { BatchEncoder } from '../table/encode-batch.ts'
 import { writeDataFiles } from '../table/write-data-files.ts'
 import { fastAppend } from '../transaction/fast-append.ts'
 import { batchIsEmpty, type Batch } from './batch-buffer.ts'
-import { trimCommitted } from './kafka-rows.ts'
+import { selectOrigins, trimCommitted } from './kafka-rows.ts'
 import { committedKafkaOffsets, mergedMarkers, OffsetFenceError } from './markers.ts'
 import { markerProperties, tableMarkers } from './table-markers.ts'
 
@@ -102,12 +102,6 @@ export function trimBatch(options: CommitterOptions, table: LoadedTable, batch: 
   batch.columns = batch.columns.select(kept)
   const deletes = batch.deletes
   if (deletes) batch.deletes = new Set(kept.flatMap((old, i) => (deletes.has(old) ? [i] : [])))
-  const origins = batch.origins
-  batch.origins = {
-    topics: origins.topics,
-    topic: kept.map((i) => origins.topic[i]!),
-    partition: kept.map((i) => origins.partition[i]!),
-    offset: kept.map((i) => origins.offset[i]!),
-  }
+  batch.origins = selectOrigins(batch.origins, kept)
   if (dropped) options.log(`table ${tableName(table.identifier)}: dropped ${dropped} rows another writer already committed`)
 }

@@ -34,7 +34,8 @@ describe('BatchBuffer', () => {
       [0, { first: 10n, next: 12n }],
       [1, { first: 3n, next: 4n }],
     ])
-    expect(batch.origins).toEqual({ topics: ['t'], topic: [0, 0], partition: [0, 1], offset: [10, 3] })
+    const { topics, length, topic, partition, offset } = batch.origins
+    expect({ topics, length, topic: [...topic.subarray(0, length)], partition: [...partition.subarray(0, length)], offset: [...offset.subarray(0, length)] }).toEqual({ topics: ['t'], length: 2, topic: [0, 0], partition: [0, 1], offset: [10, 3] })
     expect(buffer.lowestPendingWalSeq()).toBeUndefined()
 
     const offsetsOnly = new BatchBuffer(schema, 100)

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { trimCommitted, emptyOrigins, pushOrigin } from '../../src/batcher/kafka-rows.ts'
+import { trimCommitted, emptyOrigins, pushOrigin, selectOrigins } from '../../src/batcher/kafka-rows.ts'
 import { committedKafkaOffsets, committedWalSeq, mergedMarkers, OffsetFenceError, type BatchMarkers } from '../../src/batcher/markers.ts'
 
 // What the table holds (a summary or the markers table-markers.ts found): marker keys among others.
@@ -27,7 +27,7 @@ describe('markers', () => {
   })
 
   test('trimming drops exactly the rows the table already holds and moves the range start', () => {
-    const origins = emptyOrigins()
+    const origins = emptyOrigins(2) // grows past its capacity
     for (let offset = 0n; offset < 10n; offset++) pushOrigin(origins, { topic: 't', partition: offset % 2n === 0n ? 0 : 1, offset })
     pushOrigin(origins, undefined)
     const markers: BatchMarkers = {
@@ -36,6 +36,8 @@ describe('markers', () => {
     const kept = trimCommitted(origins, markers, () => new Map([[0, 6n], [1, 20n]]))
     // partition 0 keeps offsets 6 and 8; partition 1 is wholly committed elsewhere; the HTTP row stays.
     expect(kept).toEqual([6, 8, 10])
+    const selected = selectOrigins(origins, kept!)
+    expect([selected.length, [...selected.topic.subarray(0, 3)], [...selected.partition.subarray(0, 3)], [...selected.offset.subarray(0, 3)]]).toEqual([3, [0, 0, -1], [0, 0, -1], [6, 8, -1]])
     expect(markers.kafka.get('t')).toEqual(new Map([[0, { first: 6n, next: 9n }]]))
     expect(trimCommitted(origins, markers, () => new Map([[0, 6n]]))).toBeUndefined()
   })
