@@ -9,7 +9,8 @@
  *
  * v3 table: our deletion vectors (two row deltas on the same files, so the second merges each DV and removes
  * the old one), read by Iceberg Java, by PyIceberg 0.12 (it reads Puffin DVs) and by `bun run query`.
- * Compaction leaves no DV and the same rows for Java and query.
+ * Compaction leaves no DV and the same rows for Java and query, each keeping its `_row_id` and
+ * `_last_updated_sequence_number` as Java reads them.
  *
  * Deletes Iceberg Java writes (test/e2e/java/DeletionVectorCheck.java `delete-rows`: a RowDelta with
  * position-delete files on v2, BaseDVFileWriter DVs on v3) are applied by `bun run query`, and on v3 our
@@ -119,6 +120,12 @@ async function pyIds(name: string): Promise<{ ids?: number[]; error?: string }> 
   }
 }
 
+/** id → [_row_id, _last_updated_sequence_number] as Iceberg Java reads them (v3 row lineage). */
+async function javaLineage(name: string): Promise<Map<number, [string, string]>> {
+  const [read] = await java.run(restCatalog(env), `${namespace}.${name}`, [{ op: 'read', columns: ['id'], rowLineage: true }])
+  return new Map((read!.rows as Record<string, unknown>[]).map((r) => [Number(r.id), [String(r._row_id), String(r._last_updated_sequence_number)]]))
+}
+
 async function javaIds(name: string): Promise<number[]> {
   const [read] = await java.run(restCatalog(env), `${namespace}.${name}`, [{ op: 'read', columns: ['id'] }])
   return sorted((read!.rows as { id: number }[]).map((r) => Number(r.id)))
@@ -222,10 +229,13 @@ describe('deletes on a v3 table (deletion vectors)', () => {
     expect(py.error).toBeUndefined()
     expect(py.ids).toEqual(model)
 
+    const lineage = await javaLineage('v3')
+    expect(sorted(lineage.keys())).toEqual(model)
     const compacted = await compactTable({ catalog, io }, table.identifier, { ...codecs, minFileBytes: 1 })
     expect(compacted.deleteFilesRemoved).toBe(files.length)
     expect((await planScan({ io, metadata: (await table.refresh()).metadata })).deleteFiles).toBe(0)
-    expect(await javaIds('v3')).toEqual(model)
+    // The surviving rows keep their row ids and last-updated sequence numbers through the rewrite.
+    expect(await javaLineage('v3')).toEqual(lineage)
     expect(await cliQueryIds('v3')).toEqual(model)
   })
 })
