@@ -17,7 +17,7 @@ export interface RowOrigins {
 
 // Typed and growable: this runs once per Kafka message, and three plain arrays of 100k numbers
 // cost ~7% of the intake thread's samples (bench/kafka-path.bench.ts under --cpu-prof-md).
-export const emptyOrigins = (capacity = 1024): RowOrigins => ({ topics: [], length: 0, topic: new Int32Array(capacity), partition: new Int32Array(capacity), offset: new Float64Array(capacity) })
+export const emptyOrigins = (capacity = 0): RowOrigins => ({ topics: [], length: 0, topic: new Int32Array(capacity), partition: new Int32Array(capacity), offset: new Float64Array(capacity) })
 
 function grow(origins: RowOrigins): void {
   const capacity = Math.max(64, origins.topic.length * 2)

@@ -63,8 +63,8 @@ export class RowColumns {
   /** Length of every typed column (and null mask): they grow together. */
   #capacity: number
 
-  /** `schema` names the columns (top-level fields, by name); `capacity` rows are reserved up front. */
-  constructor(schema: Schema, capacity = 1024) {
+  /** `schema` names the columns (top-level fields, by name); `capacity` rows are reserved up front (none by default: a table with no rows, one of many routed tables, costs nothing). */
+  constructor(schema: Schema, capacity = 0) {
     this.schema = schema
     this.#names = schema.fields.map((field) => field.name)
     this.#capacity = capacity
