@@ -20,14 +20,14 @@ import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { IngestError } from '../errors.ts'
 import { evolveRows } from '../iceberg/row-evolution.ts'
 import { currentSchema, defaultSpec } from '../iceberg/table-metadata.ts'
-import type { DataFile, Row, Snapshot, TableMetadata } from '../iceberg/types.ts'
+import type { DataFile, Snapshot, TableMetadata } from '../iceberg/types.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { writeDataFiles } from '../table/write-data-files.ts'
 import { batchIsEmpty, type Batch } from '../batcher/batch-buffer.ts'
 import { trimBatch, type AttemptOutcome, type CommitterOptions } from '../batcher/batch-committer.ts'
 import { mergedMarkers, OffsetFenceError } from '../batcher/markers.ts'
 import { markerProperties, tableMarkers } from '../batcher/table-markers.ts'
-import { type BatchChanges, markedChanges, resolveBatch, rowPositions } from './batch-resolution.ts'
+import { type BatchChanges, resolveBatch, rowPositions } from './batch-resolution.ts'
 import type { UpsertTable } from './upsert-table.ts'
 
 /** What the row-delta commit (transaction/) is asked: new data files and deleted positions, in one snapshot. */
@@ -128,13 +128,8 @@ export async function attemptUpsertCommit(options: UpsertCommitterOptions, table
   }
 }
 
-/**
- * The batch's changes in order. Rows held as objects carry their delete marks; rows held as columns
- * (batch-buffer.ts) keep them as row indexes in `deletes`.
- */
+/** The batch's changes in order: rows are held as columns (batch-buffer.ts), their delete marks as row indexes. */
 function batchChanges(batch: Batch): BatchChanges {
-  const held = batch as unknown as { rows: unknown; columns?: { length: number; row(i: number): Row }; deletes?: ReadonlySet<number> }
-  if (!held.columns && Array.isArray(held.rows)) return markedChanges(held.rows as Row[])
-  const columns = held.columns!
-  return { length: columns.length, row: (i) => columns.row(i), deleted: (i) => held.deletes?.has(i) === true }
+  const { columns, deletes } = batch
+  return { length: columns.length, row: (i) => columns.row(i), deleted: (i) => deletes?.has(i) === true }
 }
