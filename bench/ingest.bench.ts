@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createSqliteCatalog } from '../src/catalog/embedded/sqlite-catalog.ts'
+import { DEFAULT_MAX_PENDING_BYTES } from '../src/pipeline/pipeline.ts'
 import { committedKafkaOffsets } from '../src/batcher/markers.ts'
 import { tableMarkers } from '../src/batcher/table-markers.ts'
 import { createFileIO } from '../src/storage/file-io.ts'
@@ -37,6 +38,7 @@ interface Worker {
   dataDir: string
   stop(): Promise<void>
   peakRssMb(): number
+  rssMb(): number
 }
 
 /** The heap sizing `bun run ingest` gives the worker (package.json), so the figures are those of the documented command. */
@@ -64,6 +66,7 @@ async function startWorker(tables: unknown[]): Promise<Worker> {
     url,
     dataDir,
     peakRssMb: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
     async stop() {
       child.kill('SIGTERM')
       await child.exited
@@ -104,7 +107,7 @@ async function bareConsumerRate(topic: string): Promise<number> {
  * the consumer group join included); `steadyRate` from its first commit to its last, which is what
  * a long-running worker sustains.
  */
-async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 'add-columns'): Promise<{ rate: number; steadyRate: number; rssMb: number }> {
+async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 'add-columns'): Promise<{ rate: number; steadyRate: number; rssMb: number; sampledRssMb: number; estimateMb: number }> {
   const table = `bench.kafka_${crypto.randomUUID().slice(0, 8)}`
   const started = performance.now()
   const worker = await startWorker([
@@ -119,6 +122,17 @@ async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 
     },
   ])
   let first: { at: number; offsets: number } | undefined
+  // RSS and the pipeline's own estimate of what it buffers (what maxPendingBytes caps), sampled over the whole run.
+  const peaks = { rssMb: 0, estimateMb: 0 }
+  let sampling = true
+  const sampler = (async () => {
+    while (sampling) {
+      peaks.rssMb = Math.max(peaks.rssMb, worker.rssMb())
+      const scraped = await fetch(`${worker.url}/metrics`).then((r) => r.text()).catch(() => '')
+      peaks.estimateMb = Math.max(peaks.estimateMb, Number(/^ingest_pending_bytes (\d+)/m.exec(scraped)?.[1] ?? 0) / 2 ** 20)
+      await Bun.sleep(100)
+    }
+  })()
   for (;;) {
     const offsets = await committedOffsets(worker.dataDir, table, topic)
     if (offsets > 0 && !first) first = { at: performance.now(), offsets }
@@ -126,10 +140,12 @@ async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 
     await Bun.sleep(50)
   }
   const done = performance.now()
+  sampling = false
+  await sampler
   const rssMb = worker.peakRssMb()
   await worker.stop()
   const steadyRate = done > first!.at ? (MESSAGES - first!.offsets) / ((done - first!.at) / 1000) : Number.NaN
-  return { rate: MESSAGES / ((done - started) / 1000), steadyRate, rssMb }
+  return { rate: MESSAGES / ((done - started) / 1000), steadyRate, rssMb, sampledRssMb: peaks.rssMb, estimateMb: peaks.estimateMb }
 }
 
 function sensorBatch(start: number, size: number): string {
@@ -189,6 +205,8 @@ const bare: number[] = []
 const kafka: number[] = []
 const steady: number[] = []
 const rss: number[] = []
+const sampledRss: number[] = []
+const estimates: number[] = []
 // The same messages into a table with a fixed schema (schemaEvolution "off"), alternating with the default
 // (add-columns, what every run above uses): what evolution costs when no new field appears.
 const fixed: number[] = []
@@ -198,10 +216,15 @@ for (let run = 0; run < RUNS; run++) {
   kafka.push(result.rate)
   steady.push(result.steadyRate)
   rss.push(result.rssMb)
+  sampledRss.push(result.sampledRssMb)
+  estimates.push(result.estimateMb)
   fixed.push((await kafkaRun(topic, 'off')).steadyRate)
 }
 console.log(
   `kafka → committed iceberg: ${fmt(median(steady))} rows/s first to last commit, ${fmt(median(kafka))} rows/s from process start (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(steady) / median(bare)).toFixed(2)}); worker peak RSS ${median(rss).toFixed(0)} MB`,
+)
+console.log(
+  `kafka memory: buffered estimate peaks at ${median(estimates).toFixed(0)} MB (maxPendingBytes ${DEFAULT_MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${median(sampledRss).toFixed(0)} MB (VmHWM ${median(rss).toFixed(0)} MB); sampled every 100 ms over the whole run`,
 )
 // The same messages through each necessary stage alone (bench/stages.ts; bench/limit.bench.ts prints them all).
 const encoder = new TextEncoder()

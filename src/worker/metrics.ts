@@ -29,6 +29,7 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
   const walBytes = registry.gauge({ name: 'ingest_wal_bytes', help: 'Bytes in WAL segments' })
   const walSegments = registry.gauge({ name: 'ingest_wal_segments', help: 'WAL segment files' })
   const pendingRows = registry.gauge({ name: 'ingest_rows_pending', help: 'Rows buffered or queued, not yet committed', labelNames: ['table'] })
+  const pendingBytes = registry.gauge({ name: 'ingest_pending_bytes', help: 'Estimated heap bytes of everything buffered or queued, across tables (what maxPendingBytes caps)' })
   const sinceCommit = registry.gauge({ name: 'ingest_seconds_since_last_commit', help: 'Seconds since the last successful commit (-1: none yet)', labelNames: ['table'] })
   const failing = registry.gauge({ name: 'ingest_commit_consecutive_failures', help: 'Commit failures since the last success', labelNames: ['table'] })
   const commitLatency = registry.gauge({ name: 'ingest_commit_latency_ms', help: 'Median commit latency of the last 5 commits (manifests + catalog), ms (-1: none yet)', labelNames: ['table'] })
@@ -60,6 +61,7 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
     rejected({ source: 'kafka' }, pipeline.counters.kafkaRejected)
     bytes({}, pipeline.counters.bytesIn)
     walBytes.set(log.bytes)
+    pendingBytes.set(pipeline.pendingBytes())
     walSegments.set(log.segmentCount)
     // Every batcher: routed tables as they open, and each route's table for unroutable records.
     for (const batcher of pipeline.batchers()) {
