@@ -146,6 +146,22 @@ describe('upsert tables through the pipeline', () => {
     })
   }
 
+  test('a batch that changes nothing (deletes of absent keys) still commits its offsets', async () => {
+    const wh = warehouse()
+    const model: Model = new Map()
+    const pipeline = await start(wh)
+    const feed = feeder(pipeline, model)
+    feed([{ op: 'c', id: 1, version: 1 }])
+    await pipeline.table(['cdc'], 'users')!.batcher.flush('interval')
+    feed([{ op: 'tombstone', id: 7 }, { op: 'd', id: 8 }])
+    await pipeline.table(['cdc'], 'users')!.batcher.flush('interval')
+    await pipeline.stop()
+    const loaded = await wh.catalog.loadTable(id)
+    expect(currentSnapshot(loaded.metadata)!.summary['ingest.kafka.users']).toBe('{"0":3}')
+    expect(await rows(wh)).toEqual([{ id: 1, name: 'n1', version: 1 }])
+    wh.catalog.close()
+  })
+
   test('the key index is stored at stop and loaded at start; without its file it is rebuilt from the table; same result', async () => {
     const wh = warehouse()
     const model: Model = new Map()
