@@ -39,6 +39,8 @@ interface Worker {
   stop(): Promise<void>
   peakRssMb(): number
   rssMb(): number
+  /** CPU seconds the worker process has used so far, all threads (utime + stime): unlike wall time, barely moved by other load on the box. */
+  cpuSeconds(): number
 }
 
 /** The heap sizing `bun run ingest` gives the worker (package.json), so the figures are those of the documented command. */
@@ -67,6 +69,11 @@ async function startWorker(tables: unknown[]): Promise<Worker> {
     dataDir,
     peakRssMb: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    cpuSeconds: () => {
+      // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name, in clock ticks (100 per second).
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      return (Number(fields[11]) + Number(fields[12])) / 100
+    },
     async stop() {
       child.kill('SIGTERM')
       await child.exited
@@ -107,7 +114,7 @@ async function bareConsumerRate(topic: string): Promise<number> {
  * the consumer group join included); `steadyRate` from its first commit to its last, which is what
  * a long-running worker sustains.
  */
-async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 'add-columns'): Promise<{ rate: number; steadyRate: number; rssMb: number; sampledRssMb: number; estimateMb: number }> {
+async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 'add-columns'): Promise<{ rate: number; steadyRate: number; rssMb: number; sampledRssMb: number; estimateMb: number; cpuUsPerRow: number }> {
   const table = `bench.kafka_${crypto.randomUUID().slice(0, 8)}`
   const started = performance.now()
   const worker = await startWorker([
@@ -121,7 +128,7 @@ async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 
       kafka: { topics: [topic], groupId: `bench-${crypto.randomUUID()}` },
     },
   ])
-  let first: { at: number; offsets: number } | undefined
+  let first: { at: number; offsets: number; cpu: number } | undefined
   // RSS and the pipeline's own estimate of what it buffers (what maxPendingBytes caps), sampled over the whole run.
   const peaks = { rssMb: 0, estimateMb: 0 }
   let sampling = true
@@ -135,17 +142,18 @@ async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 
   })()
   for (;;) {
     const offsets = await committedOffsets(worker.dataDir, table, topic)
-    if (offsets > 0 && !first) first = { at: performance.now(), offsets }
+    if (offsets > 0 && !first) first = { at: performance.now(), offsets, cpu: worker.cpuSeconds() }
     if (offsets >= MESSAGES) break
     await Bun.sleep(50)
   }
   const done = performance.now()
+  const cpuUsPerRow = ((worker.cpuSeconds() - first!.cpu) / (MESSAGES - first!.offsets)) * 1e6
   sampling = false
   await sampler
   const rssMb = worker.peakRssMb()
   await worker.stop()
   const steadyRate = done > first!.at ? (MESSAGES - first!.offsets) / ((done - first!.at) / 1000) : Number.NaN
-  return { rate: MESSAGES / ((done - started) / 1000), steadyRate, rssMb, sampledRssMb: peaks.rssMb, estimateMb: peaks.estimateMb }
+  return { rate: MESSAGES / ((done - started) / 1000), steadyRate, rssMb, sampledRssMb: peaks.rssMb, estimateMb: peaks.estimateMb, cpuUsPerRow }
 }
 
 function sensorBatch(start: number, size: number): string {
@@ -206,6 +214,7 @@ const kafka: number[] = []
 const steady: number[] = []
 const rss: number[] = []
 const sampledRss: number[] = []
+const cpuPerRow: number[] = []
 const estimates: number[] = []
 // The same messages into a table with a fixed schema (schemaEvolution "off"), alternating with the default
 // (add-columns, what every run above uses): what evolution costs when no new field appears.
@@ -217,12 +226,14 @@ for (let run = 0; run < RUNS; run++) {
   steady.push(result.steadyRate)
   rss.push(result.rssMb)
   sampledRss.push(result.sampledRssMb)
+  cpuPerRow.push(result.cpuUsPerRow)
   estimates.push(result.estimateMb)
   fixed.push((await kafkaRun(topic, 'off')).steadyRate)
 }
 console.log(
   `kafka → committed iceberg: ${fmt(median(steady))} rows/s first to last commit, ${fmt(median(kafka))} rows/s from process start (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(steady) / median(bare)).toFixed(2)}); worker peak RSS ${median(rss).toFixed(0)} MB`,
 )
+console.log(`kafka worker CPU, all threads, first to last commit: ${median(cpuPerRow).toFixed(2)} µs per row (what a busy box disturbs least)`)
 console.log(
   `kafka memory: buffered estimate peaks at ${median(estimates).toFixed(0)} MB (maxPendingBytes ${DEFAULT_MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${median(sampledRss).toFixed(0)} MB (VmHWM ${median(rss).toFixed(0)} MB); sampled every 100 ms over the whole run`,
 )
