@@ -5,7 +5,7 @@
  *   2. HTTP rows/s in batched POSTs, vs. a bare Bun.serve that only parses the JSON;
  *   3. HTTP ack latency p50/p99 at half the measured throughput;
  *   4. the worker's peak RSS (VmHWM).
- * Usage: bun run bench/ingest.bench.ts [--messages N] [--runs N]
+ * Usage: bun run bench/ingest.bench.ts [--messages N] [--runs N] [--kafka-only]
  */
 import { Consumer, MessagesStreamModes } from '@platformatic/kafka'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -23,7 +23,9 @@ import { stackEnv } from '../test/e2e/stack-env.ts'
 import { freePort } from '../test/e2e/worker-process.ts'
 import { sensorMessage, slowestStage, stageRates } from './stages.ts'
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } })
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, 'kafka-only': { type: 'boolean', default: false } } })
+/** `--kafka-only`: the Kafka runs and their figures, without the fixed-schema runs, the stage limits and HTTP (a quicker before/after). */
+const KAFKA_ONLY = values['kafka-only']
 const MESSAGES = Number(values.messages)
 const RUNS = Number(values.runs)
 const env = stackEnv()
@@ -228,7 +230,7 @@ for (let run = 0; run < RUNS; run++) {
   sampledRss.push(result.sampledRssMb)
   cpuPerRow.push(result.cpuUsPerRow)
   estimates.push(result.estimateMb)
-  fixed.push((await kafkaRun(topic, 'off')).steadyRate)
+  if (!KAFKA_ONLY) fixed.push((await kafkaRun(topic, 'off')).steadyRate)
 }
 console.log(
   `kafka → committed iceberg: ${fmt(median(steady))} rows/s first to last commit, ${fmt(median(kafka))} rows/s from process start (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(steady) / median(bare)).toFixed(2)}); worker peak RSS ${median(rss).toFixed(0)} MB`,
@@ -237,6 +239,7 @@ console.log(`kafka worker CPU, all threads, first to last commit: ${median(cpuPe
 console.log(
   `kafka memory: buffered estimate peaks at ${median(estimates).toFixed(0)} MB (maxPendingBytes ${DEFAULT_MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${median(sampledRss).toFixed(0)} MB (VmHWM ${median(rss).toFixed(0)} MB); sampled every 100 ms over the whole run`,
 )
+if (KAFKA_ONLY) process.exit(0)
 // The same messages through each necessary stage alone (bench/stages.ts; bench/limit.bench.ts prints them all).
 const encoder = new TextEncoder()
 const stages = await stageRates(payloads.map((payload) => encoder.encode(payload)))
