@@ -6,13 +6,17 @@
  *   - Iceberg Java 1.10.1 (IcebergGenerics, which applies position deletes and deletion vectors);
  * and `bun run query` (DuckDB over the files our planning picks, the deleted positions removed) agrees.
  * v2 table (position-delete files) for the whole stream; a v3 table (deletion vectors, which PyIceberg 0.12 applies
- * too) for a shorter stream with 3 kills, so the file stays near 90 s.
+ * too) for a shorter stream with 3 kills, then our compaction and more changes after it, so the file stays near 90 s.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Producer, stringSerializers } from '@platformatic/kafka'
 import { seededRandom } from '../../scripts/cli/sensor-data.ts'
+import { committedKafkaOffsets } from '../../src/batcher/markers.ts'
+import { tableMarkers } from '../../src/batcher/table-markers.ts'
+import { createRestCatalog } from '../../src/catalog/rest/client.ts'
+import { tableIdentifier } from '../../src/iceberg/table-identifier.ts'
 import { createTopic, endOffsets } from './kafka-topics.ts'
 import { JavaWriter, restCatalog } from './java-writer.ts'
 import { runPython } from './pyiceberg.ts'
@@ -140,31 +144,35 @@ interface PyReport {
   offsets: Record<string, number>
 }
 
-/** Until the table's marker covers the whole topic (PyIceberg reads the marker), or the deadline. */
+/** Until the table's marker covers the whole topic (read from the REST catalog's metadata), or the deadline. */
 async function waitForMarker(table: string, topic: string, ends: Record<string, number>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   const total = Object.values(ends).reduce((a, b) => a + b, 0)
+  const catalog = createRestCatalog({ uri: env.restUri })
   for (;;) {
-    const report = (await runPython('upsert_report.py', [table, topic])) as PyReport
-    const done = Object.values(report.offsets).reduce((a, b) => a + b, 0)
+    const loaded = await catalog.loadTable(tableIdentifier(table)).catch(() => undefined)
+    const offsets = loaded ? committedKafkaOffsets(tableMarkers(loaded.metadata).markers, topic) : new Map<number, bigint>()
+    const done = [...offsets.values()].reduce((a, b) => a + Number(b), 0)
     if (done >= total || Date.now() > deadline) return
-    await Bun.sleep(1_000)
+    await Bun.sleep(500)
   }
 }
+
+/** The CLIs' view of the stack: the worker's environment overrides, no config file. */
+const cliEnv = (dataDir: string) => ({
+  ICEBERG_CATALOG_URI: env.restUri,
+  S3_ENDPOINT: env.s3Endpoint,
+  S3_REGION: env.s3Region,
+  S3_ACCESS_KEY_ID: env.s3AccessKeyId,
+  S3_SECRET_ACCESS_KEY: env.s3SecretAccessKey,
+  INGEST_DATA_DIR: dataDir,
+  INGEST_CONFIG: '',
+})
 
 /** `bun run query` (our planning, DuckDB reading the planned files minus their deleted positions): key → versions. */
 async function duckdbRows(table: string, dataDir: string): Promise<Map<number, number[]>> {
   const proc = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', '..', 'scripts', 'query.ts'), `SELECT id, version FROM ${table}`, '-f', 'json', '-q'], {
-    env: {
-      ...process.env,
-      ICEBERG_CATALOG_URI: env.restUri,
-      S3_ENDPOINT: env.s3Endpoint,
-      S3_REGION: env.s3Region,
-      S3_ACCESS_KEY_ID: env.s3AccessKeyId,
-      S3_SECRET_ACCESS_KEY: env.s3SecretAccessKey,
-      INGEST_DATA_DIR: dataDir,
-      INGEST_CONFIG: '',
-    },
+    env: { ...process.env, ...cliEnv(dataDir) },
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -175,6 +183,18 @@ async function duckdbRows(table: string, dataDir: string): Promise<Map<number, n
   return byKey
 }
 
+/** `bun run maintain ...` against the stack's catalog, as the worker's environment names it. */
+async function maintain(args: string[], dataDir: string): Promise<string> {
+  const proc = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', '..', 'scripts', 'maintain.ts'), ...args], {
+    env: { ...process.env, ...cliEnv(dataDir) },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  if (code !== 0) throw new Error(`bun run maintain ${args.join(' ')} exited ${code}: ${stderr}`)
+  return stdout
+}
+
 async function javaRows(table: string): Promise<Map<number, number[]>> {
   const [result] = await java.run(restCatalog(env), table, [{ op: 'read', columns: ['id', 'version'] }], 120_000)
   const byKey = new Map<number, number[]>()
@@ -183,12 +203,13 @@ async function javaRows(table: string): Promise<Map<number, number[]>> {
 }
 
 /** Runs the stream into `table` with `kills` kill -9s while it is produced, then a last worker until the marker covers it. */
-async function runWithKills(table: string, topic: string, all: ReturnType<typeof messages>, formatVersion: 2 | 3, kills: number, seed: number) {
+async function runWithKills(table: string, topic: string, all: ReturnType<typeof messages>, formatVersion: 2 | 3, kills: number, seed: number, chunk: number) {
   await createTopic(brokers, topic, PARTITIONS)
   const raw = workerConfig(table, topic, formatVersion)
   const dataDir = raw.dataDir as string
   const random = seededRandom(seed)
-  const producing = produceSlowly(all, 5_000, 250)
+  // Still arriving while the workers are killed: the stream lasts longer than the first workers' lives.
+  const producing = produceSlowly(all, chunk, 250)
   for (let kill = 0; kill < kills; kill++) {
     const worker = await spawnWorker(raw, join(dataDir, `worker-${kill}.log`))
     running.push(worker)
@@ -214,7 +235,7 @@ describe('upserts from a Debezium topic across kill -9', () => {
     const { changes, final } = changeStream(12, 1_000, 100_000, 50_000, 10_000)
     const all = messages(topic, changes)
     const started = Date.now()
-    const { ends, dataDir } = await runWithKills(table, topic, all, 2, 5, 12)
+    const { ends, dataDir } = await runWithKills(table, topic, all, 2, 5, 12, 5_000)
     console.log(`upsert e2e v2: ${all.length} messages (${changes.length} changes + ${all.length - changes.length} tombstones), 5 kills, drained in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
     const py = (await runPython('upsert_report.py', [table, topic])) as PyReport
@@ -230,14 +251,14 @@ describe('upserts from a Debezium topic across kill -9', () => {
     }
   }, 300_000)
 
-  test('v3 (deletion vectors): 30k changes over 1k keys, 3 kills: Iceberg Java and PyIceberg see the model, every key once', async () => {
+  test('v3 (deletion vectors): 12k changes over 1k keys, 3 kills: Iceberg Java and PyIceberg see the model, every key once; compaction leaves no deletes and the same rows, and upserts after it resolve on the compacted files', async () => {
     const suffix = crypto.randomUUID().slice(0, 8)
     const topic = `cdc3_${suffix}`
     const table = `cdc3_${suffix}.users`
-    const { changes, final } = changeStream(13, 1_000, 18_000, 10_000, 2_000)
+    const { changes, final } = changeStream(13, 1_000, 8_000, 3_000, 1_000)
     const all = messages(topic, changes)
     const started = Date.now()
-    const { ends, dataDir } = await runWithKills(table, topic, all, 3, 3, 13)
+    const { ends, dataDir } = await runWithKills(table, topic, all, 3, 3, 13, 500)
     console.log(`upsert e2e v3: ${all.length} messages, 3 kills, drained in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
     for (const byKey of [await javaRows(table), await duckdbRows(table, dataDir)]) {
@@ -253,5 +274,39 @@ describe('upserts from a Debezium topic across kill -9', () => {
     expect(py.distinct).toBe(py.count)
     expect(new Map(Object.entries(py.rows).map(([k, v]) => [Number(k), v]))).toEqual(final)
     expect(Object.keys(py.delete_formats)).toEqual(['PUFFIN'])
+
+    // Our compaction rewrites the files with their DVs applied and drops the DVs: no deletes left, the same rows.
+    await maintain([table, 'compact'], dataDir)
+    const compacted = (await runPython('upsert_report.py', [table, topic])) as PyReport
+    expect(compacted.delete_formats).toEqual({})
+    expect(new Map(Object.entries(compacted.rows).map(([k, v]) => [Number(k), v]))).toEqual(final)
+
+    // More changes after the compaction: the worker's stored index names files that are gone, so it syncs to the
+    // compacted table (drops them, reads the new file) before resolving; both readers see the new final state.
+    const more: Change[] = []
+    const random = seededRandom(14)
+    for (let i = 0; i < 2_000; i++) {
+      const id = Math.floor(random() * 1_000)
+      const op = final.has(id) ? (random() < 0.2 ? 'd' : 'u') : 'c'
+      more.push({ op, id, version: changes.length + i })
+      if (op === 'd') final.delete(id)
+      else final.set(id, changes.length + i)
+    }
+    await produceSlowly(messages(topic, more), 5_000, 0)
+    const raw = workerConfig(table, topic, 3)
+    raw.dataDir = dataDir
+    const after = await spawnWorker(raw, join(dataDir, 'worker-after-compaction.log'))
+    running.push(after)
+    const moreEnds = await endOffsets(brokers, topic, PARTITIONS)
+    await waitForMarker(table, topic, moreEnds, 60_000)
+    after.process.kill('SIGTERM')
+    expect(await after.exited).toBe(0)
+    expect(await Bun.file(join(dataDir, 'worker-after-compaction.log')).text()).toMatch(/key index synced to snapshot \d+ \(\d+ keys; 1 files read, \d+ dropped/)
+    const byKey = await javaRows(table)
+    expect([...byKey.values()].every((versions) => versions.length === 1)).toBe(true)
+    expect(new Map([...byKey].map(([k, v]) => [k, v[0]!]))).toEqual(final)
+    const last = (await runPython('upsert_report.py', [table, topic])) as PyReport
+    expect(last.offsets).toEqual(moreEnds)
+    expect(new Map(Object.entries(last.rows).map(([k, v]) => [Number(k), v]))).toEqual(final)
   }, 300_000)
 })
