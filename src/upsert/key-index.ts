@@ -60,7 +60,10 @@ export class KeyIndex {
     return ordinal === undefined ? undefined : this.#files[ordinal]
   }
 
-  /** Starts covering `path` (no keys yet); `deletes` are the delete files already applied to what will be set. */
+  /**
+   * Starts covering `path` (no keys yet); `deletes` are the delete files already applied to what will be set.
+   * Throws IngestError KEY_INDEX for a path covered already, or past 2^21 live files.
+   */
   addFile(path: string, deletes: string[] = []): void {
     if (this.#ordinals.has(path)) throw new IngestError('KEY_INDEX', `key index: data file ${path} is indexed already`)
     if (this.#files.length >= MAX_ORDINALS) this.#compactOrdinals()
@@ -95,13 +98,13 @@ export class KeyIndex {
     return extra ? [packed, ...extra].map((p) => this.#location(p)) : [this.#location(packed)]
   }
 
-  /** The key's one live row is now at `position` of `file` (a file added with addFile): its other rows were deleted. */
+  /** The key's one live row is now at `position` of `file`: its other rows were deleted. Throws IngestError KEY_INDEX for a file not added or a position past 2^32. */
   set(key: string, file: string, position: number): void {
     this.#entries.set(key, this.#pack(file, position))
     this.#extra.delete(key)
   }
 
-  /** The key has a live row at `position` of `file` besides any it had (what a sync finds in a file). */
+  /** The key has a live row at `position` of `file` besides any it had (what a sync finds in a file). Throws like `set`. */
   add(key: string, file: string, position: number): void {
     const packed = this.#pack(file, position)
     const first = this.#entries.get(key)
