@@ -19,6 +19,7 @@
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { IngestError } from '../errors.ts'
 import { evolveRows } from '../iceberg/row-evolution.ts'
+import { tableName } from '../iceberg/table-identifier.ts'
 import { currentSchema, defaultSpec } from '../iceberg/table-metadata.ts'
 import type { DataFile, Snapshot, TableMetadata } from '../iceberg/types.ts'
 import type { FileIO } from '../storage/file-io.ts'
@@ -77,7 +78,7 @@ export async function attemptUpsertCommit(options: UpsertCommitterOptions, table
   trimBatch(options, table, batch)
   if (batchIsEmpty(batch)) return { kind: 'nothing-left' }
   const metadata = table.metadata
-  const name = table.identifier.namespace.concat(table.identifier.name).join('.')
+  const name = tableName(table.identifier)
   const base = metadata['current-snapshot-id']
   const index = await upsert.synced(metadata)
   const resolution = resolveBatch(upsert.key, batchChanges(batch), index)
