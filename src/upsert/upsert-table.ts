@@ -54,6 +54,11 @@ export class UpsertTable {
     this.key = options.key
   }
 
+  /** Keys in the index (0 before the first commit loads it). */
+  get keys(): number {
+    return this.#index?.size ?? 0
+  }
+
   /** The index as of `metadata`'s current snapshot: loaded once, then synced. Throws what reading the table throws. */
   async synced(metadata: TableMetadata): Promise<KeyIndex> {
     const index = this.#index ?? (this.#index = await this.#load(metadata))

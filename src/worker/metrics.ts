@@ -38,6 +38,7 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
   const fallbacks = cumulative(
     registry.counter({ name: 'ingest_dead_letter_topic_fallbacks_total', help: 'Bad Kafka messages the dead-letter topic refused, written to the dead-letter table instead', labelNames: ['topic'] }),
   )
+  const indexKeys = registry.gauge({ name: 'ingest_upsert_index_keys', help: "Keys in an upsert table's primary-key index (docs/upserts.md; ~100 bytes of heap each)", labelNames: ['table'] })
   const lag = registry.gauge({ name: 'ingest_kafka_lag', help: 'Messages behind the partition high watermark', labelNames: ['topic', 'partition'] })
   const retriedCounter = registry.counter({
     name: 'ingest_remote_calls_retried_total',
@@ -76,6 +77,7 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
       commitLatency.set(labels, batcher.stats.commitLatencyMs ?? -1)
       effectiveInterval.set(labels, batcher.stats.effectiveIntervalMs)
     }
+    for (const [name, table] of pipeline.tables) if (table.upsert) indexKeys.set({ table: name }, table.upsert.keys)
     for (const source of kafka()) {
       for (const dlq of source.deadLetterTopics.values()) {
         forwarded({ topic: dlq.topic }, dlq.stats.forwarded)

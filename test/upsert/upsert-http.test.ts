@@ -19,6 +19,7 @@ import { upsertServices } from '../../src/upsert/upsert-services.ts'
 import { pipelineAppDeps, pipelineTables } from '../../src/worker/pipeline-app.ts'
 import { openCatalog } from '../../src/worker/resources.ts'
 import { openWalLog } from '../../src/worker/wal-log.ts'
+import { createWorkerMetrics } from '../../src/worker/metrics.ts'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
@@ -41,6 +42,7 @@ async function start(dataDir: string) {
   const app = createIngestApp(pipelineAppDeps(config, pipeline, () => '', () => {}))
   return {
     pipeline,
+    metrics: createWorkerMetrics(pipeline, wal, () => []),
     post: async (body: unknown) => {
       const response = await app.request('/v1/tables/app/users/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       return { status: response.status, body: (await response.json()) as { accepted: number; rejected: { index: number; reason: string }[] } }
@@ -86,6 +88,7 @@ describe('upserts over HTTP', () => {
       { index: 5, reason: expect.stringMatching(/^delete: .*id/) },
     ])
     await run.pipeline.table(['app'], 'users')!.batcher.flush('interval')
+    expect(run.metrics()).toContain('ingest_upsert_index_keys{table="app.users"} 3')
 
     // Acknowledged (in the WAL), then the process dies before the commit.
     const second = await run.post([
