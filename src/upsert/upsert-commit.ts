@@ -117,7 +117,7 @@ export async function attemptUpsertCommit(options: UpsertCommitterOptions, table
     upsert.committed(batch.snapshotId, resolution, positions, result.deleteFiles, result.removedDeleteFiles)
     return { kind: 'committed', table: result.table, files: dataFiles.length, catalogAttempts: result.attempts }
   } catch (error) {
-    // DATA_FILE_GONE: a file we delete from was rewritten (the parent check catches that first; this is the row delta's own).
+    // DATA_FILE_GONE: the row delta's own check, on every attempt before our parent check, that each file we delete from is still live.
     const moved = error instanceof UpsertBaseMovedError || (error instanceof IngestError && error.code === 'DATA_FILE_GONE')
     const fenced = error instanceof OffsetFenceError
     const relayout = error instanceof IngestError && error.code === 'SCHEMA_CHANGED'
