@@ -78,6 +78,7 @@ const consumer: GroupConsumer = {
   commit: async () => {},
   highWatermarks: async () => new Map([[topic, Array.from({ length: PARTITIONS }, () => BigInt(MESSAGES))]]),
   onGroupJoin: () => {},
+  assignments: () => [],
   close: async () => {},
 }
 

@@ -5,7 +5,7 @@
  * form, which keeps 64-bit values exact (bigints as strings) and bounds as base64.
  *
  *   {"v":1,"table":"ns.t","worker":"…","id":"<batch snapshot id>","sentAtMs":…,"schemaId":0,"specId":0,
- *    "walId":"…","walSeqMax":"42","kafka":{"<topic>":{"<partition>":["<first>","<next>"]}},"files":[…]}
+ *    "walId":"…","walSeqMax":"42","kafka":{"<topic>":{"<partition>":["<first>","<next>"]}},"opening":[["<topic>",<partition>]],"files":[…]}
  */
 import { IngestError } from '../errors.ts'
 import type { DataFile, IcebergValue } from '../iceberg/types.ts'
@@ -25,6 +25,8 @@ export interface Handoff {
   /** The sender's WAL, for a batch holding HTTP rows (its `ingest.wal.<walId>.seq` marker). */
   walId: string
   markers: BatchMarkers
+  /** Partitions whose range opens them (handoff-fold.ts Contribution.opening). */
+  opening: { topic: string; partition: number }[]
   files: DataFile[]
 }
 
@@ -47,6 +49,7 @@ export function encodeHandoff(handoff: Handoff): string {
     walId: handoff.walId,
     ...(handoff.markers.walSeqMax !== undefined ? { walSeqMax: String(handoff.markers.walSeqMax) } : {}),
     kafka,
+    opening: handoff.opening.map(({ topic, partition }) => [topic, partition]),
     files: handoff.files.map(encodeDataFile),
   })
 }
@@ -65,6 +68,7 @@ export function decodeHandoff(text: string): Handoff {
   for (const key of ['table', 'worker', 'id', 'walId'] as const) if (typeof raw[key] !== 'string') throw invalid(`has no string "${key}"`)
   for (const key of ['sentAtMs', 'schemaId', 'specId'] as const) if (typeof raw[key] !== 'number') throw invalid(`has no number "${key}"`)
   if (!Array.isArray(raw.files)) throw invalid('has no "files" array')
+  if (!Array.isArray(raw.opening) || (raw.opening as unknown[]).some((o) => !Array.isArray(o) || typeof o[0] !== 'string' || !Number.isInteger(o[1]))) throw invalid('has no "opening" list of [topic, partition]')
   const kafka = new Map<string, Map<number, OffsetRange>>()
   try {
     for (const [topic, partitions] of Object.entries(raw.kafka as Record<string, Record<string, [string, string]>>)) {
@@ -79,6 +83,7 @@ export function decodeHandoff(text: string): Handoff {
       specId: raw.specId as number,
       walId: raw.walId as string,
       markers: { kafka, ...(typeof raw.walSeqMax === 'string' ? { walSeqMax: BigInt(raw.walSeqMax) } : {}) },
+      opening: (raw.opening as [string, number][]).map(([topic, partition]) => ({ topic, partition })),
       files: (raw.files as Record<string, unknown>[]).map(decodeDataFile),
     }
   } catch (error) {

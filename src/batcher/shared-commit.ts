@@ -2,16 +2,21 @@
  * One commit per table per interval across the workers of a consumer group (docs/design.md,
  * "Several workers, one commit per table"). Each worker writes its batch's data files as before;
  * the table's committer (the worker the group gave partition 0 of the table's first topic) commits
- * them, everyone else hands them over on a channel (a Kafka control topic) and waits until the
- * table's markers show the batch committed. The committer folds its own batch and every pending
- * handoff into one snapshot whose markers are the table's, advanced by each (handoff-fold.ts).
+ * them, everyone else hands them over on a channel (a Kafka control topic). The committer folds its
+ * own batch and the pending handoffs into one snapshot whose markers are the table's, advanced by
+ * each (handoff-fold.ts).
  *
- * Exactly once holds without trusting the channel or the election: a snapshot folds no two
- * contributions that share a partition, nor one the table's markers already cover, and each
- * catalog attempt re-merges the markers on its base (OffsetFence). Lost pieces fall back: a sender
- * whose handoff is not committed in time (committer dead, message lost) commits its files itself;
- * a worker that dies before handing over committed nothing, so its partitions are read again by
- * whoever takes them; its files stay unreferenced, for orphan removal.
+ * A sender does not wait for each commit: its Kafka batch is done for the batcher once handed off,
+ * and it keeps the batch (rows and all) as outstanding until the table's markers cover it. One not
+ * covered in time (committer dead, message lost), or covered only in part (its partitions moved
+ * and their new owner committed some of it), it commits itself — trimmed to what the table lacks,
+ * and after every older outstanding batch of its own, so no marker ever passes rows not in the table.
+ *
+ * Exactly once holds without trusting the channel or the election: a snapshot folds handoffs only
+ * as contiguous continuations of each partition's marker, never one the table already covers, and
+ * each catalog attempt re-merges the markers on its base (OffsetFence). A worker that dies with
+ * batches outstanding committed nothing of them: their partitions are read again from the table's
+ * markers by whoever takes them; their files stay unreferenced, for orphan removal.
  */
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { IngestError } from '../errors.ts'
@@ -22,11 +27,11 @@ import type { DataFile, TableMetadata } from '../iceberg/types.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { fastAppend } from '../transaction/fast-append.ts'
 import { batchIsEmpty, type Batch } from './batch-buffer.ts'
-import { trimBatch, type AttemptOutcome, type CommitterOptions } from './batch-committer.ts'
+import { attemptCommit, trimBatch, type AttemptOutcome, type CommitterOptions } from './batch-committer.ts'
 import { writeBatchFiles } from './batch-files.ts'
 import { decodeHandoff, encodeHandoff, type Handoff } from './handoff.ts'
-import { coverage, foldedMarkers, hasMarkers, selectHandoffs, type Contribution, type PendingHandoff } from './handoff-fold.ts'
-import { OffsetFenceError } from './markers.ts'
+import { copyMarkers, coverage, foldedMarkers, hasMarkers, openingPartitions, selectHandoffs, type Contribution, type PendingHandoff } from './handoff-fold.ts'
+import { OffsetFenceError, type BatchMarkers } from './markers.ts'
 import { markerProperties, tableMarkers } from './table-markers.ts'
 
 /** Summary key of a shared snapshot: the ids of the handoffs it folded (their senders' batch snapshot ids). */
@@ -57,12 +62,16 @@ export interface SharedCommitOptions {
   io: FileIO
   /** Whether this worker commits the table now (it owns partition 0 of the table's first topic). */
   isCommitter: () => boolean
-  /** How long a sender waits for its handoff to be committed before committing it itself. */
+  /** How long a sender waits for a handoff to be committed before committing it itself. */
   handoffTimeoutMs: number
-  /** How often a waiting sender reloads the table, and the committer looks for handoffs to commit alone (default 250 ms). */
+  /** How often outstanding handoffs are checked against the table, and the committer looks for handoffs to commit alone (default 250 ms). */
   pollMs?: number
-  /** Handoffs kept at most; the oldest beyond go (their senders fall back). Default 256. */
+  /** Handed-off batches a sender keeps outstanding at most before its batcher waits (default 4). */
+  maxOutstanding?: number
+  /** Others' handoffs kept at most; the oldest beyond go (their senders fall back). Default 256. */
   maxPending?: number
+  /** A handed-off batch is in the table (by whoever): e.g. commit the group's offsets for lag tools. */
+  onCovered?: (markers: BatchMarkers) => void
   log: (line: string) => void
   now?: () => number
   sleep?: (ms: number) => Promise<void>
@@ -77,7 +86,17 @@ interface OwnFiles extends Contribution {
   sent: boolean
 }
 
+/** A batch this worker handed off and keeps until the table holds it (it may have to commit it itself). */
+interface Outstanding {
+  handoff: Handoff
+  batch: Batch
+  committer: CommitterOptions
+  deadlineMs: number
+  entry: PendingHandoff
+}
+
 const layoutOf = (metadata: TableMetadata) => ({ schemaId: currentSchema(metadata)['schema-id'], specId: defaultSpec(metadata)['spec-id'] })
+
 /** The later of two loads of one table: by sequence number, then by update time (a properties-only change). */
 function newer(a: LoadedTable, b: LoadedTable | undefined): LoadedTable {
   if (!b) return a
@@ -87,15 +106,18 @@ function newer(a: LoadedTable, b: LoadedTable | undefined): LoadedTable {
 }
 
 export class SharedCommit {
-  readonly stats = { handoffsSent: 0, handoffsFolded: 0, handoffsReceived: 0, fallbacks: 0, sharedCommits: 0 }
+  readonly stats = { handoffsSent: 0, handoffsFolded: 0, handoffsReceived: 0, fallbacks: 0 }
   readonly #options: SharedCommitOptions
   readonly #identifier
   readonly #now: () => number
   readonly #sleep: (ms: number) => Promise<void>
   #pending: PendingHandoff[] = []
+  #outstanding: Outstanding[] = []
+  #outstandingChanged: (() => void)[] = []
   #latest: LoadedTable | undefined
   #exclusive: Promise<unknown> = Promise.resolve()
   #busy = false
+  #checking = false
   #closing = false
   #timer: ReturnType<typeof setInterval> | undefined
   #batcher: SharedBatcher | undefined
@@ -110,24 +132,45 @@ export class SharedCommit {
     this.#lastCommitAtMs = this.#now()
   }
 
-  /** The batcher's attempt (TableBatcherOptions.attempt): commit as the committer, or hand off and wait. */
+  /** The batcher's attempt (TableBatcherOptions.attempt): commit as the committer, or hand off. */
   readonly attempt = async (committer: CommitterOptions, table: LoadedTable, batch: Batch): Promise<AttemptOutcome> => {
     table = newer(table, this.#latest)
     // A retry after an unknown outcome: the snapshot may have landed already.
     if (table.metadata.snapshots.some((s) => s['snapshot-id'] === batch.snapshotId)) return { kind: 'committed', table, files: 0, catalogAttempts: 1 }
     trimBatch(committer, table, batch)
     if (batchIsEmpty(batch)) return { kind: 'nothing-left' }
+    if (this.#closing || !hasMarkers(batch.markers)) {
+      // Committing by itself: only after every older handed-off batch is in the table, or it could pass them.
+      await this.#settled()
+      return this.#serialized(async () => this.#fold(await this.#fresh(table), await this.#write(committer, table, batch), false))
+    }
+    if (this.#isCommitter()) {
+      const own = await this.#write(committer, table, batch)
+      return this.#serialized(() => this.#fold(table, own, true))
+    }
+    // A batch with HTTP rows keeps its WAL entries until it is committed: it is handed off and waited for, one at a time.
+    if (batch.markers.walSeqMax !== undefined) {
+      await this.#settled()
+      return this.#handOffAndWait(table, await this.#write(committer, table, batch))
+    }
     const own = await this.#write(committer, table, batch)
-    if (this.#closing || !hasMarkers(batch.markers)) return this.#serialized(() => this.#fold(table, own, false))
-    if (this.#isCommitter()) return this.#serialized(() => this.#fold(table, own, true))
-    return this.#handOff(table, own)
+    if (!(await this.#send(own))) {
+      await this.#settled()
+      return this.#serialized(async () => this.#fold(await this.#fresh(table), own, false))
+    }
+    const handoff = this.#handoffOf(own)
+    this.#outstanding.push({ handoff, batch, committer, deadlineMs: this.#now() + this.#options.handoffTimeoutMs, entry: { handoff, receivedAtMs: this.#now() } })
+    // Bounded: outstanding batches hold their rows, which the pipeline's memory cap does not see.
+    while (this.#outstanding.length > (this.#options.maxOutstanding ?? 4)) await this.#changed()
+    return { kind: 'nothing-left' }
   }
 
   /** Takes a message from the channel: a handoff for this table from another worker is kept for the next commit. */
   receive(handoff: Handoff): void {
     if (handoff.worker === this.#options.worker || handoff.table !== this.#options.table) return
     this.stats.handoffsReceived++
-    this.#pending.push({ handoff, receivedAtMs: this.#now() })
+    // Its age from the send when the sender's clock is behind ours: a restarted committer reads handoffs sent before it started.
+    this.#pending.push({ handoff, receivedAtMs: Math.min(this.#now(), handoff.sentAtMs) })
     const max = this.#options.maxPending ?? 256
     if (this.#pending.length > max) {
       const dropped = this.#pending.splice(0, this.#pending.length - max)
@@ -135,20 +178,30 @@ export class SharedCommit {
     }
   }
 
-  /** Handoffs kept for the next commit. */
+  /** Others' handoffs kept for the next commit. */
   get pendingHandoffs(): number {
     return this.#pending.length
   }
 
-  /** Starts the committer's own ticks: pending handoffs are committed on the interval even when this worker has no rows of its own. */
-  start(batcher: SharedBatcher): void {
-    this.#batcher = batcher
-    this.#timer ??= setInterval(() => void this.#tick(), this.#options.pollMs ?? 250)
+  /** This worker's handed-off batches not yet seen in the table. */
+  get outstandingHandoffs(): number {
+    return this.#outstanding.length
   }
 
-  /** From now on each batch commits by itself, without waiting for anyone (a stopping worker). */
+  /** Starts the checks: outstanding handoffs against the table, and the committer's commits of handoffs alone on its interval. */
+  start(batcher: SharedBatcher): void {
+    this.#batcher = batcher
+    this.#timer ??= setInterval(() => void this.#check(), this.#options.pollMs ?? 250)
+  }
+
+  /** A stop begins: from now on every batch commits by itself, and outstanding ones are committed here unless the table holds them. */
   close(): void {
     this.#closing = true
+  }
+
+  /** Resolves once no handed-off batch is outstanding (after close: each committed here or found in the table). */
+  async settle(): Promise<void> {
+    await this.#settled()
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
   }
@@ -164,7 +217,7 @@ export class SharedCommit {
     return committer
   }
 
-  /** Runs commits of this worker one at a time (the batcher's attempt and the tick must not race each other). */
+  /** Runs commits of this worker one at a time (the batcher's attempt, the committer's tick and fallbacks must not race each other). */
   #serialized<T>(run: () => Promise<T>): Promise<T> {
     const result = this.#exclusive.then(async () => {
       this.#busy = true
@@ -178,16 +231,33 @@ export class SharedCommit {
     return result
   }
 
-  async #write(committer: CommitterOptions, table: LoadedTable, batch: Batch): Promise<OwnFiles> {
-    const files = await writeBatchFiles(committer, table.metadata, batch)
-    return { snapshotId: batch.snapshotId, files, walId: committer.walId, markers: batch.markers, ...layoutOf(table.metadata), sent: false }
+  #changed(): Promise<void> {
+    return new Promise((resolve) => this.#outstandingChanged.push(resolve))
   }
 
-  /** Sends the files and waits until the table holds them; falls back to committing them here after the timeout. */
-  async #handOff(table: LoadedTable, own: OwnFiles): Promise<AttemptOutcome> {
-    const name = this.#options.table
-    const handoff: Handoff = {
-      table: name,
+  async #settled(): Promise<void> {
+    while (this.#outstanding.length) {
+      // Nothing else checks once the timer is gone (start was never called): check here.
+      if (!this.#timer) await this.#check()
+      else await this.#changed()
+    }
+  }
+
+  async #fresh(table: LoadedTable): Promise<LoadedTable> {
+    return newer(table, this.#latest)
+  }
+
+  /** The batch's files, with its markers as they are now (a copy: a later trim must not change what the files hold). */
+  async #write(committer: CommitterOptions, table: LoadedTable, batch: Batch): Promise<OwnFiles> {
+    const files = await writeBatchFiles(committer, table.metadata, batch)
+    const markers = copyMarkers(batch.markers)
+    const opening = openingPartitions(tableMarkers(table.metadata).markers, markers, this.#outstanding.map((o) => o.handoff.markers))
+    return { snapshotId: batch.snapshotId, files, walId: committer.walId, markers, opening, ...layoutOf(table.metadata), sent: false }
+  }
+
+  #handoffOf(own: OwnFiles): Handoff {
+    return {
+      table: this.#options.table,
       worker: this.#options.worker,
       id: String(own.snapshotId),
       sentAtMs: this.#now(),
@@ -195,24 +265,34 @@ export class SharedCommit {
       specId: own.specId,
       walId: own.walId,
       markers: own.markers,
+      opening: own.opening ?? [],
       files: own.files,
     }
+  }
+
+  async #send(own: OwnFiles): Promise<boolean> {
     try {
-      await this.#options.channel.send(name, encodeHandoff(handoff))
+      await this.#options.channel.send(this.#options.table, encodeHandoff(this.#handoffOf(own)))
       own.sent = true
       this.stats.handoffsSent++
+      return true
     } catch (error) {
-      this.#options.log(`table ${name}: handing off snapshot ${own.snapshotId} failed (${(error as Error).message}); committing it here`)
+      this.#options.log(`table ${this.#options.table}: handing off snapshot ${own.snapshotId} failed (${(error as Error).message}); committing it here`)
       this.stats.fallbacks++
-      return this.#serialized(() => this.#fold(table, own, false))
+      return false
     }
+  }
+
+  /** The one-at-a-time path (batches with WAL rows): send, then wait until the table holds them; commit them here after the timeout. */
+  async #handOffAndWait(table: LoadedTable, own: OwnFiles): Promise<AttemptOutcome> {
+    if (!(await this.#send(own))) return this.#serialized(() => this.#fold(table, own, false))
     const deadline = this.#now() + this.#options.handoffTimeoutMs
     for (;;) {
       await this.#sleep(this.#options.pollMs ?? 250)
       try {
         table = this.#adopt(await this.#options.catalog.loadTable(this.#identifier))
       } catch (error) {
-        this.#options.log(`table ${name}: reloading while waiting for handoff ${own.snapshotId} failed: ${(error as Error).message}`)
+        this.#options.log(`table ${this.#options.table}: reloading while waiting for handoff ${own.snapshotId} failed: ${(error as Error).message}`)
       }
       const covered = coverage(tableMarkers(table.metadata).markers, own)
       if (covered === 'covered') return { kind: 'committed', table, files: own.files.length, catalogAttempts: 1 }
@@ -223,13 +303,13 @@ export class SharedCommit {
       if (this.#isCommitter()) return this.#serialized(() => this.#fold(table, own, true))
       if (this.#closing || this.#now() >= deadline) {
         this.stats.fallbacks++
-        this.#options.log(`table ${name}: handoff ${own.snapshotId} not committed within ${this.#options.handoffTimeoutMs} ms${this.#closing ? ' (stopping)' : ''}; committing it here`)
+        this.#options.log(`table ${this.#options.table}: handoff ${own.snapshotId} not committed within ${this.#options.handoffTimeoutMs} ms${this.#closing ? ' (stopping)' : ''}; committing it here`)
         return this.#serialized(() => this.#fold(table, own, false))
       }
     }
   }
 
-  /** Keeps `table` as the latest seen, and forgets handoffs it holds already (or that waited past their sender's timeout). */
+  /** Keeps `table` as the latest seen, and forgets others' handoffs it holds already (or that waited past their sender's timeout). */
   #adopt(table: LoadedTable): LoadedTable {
     this.#latest = newer(table, this.#latest)
     const markers = tableMarkers(this.#latest.metadata).markers
@@ -240,14 +320,13 @@ export class SharedCommit {
   }
 
   /**
-   * One snapshot with `own`'s files (if any) and, when `withHandoffs`, every pending handoff the
-   * selection allows. A fence or layout change found by the catalog attempt re-selects on the
-   * reloaded table; own files the table partly holds now go back to the batcher ('again': trim, rewrite).
-   * Throws what a retry with backoff may cure (storage, catalog).
+   * One snapshot with `own`'s files (if any) and, when `withHandoffs`, every handoff the selection
+   * allows — this worker's outstanding ones first, then others'. A fence or layout change found by the
+   * catalog attempt re-selects on the reloaded table; own files the table (or a handoff before them)
+   * partly holds go back to the batcher ('again': trim, write again). Throws what a retry with backoff may cure.
    */
   async #fold(table: LoadedTable, own: OwnFiles | undefined, withHandoffs: boolean): Promise<AttemptOutcome> {
     const name = this.#options.table
-    const snapshotId = own?.snapshotId ?? newSnapshotId()
     for (let round = 0; round < 5; round++) {
       table = this.#adopt(table)
       const base = tableMarkers(table.metadata).markers
@@ -256,18 +335,20 @@ export class SharedCommit {
         const covered = coverage(base, own)
         // Our handoff was committed by someone else meanwhile (a committer that took over, or before we became one).
         if (covered === 'covered' && own.sent) return { kind: 'committed', table, files: own.files.length, catalogAttempts: 1 }
-        if (covered !== 'untouched' || layout.schemaId !== own.schemaId || layout.specId !== own.specId) {
-          if (!own.sent) await Promise.allSettled(own.files.map((f) => this.#options.io.delete(f['file-path'])))
-          return { kind: 'again', reason: `snapshot ${own.snapshotId}: the table holds part of the batch or changed layout; trimming and writing it again` }
-        }
+        if (covered !== 'untouched' || layout.schemaId !== own.schemaId || layout.specId !== own.specId) return this.#refuseOwn(own, 'the table holds part of the batch or changed layout')
       }
-      const selection = withHandoffs ? selectHandoffs(base, layout, own, this.#pending) : { chosen: [], dropped: [], deferred: [] }
-      for (const { pending, reason } of selection.dropped) this.#options.log(`table ${name}: handoff ${pending.handoff.id} from ${pending.handoff.worker} dropped (${reason}); its sender commits what the table lacks`)
+      const candidates = withHandoffs ? [...this.#outstanding.map((o) => o.entry), ...this.#pending] : []
+      const selection = selectHandoffs(base, layout, own, candidates)
+      for (const { pending, reason } of selection.dropped) {
+        if (pending.handoff.worker !== this.#options.worker) this.#options.log(`table ${name}: handoff ${pending.handoff.id} from ${pending.handoff.worker} dropped (${reason}); its sender commits what the table lacks`)
+      }
       const gone = new Set(selection.dropped.map((d) => d.pending))
       this.#pending = this.#pending.filter((entry) => !gone.has(entry))
-      if (!own && !selection.chosen.length) return { kind: 'nothing-left' }
-      const contributions: Contribution[] = [...(own ? [own] : []), ...selection.chosen.map((entry) => entry.handoff)]
-      const dataFiles = [...(own?.files ?? []), ...selection.chosen.flatMap((entry) => entry.handoff.files)]
+      const ownIn = own !== undefined && selection.ownRefused === undefined
+      if (!ownIn && !selection.chosen.length) return own ? this.#refuseOwn(own, selection.ownRefused!) : { kind: 'nothing-left' }
+      const snapshotId = ownIn ? own.snapshotId : newSnapshotId()
+      const contributions: Contribution[] = [...(ownIn ? [own] : []), ...selection.chosen.map((entry) => entry.handoff)]
+      const dataFiles = [...(ownIn ? own.files : []), ...selection.chosen.flatMap((entry) => entry.handoff.files)]
       const ids = selection.chosen.map((entry) => entry.handoff.id)
       const markers = (metadata: TableMetadata) => foldedMarkers(tableMarkers(metadata).markers, contributions)
       const startedAt = this.#now()
@@ -287,12 +368,13 @@ export class SharedCommit {
         this.#adopt(result.table)
         this.#lastCommitAtMs = this.#now()
         this.stats.handoffsFolded += ids.length
-        if (ids.length) this.stats.sharedCommits++
         if (ids.length) {
           const rows = selection.chosen.reduce((sum, entry) => sum + entry.handoff.files.reduce((n, f) => n + f['record-count'], 0), 0)
           this.#options.log(`table ${name}: snapshot ${snapshotId} folds ${ids.length} handoffs (${rows} rows from ${[...new Set(selection.chosen.map((e) => e.handoff.worker))].join(', ')})`)
         }
-        return { kind: 'committed', table: result.table, files: own?.files.length ?? 0, catalogAttempts: result.attempts, commitMs: this.#now() - startedAt }
+        this.#resolveCovered(result.table)
+        if (!ownIn) return own ? this.#refuseOwn(own, selection.ownRefused!) : { kind: 'nothing-left' }
+        return { kind: 'committed', table: result.table, files: own.files.length, catalogAttempts: result.attempts, commitMs: this.#now() - startedAt }
       } catch (error) {
         const fenced = error instanceof OffsetFenceError
         const relayout = error instanceof IngestError && error.code === 'SCHEMA_CHANGED'
@@ -301,7 +383,82 @@ export class SharedCommit {
         table = await this.#options.catalog.loadTable(this.#identifier)
       }
     }
-    return { kind: 'again', reason: `snapshot ${snapshotId}: the table kept moving under the shared commit; attempting again` }
+    return { kind: 'again', reason: `table ${name}: the table kept moving under the shared commit; attempting again` }
+  }
+
+  /** The batch goes back to the batcher (trim, write again); files never handed off are deleted first. A short pause: what it waits for lands meanwhile. */
+  async #refuseOwn(own: OwnFiles, why: string): Promise<AttemptOutcome> {
+    if (!own.sent) await Promise.allSettled(own.files.map((f) => this.#options.io.delete(f['file-path'])))
+    await this.#sleep(this.#options.pollMs ?? 250)
+    return { kind: 'again', reason: `snapshot ${own.snapshotId}: ${why}; trimming and writing it again` }
+  }
+
+  /** Outstanding batches `table` holds are done (whoever committed them). */
+  #resolveCovered(table: LoadedTable): void {
+    const markers = tableMarkers(table.metadata).markers
+    const covered = this.#outstanding.filter((o) => coverage(markers, o.handoff) === 'covered')
+    if (!covered.length) return
+    this.#outstanding = this.#outstanding.filter((o) => !covered.includes(o))
+    for (const o of covered) this.#options.onCovered?.(o.handoff.markers)
+    this.#notify()
+  }
+
+  #notify(): void {
+    const waiting = this.#outstandingChanged
+    this.#outstandingChanged = []
+    for (const resolve of waiting) resolve()
+  }
+
+  /**
+   * Every poll: outstanding handoffs against the reloaded table (covered: done; partly covered, of an
+   * older layout, past the timeout, or stopping: committed here, with every older one first), then
+   * the committer's interval for handoffs alone.
+   */
+  async #check(): Promise<void> {
+    if (this.#checking) return
+    this.#checking = true
+    try {
+      if (this.#outstanding.length) await this.#checkOutstanding()
+      await this.#tick()
+    } catch (error) {
+      this.#options.log(`table ${this.#options.table}: shared commit check failed (tried again in ${this.#options.pollMs ?? 250} ms): ${(error as Error).message}`)
+    } finally {
+      this.#checking = false
+    }
+  }
+
+  async #checkOutstanding(): Promise<void> {
+    const table = this.#adopt(await this.#options.catalog.loadTable(this.#identifier))
+    this.#resolveCovered(table)
+    const markers = tableMarkers(table.metadata).markers
+    const layout = layoutOf(table.metadata)
+    const due = this.#outstanding.findLastIndex(
+      (o) => this.#closing || this.#now() >= o.deadlineMs || coverage(markers, o.handoff) === 'partial' || o.handoff.schemaId !== layout.schemaId || o.handoff.specId !== layout.specId,
+    )
+    if (due < 0) return
+    // In order, oldest first: a younger batch of the same partition committed before an older one would pass it.
+    for (const o of this.#outstanding.slice(0, due + 1)) await this.#serialized(() => this.#fallBack(o))
+  }
+
+  /** Commits an outstanding batch here (trimmed to what the table lacks, its files written again) unless the table holds it by now. */
+  async #fallBack(o: Outstanding): Promise<void> {
+    for (let round = 0; ; round++) {
+      const table = this.#adopt(await this.#options.catalog.loadTable(this.#identifier))
+      this.#resolveCovered(table)
+      if (!this.#outstanding.includes(o)) return
+      if (round === 0) {
+        this.stats.fallbacks++
+        this.#options.log(`table ${this.#options.table}: handoff ${o.handoff.id} not committed by the committer${this.#closing ? ' (stopping)' : ` within ${this.#options.handoffTimeoutMs} ms, or its offsets moved`}; committing it here`)
+      }
+      const outcome = await attemptCommit(o.committer, table, o.batch)
+      if (outcome.kind === 'again' && round < 5) continue
+      if (outcome.kind === 'again') throw new IngestError('SHARED_COMMIT', `table ${this.#options.table}: handoff ${o.handoff.id} could not be committed here: ${outcome.reason}`)
+      if (outcome.kind === 'committed') this.#adopt(outcome.table)
+      this.#outstanding = this.#outstanding.filter((other) => other !== o)
+      this.#options.onCovered?.(o.batch.markers)
+      this.#notify()
+      return
+    }
   }
 
   /**
@@ -310,7 +467,7 @@ export class SharedCommit {
    */
   async #tick(): Promise<void> {
     const batcher = this.#batcher
-    if (!batcher || this.#closing || this.#busy || !this.#pending.length || !this.#isCommitter()) return
+    if (!batcher || this.#closing || this.#busy || (!this.#pending.length && !this.#outstanding.length) || !this.#isCommitter()) return
     if (this.#now() - this.#lastCommitAtMs < batcher.stats.effectiveIntervalMs || batcher.pending().batches > 0) return
     batcher.roll('interval')
     if (batcher.pending().batches > 0) return

@@ -233,6 +233,9 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
     }
   })
   config.tables.forEach((table, index) => {
+    if (table.kafka?.controlTopic !== undefined && table.upsert) {
+      problems.push({ path: `tables.${index}.kafka.controlTopic`, message: 'an upsert table commits row deltas resolved against its own key index, which a shared commit cannot fold; drop controlTopic (each worker commits the table on its own)' })
+    }
     if (table.kafka && !config.kafka) problems.push({ path: `tables.${index}.kafka`, message: 'needs the top-level kafka.brokers (or KAFKA_BOOTSTRAP)' })
     else if (table.kafka && table.kafka.format !== 'json' && !config.kafka?.schemaRegistry) {
       problems.push({ path: `tables.${index}.kafka.format`, message: `"${table.kafka.format}" needs the top-level kafka.schemaRegistry (its url, e.g. http://registry:8081)` })

@@ -140,7 +140,16 @@ const TableSchema = v.object({
   /** `namespace.table`; multi-level namespaces as `a.b.table`. */
   name: v.pipe(v.string(), v.regex(/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$/, 'must be namespace.table')),
   ...tableShape,
-  kafka: v.optional(KafkaTableSchema),
+  kafka: v.optional(
+    v.object({
+      ...KafkaTableSchema.entries,
+      /**
+       * Shared commits (docs/design.md, "Several workers, one commit per table"): the workers of the group
+       * hand their files to one committer over this existing topic; absent at start, each worker commits on its own.
+       */
+      controlTopic: v.optional(v.pipe(v.string(), v.minLength(1))),
+    }),
+  ),
   /** Upsert mode (docs/upserts.md): the last change per key wins; rows replaced or deleted by key become deletes. */
   upsert: v.optional(v.object({ key: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)) })),
   /** Background compaction, manifest merge, expiry, orphans (docs/maintenance.md); `{ enabled: false }` turns it off. */

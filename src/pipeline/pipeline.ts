@@ -77,6 +77,8 @@ export interface PipelineOptions {
   sleep?: (ms: number) => Promise<void>
   /** What upsert tables need (the row-delta commit, the table reader, where key indexes are kept). */
   upserts?: UpsertServices
+  /** The commit attempt of a non-upsert table, when not the default append: shared commits (batcher/shared-commit.ts) hand the table's batches to its committer. */
+  commitAttempt?: (identifier: TableIdentifier) => TableBatcherOptions['attempt'] | undefined
 }
 
 
@@ -198,7 +200,7 @@ export class Pipeline {
         for (const barrier of commitBarriers) await barrier()
         await deadLetters.flush('interval')
       },
-      upsert ? upsert.attempt : undefined,
+      upsert ? upsert.attempt : this.#options.commitAttempt?.(config.identifier),
     )
     const evolving = new EvolvingTable({
       catalog: this.#options.catalog,

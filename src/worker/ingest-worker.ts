@@ -20,6 +20,7 @@ import { tryLockFile } from '../adapter/bun/dir-lock.ts'
 import { hostDecompressors } from '../adapter/bun/decompress.ts'
 import { createFsStore } from '../storage/fs.ts'
 import { upsertServices } from '../upsert/upsert-services.ts'
+import { openSharedCommits } from './shared-commits.ts'
 import { join, resolve } from 'node:path'
 
 export interface RunningWorker {
@@ -52,11 +53,14 @@ export async function startWorker(config: Config, log: (line: string) => void, o
   // Routed tables open on first sight (WAL replay included, before the scheduler exists): each gets its route's maintenance.
   const routedOpened: ScheduledTable[] = []
   let scheduleRouted = (table: ScheduledTable): void => void routedOpened.push(table)
+  // One commit per table per interval across the group's workers, for tables with kafka.controlTopic (docs/design.md).
+  const shared = await openSharedCommits(config, resources, log)
   const pipeline = await Pipeline.start({
     ...pipelineOptions(config, resources, { compressors: { zstd: zstdCompress }, encoder: encoder.encode, logLine: log }),
     // Upsert tables' key indexes live beside the WAL, under the data dir (docs/upserts.md).
     upserts: upsertServices(resources.io, { compressors: { zstd: zstdCompress }, decompressors: hostDecompressors, indexStore: createFsStore(join(resolve(config.dataDir), 'upsert-index')) }),
     onRoutedTableOpened: (index, identifier) => scheduleRouted({ identifier, config: config.routes[index]!.maintenance }),
+    ...(shared ? { commitAttempt: shared.attemptFor } : {}),
   })
 
   let server: ReturnType<typeof Bun.serve> | undefined
@@ -77,13 +81,19 @@ export async function startWorker(config: Config, log: (line: string) => void, o
   } catch (error) {
     // A source that cannot start (broker down, dead-letter topic missing) fails start-up; close what did start.
     await server?.stop()
+    shared?.close()
     await Promise.all(started.map((source) => source.stop()))
     await pipeline.stop()
+    await shared?.finish()
     encoder.close()
     await resources.close()
     stopCountingKafka()
     throw error
   }
+  shared?.start(pipeline, {
+    owns: (groupId, topic, partition) => kafkaSources.some((source) => source.groupId === groupId && source.owns(topic, partition)),
+    covered: (groupId, markers) => kafkaSources.find((source) => source.groupId === groupId)?.committedElsewhere(markers),
+  })
 
   // Table maintenance in the background, one task at a time, off the ingest path (docs/maintenance.md).
   const maintenance = new MaintenanceScheduler({
@@ -114,9 +124,12 @@ export async function startWorker(config: Config, log: (line: string) => void, o
       stopping ??= (async () => {
         log('stopping: intake closed, committing what is buffered')
         await server?.stop()
+        // Before the consumers leave: a batch waiting for the committer commits by itself instead.
+        shared?.close()
         await Promise.all(kafkaSources.map((source) => source.stop()))
         await maintenance.stop()
         await pipeline.stop(signal)
+        await shared?.finish()
         encoder.close()
         await resources.close()
         stopCountingKafka()

@@ -1,7 +1,7 @@
 /** Handoffs (pure): the JSON form round-trips exactly; coverage and the fold rules that keep a shared snapshot exactly once. */
 import { describe, expect, test } from 'bun:test'
 import { decodeHandoff, encodeHandoff, type Handoff } from '../../src/batcher/handoff.ts'
-import { coverage, foldedMarkers, selectHandoffs, type PendingHandoff } from '../../src/batcher/handoff-fold.ts'
+import { coverage, foldedMarkers, openingPartitions, selectHandoffs, type PendingHandoff } from '../../src/batcher/handoff-fold.ts'
 import { OffsetFenceError, type BatchMarkers } from '../../src/batcher/markers.ts'
 import type { DataFile } from '../../src/iceberg/types.ts'
 
@@ -19,6 +19,8 @@ const handoff = (id: string, markers: BatchMarkers, layout = { schemaId: 0, spec
   ...layout,
   walId: `wal-${id}`,
   markers,
+  // Every partition the table has no marker of is opened here (the rule for those has its own test).
+  opening: [...markers.kafka].flatMap(([topic, partitions]) => [...partitions.keys()].map((partition) => ({ topic, partition }))),
   files: [file(`s3://b/t/data/${id}.parquet`)],
 })
 const pending = (...handoffs: Handoff[]): PendingHandoff[] => handoffs.map((h) => ({ handoff: h, receivedAtMs: 0 }))
@@ -73,29 +75,58 @@ describe('coverage', () => {
   })
 })
 
+const layout = { schemaId: 0, specId: 0 }
+
 describe('selecting handoffs to fold', () => {
-  const layout = { schemaId: 0, specId: 0 }
-  test('folds disjoint handoffs in arrival order; drops covered, overlapping and other-layout ones; defers one sharing a partition', () => {
+  test('folds handoffs that continue each partition where it stands; drops covered, overlapping and other-layout ones; defers the rest', async () => {
     const base = { 'ingest.kafka.t': '{"0":100,"1":50}' }
     const own = { walId: 'own', markers: ranges('t', { 0: [100, 200] }) }
     const a = handoff('a', ranges('t', { 2: [0, 10] }))
     const covered = handoff('covered', ranges('t', { 1: [40, 50] }))
     const overlap = handoff('overlap', ranges('t', { 1: [45, 60] }))
     const layoutChanged = handoff('layout', ranges('t', { 3: [0, 10] }), { schemaId: 1, specId: 0 })
+    // Read again by the committer after a rebalance: its own batch goes first, this waits (then is covered).
     const sharesOwn = handoff('shares-own', ranges('t', { 0: [100, 150] }))
-    const sharesA = handoff('shares-a', ranges('t', { 2: [10, 20] }))
+    const afterA = handoff('after-a', ranges('t', { 2: [10, 20] }))
+    const gap = handoff('gap', ranges('t', { 1: [70, 80] }))
     const b = handoff('b', ranges('u', { 2: [0, 10] }))
-    const selection = selectHandoffs(base, layout, own, pending(a, covered, overlap, layoutChanged, sharesOwn, sharesA, b))
-    expect(selection.chosen.map((e) => e.handoff.id)).toEqual(['a', 'b'])
+    const selection = selectHandoffs(base, layout, own, pending(afterA, a, covered, overlap, layoutChanged, sharesOwn, gap, b))
+    // after-a arrived first, but goes after a: the chain of partition 2 is a then after-a.
+    expect(selection.chosen.map((e) => e.handoff.id)).toEqual(['a', 'b', 'after-a'])
+    expect(selection.ownRefused).toBeUndefined()
     expect(selection.dropped.map((d) => [d.pending.handoff.id, d.reason])).toEqual([
       ['covered', 'covered'],
       ['overlap', 'overlap'],
       ['layout', 'layout'],
     ])
-    expect(selection.deferred.map((e) => e.handoff.id)).toEqual(['shares-own', 'shares-a'])
+    expect(selection.deferred.map((e) => e.handoff.id)).toEqual(['shares-own', 'gap'])
     // The snapshot's markers: the table's, advanced by the committer's batch and each chosen handoff.
     const markers = foldedMarkers(base, [own, ...selection.chosen.map((e) => e.handoff)])
-    expect(markers).toEqual({ 'ingest.kafka.t': '{"0":200,"1":50,"2":10}', 'ingest.kafka.u': '{"2":10}' })
+    expect(markers).toEqual({ 'ingest.kafka.t': '{"0":200,"1":50,"2":20}', 'ingest.kafka.u': '{"2":10}' })
+  })
+
+  test("the committer's batch past where its partition stands waits for a handoff holding what lies between; with none (retention) it goes", () => {
+    const base = { 'ingest.kafka.t': '{"0":100}' }
+    const own = { walId: 'own', markers: ranges('t', { 0: [150, 200] }) }
+    // Its own earlier batch, handed off while it was a sender: folded first, then its batch continues it.
+    const earlier = handoff('earlier', ranges('t', { 0: [100, 150] }))
+    expect(selectHandoffs(base, layout, own, pending(earlier)).chosen.map((e) => e.handoff.id)).toEqual(['earlier'])
+    expect(selectHandoffs(base, layout, own, pending(earlier)).ownRefused).toBeUndefined()
+    // A piece that does not reach the table's marker cannot be folded, yet holds offsets below ours: we wait.
+    const stray = handoff('stray', ranges('t', { 0: [120, 150] }))
+    expect(selectHandoffs(base, layout, own, pending(stray)).ownRefused).toContain('handoff stray holds offsets before it')
+    expect(selectHandoffs(base, layout, own, []).ownRefused).toBeUndefined()
+  })
+
+  test('a partition the table holds nothing of starts only with a handoff that opens it: a later piece whose first one the committer never saw waits', () => {
+    const first = handoff('first', ranges('t', { 7: [0, 100] }))
+    const second = { ...handoff('second', ranges('t', { 7: [100, 180] })), opening: [] }
+    // The first piece was sent before the committer read the channel: the second must not pass it.
+    const alone = selectHandoffs({}, layout, undefined, pending(second))
+    expect([alone.chosen.length, alone.deferred.map((e) => e.handoff.id)]).toEqual([0, ['second']])
+    expect(selectHandoffs({}, layout, undefined, pending(second, first)).chosen.map((e) => e.handoff.id)).toEqual(['first', 'second'])
+    // Which partitions a batch opens: none the table has a marker of, none an earlier outstanding batch of the writer holds.
+    expect(openingPartitions({ 'ingest.kafka.t': '{"1":5}' }, ranges('t', { 1: [5, 9], 2: [0, 4], 3: [7, 9] }), [ranges('t', { 3: [0, 7] })])).toEqual([{ topic: 't', partition: 2 }])
   })
 
   test('two handoffs of one WAL are never folded together; without the committer\'s own batch every disjoint one goes', () => {

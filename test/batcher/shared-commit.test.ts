@@ -94,7 +94,19 @@ async function ids(s: { catalog: Catalog; io: FileIO }): Promise<bigint[]> {
 const expected = (...ranges: [number, number, number][]) =>
   ranges.flatMap(([partition, from, to]) => Array.from({ length: to - from }, (_, i) => BigInt(partition * 1_000_000 + from + i))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
 
-const stop = (...workers: Worker[]) => workers.forEach((w) => w.shared.close())
+/** Until each worker's handed-off batches are in the table (a sender's flush returns once they are handed off). */
+async function settled(...workers: Worker[]) {
+  const deadline = Date.now() + 10_000
+  while (workers.some((w) => w.shared.outstandingHandoffs > 0)) {
+    if (Date.now() > deadline) throw new Error(`handoffs still outstanding: ${workers.map((w) => `${w.name} ${w.shared.outstandingHandoffs}`).join(', ')}`)
+    await Bun.sleep(10)
+  }
+}
+
+async function stop(...workers: Worker[]) {
+  for (const w of workers) w.shared.close()
+  await Promise.all(workers.map((w) => w.shared.settle()))
+}
 
 describe('shared commit', () => {
   test('three workers, one snapshot: the committer folds both handoffs into its own commit, complete markers, every row once', async () => {
@@ -107,15 +119,15 @@ describe('shared commit', () => {
     a.add(0, 0, 30)
     await a.batcher.flush('interval')
     await flushed
+    await settled(b, c)
     const snapshots = await appendSnapshots(s.catalog)
     expect(snapshots).toHaveLength(1)
     expect(snapshots[0]!.summary['added-records']).toBe('150')
     expect(snapshots[0]!.summary[HANDOFFS_SUMMARY_KEY]!.split(',')).toHaveLength(2)
     expect(tableMarkers((await s.catalog.loadTable(id)).metadata).markers[`ingest.kafka.${TOPIC}`]).toBe('{"0":30,"1":50,"2":70}')
     expect(await ids(s)).toEqual(expected([0, 0, 30], [1, 0, 50], [2, 0, 70]))
-    // The senders' batches count as committed (their offsets are in the table).
-    expect([b.batcher.stats.commits, c.batcher.stats.commits, a.shared.stats.handoffsFolded]).toEqual([1, 1, 2])
-    stop(a, b, c)
+    expect([b.shared.stats.handoffsSent, c.shared.stats.handoffsSent, a.shared.stats.handoffsFolded, b.shared.stats.fallbacks]).toEqual([1, 1, 2, 0])
+    await stop(a, b, c)
   })
 
   test('a committer with no rows of its own still commits the handoffs on its interval', async () => {
@@ -124,11 +136,12 @@ describe('shared commit', () => {
     b.add(1, 0, 10)
     c.add(2, 0, 20)
     await Promise.all([b.batcher.flush('interval'), c.batcher.flush('interval')])
+    await settled(b, c)
     const snapshots = await appendSnapshots(s.catalog)
     expect(snapshots.map((snap) => snap.summary['added-records'])).toEqual(['30'])
     expect(await ids(s)).toEqual(expected([1, 0, 10], [2, 0, 20]))
     expect(a.batcher.stats.commits).toBe(0)
-    stop(a, b, c)
+    await stop(a, b, c)
   })
 
   test('no committer (it died): each sender commits its own files after the timeout, once', async () => {
@@ -137,26 +150,28 @@ describe('shared commit', () => {
     b.add(1, 0, 10)
     c.add(2, 0, 20)
     await Promise.all([b.batcher.flush('interval'), c.batcher.flush('interval')])
+    await settled(b, c)
     expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records']).sort()).toEqual(['10', '20'])
     expect(await ids(s)).toEqual(expected([1, 0, 10], [2, 0, 20]))
     expect([b.shared.stats.fallbacks, c.shared.stats.fallbacks]).toEqual([1, 1])
-    stop(b, c)
+    await stop(b, c)
   })
 
   test('a sender that becomes the committer while it waits commits its handoff itself (and what others handed it)', async () => {
     const s = await setup()
-    const [b, c] = [await worker(s, 'b'), await worker(s, 'c')]
+    const [b, c] = [await worker(s, 'b', { intervalMs: 150 }), await worker(s, 'c', { intervalMs: 150 })]
     c.add(2, 0, 20)
     const cDone = c.batcher.flush('interval')
     while (b.shared.pendingHandoffs < 1) await Bun.sleep(5)
     b.add(1, 0, 10)
     const bDone = b.batcher.flush('interval')
-    await Bun.sleep(100)
-    b.committer = true
     await Promise.all([bDone, cDone])
+    expect(b.shared.outstandingHandoffs).toBe(1)
+    b.committer = true
+    await settled(b, c)
     expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records'])).toEqual(['30'])
     expect(await ids(s)).toEqual(expected([1, 0, 10], [2, 0, 20]))
-    stop(b, c)
+    await stop(b, c)
   })
 
   test('a rebalance: the handoff\'s partition moved and its new owner committed the offsets itself; the committer drops the handoff, no row twice', async () => {
@@ -174,9 +189,10 @@ describe('shared commit', () => {
     a.add(0, 0, 5)
     await a.batcher.flush('interval')
     await bDone
+    await settled(b)
     expect(await ids(s)).toEqual(expected([0, 0, 5], [5, 0, 15]))
     expect(a.shared.stats.handoffsFolded).toBe(0)
-    stop(a, b)
+    await stop(a, b)
   })
 
   test('a stopping worker commits by itself instead of waiting', async () => {
@@ -188,5 +204,44 @@ describe('shared commit', () => {
     await b.batcher.flush('shutdown')
     expect(Date.now() - started).toBeLessThan(5_000)
     expect(await ids(s)).toEqual(expected([1, 0, 10]))
+    await stop(b)
+  })
+
+  test('a sender keeps handing off without waiting; the committer folds its batches of one partition in offset order, whatever order they arrive in', async () => {
+    const s = await setup()
+    // Handoffs reach the committer last first.
+    const reversed = memoryChannel()
+    const held: [string, string][] = []
+    const a = await worker({ ...s, channel: { send: async () => {}, subscribe: () => {} } }, 'a', { committer: true })
+    const b = await worker({ ...s, channel: { ...reversed, send: async (table, message) => void held.push([table, message]) } }, 'b')
+    for (const [from, to] of [[0, 10], [10, 25], [25, 40]] as const) {
+      b.add(3, from, to)
+      await b.batcher.flush('interval')
+    }
+    expect(b.shared.outstandingHandoffs).toBe(3)
+    const { decodeHandoff } = await import('../../src/batcher/handoff.ts')
+    for (const [, message] of held.reverse()) a.shared.receive(decodeHandoff(message))
+    a.add(0, 0, 5)
+    await a.batcher.flush('interval')
+    await settled(b)
+    const snapshots = await appendSnapshots(s.catalog)
+    expect(snapshots.map((snap) => snap.summary['added-records'])).toEqual(['45'])
+    expect(tableMarkers((await s.catalog.loadTable(id)).metadata).markers[`ingest.kafka.${TOPIC}`]).toBe('{"0":5,"3":40}')
+    expect(await ids(s)).toEqual(expected([0, 0, 5], [3, 0, 40]))
+    await stop(a, b)
+  })
+
+  test('with no committer, a sender commits its outstanding batches of one partition itself, oldest first, each once', async () => {
+    const s = await setup()
+    const b = await worker(s, 'b', { timeoutMs: 200 })
+    for (const [from, to] of [[0, 10], [10, 25]] as const) {
+      b.add(4, from, to)
+      await b.batcher.flush('interval')
+    }
+    await settled(b)
+    expect(b.shared.stats.fallbacks).toBe(2)
+    expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records'])).toEqual(['10', '15'])
+    expect(await ids(s)).toEqual(expected([4, 0, 25]))
+    await stop(b)
   })
 })

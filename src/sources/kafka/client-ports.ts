@@ -37,6 +37,8 @@ export interface GroupConsumer {
   highWatermarks(topics: string[]): Promise<Map<string, bigint[]>>
   /** Called on every (re)join of the group, i.e. whenever partitions may have moved. */
   onGroupJoin(listener: () => void): void
+  /** The partitions the group gives this member now: none before the first join or after leaving. */
+  assignments(): { topic: string; partitions: number[] }[]
   close(): Promise<void>
 }
 

@@ -191,6 +191,11 @@ export class KafkaSource {
     }
   }
 
+  /** Offsets of a table's batch that another worker committed (a shared commit): tell the group, as after our own commits. */
+  committedElsewhere(markers: CommittedEvent['markers']): void {
+    this.#onCommitted({ markers } as CommittedEvent)
+  }
+
   /** After a table commit: tell the group (for lag tools) what the table now holds. */
   #onCommitted(event: CommittedEvent): void {
     const offsets = []
@@ -224,6 +229,15 @@ export class KafkaSource {
       if (pending !== undefined && pending < safe) safe = pending
     }
     return safe
+  }
+
+  get groupId(): string {
+    return this.#options.groupId
+  }
+
+  /** Whether the group gives this worker `partition` of `topic` now (shared commits elect a table's committer by it). */
+  owns(topic: string, partition: number): boolean {
+    return this.#options.consumer.assignments().some((assignment) => assignment.topic === topic && assignment.partitions.includes(partition))
   }
 
   /** Lag per topic:partition: high watermark minus what we have consumed. */

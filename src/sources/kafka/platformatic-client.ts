@@ -56,6 +56,7 @@ export function createGroupConsumer(settings: ConsumerSettings): GroupConsumer {
     },
     highWatermarks: (topics) => consumer.listOffsets({ topics, timestamp: ListOffsetTimestamps.LATEST }),
     onGroupJoin: (listener) => void consumer.on('consumer:group:join', listener),
+    assignments: () => consumer.assignments ?? [],
     close: () => consumer.close(true),
   }
 }

@@ -31,9 +31,11 @@ function fakeConsumer() {
   const stream = new FakeStream()
   const commits: { topic: string; partition: number; offset: bigint }[][] = []
   const joins: (() => void)[] = []
-  const consumer: GroupConsumer & { stream: FakeStream; commits: typeof commits; join(): void; consumed?: { topics: string[]; startFrom: string } } = {
+  const consumer: GroupConsumer & { stream: FakeStream; commits: typeof commits; assigned: { topic: string; partitions: number[] }[]; join(): void; consumed?: { topics: string[]; startFrom: string } } = {
     stream,
     commits,
+    assigned: [],
+    assignments: () => consumer.assigned,
     join: () => joins.forEach((listener) => listener()),
     async consume(topics, startFrom) {
       consumer.consumed = { topics, startFrom }
@@ -221,5 +223,16 @@ describe('KafkaSource', () => {
     expect(events.accepted.map((a) => a.row)).toEqual([{ id: 50n }])
     await source.stop()
     expect(intake.listeners.size).toBe(0)
+  })
+
+  test('owns: the partitions the group assigns this worker now, as they move', () => {
+    const events = recordingTable('ns.events')
+    const consumer = fakeConsumer()
+    const source = new KafkaSource({ groupId: 'g', consumer, routes: [{ topic: 'events', table: events }], intake: recordingIntake([events]) })
+    expect(source.owns('events', 0)).toBe(false)
+    consumer.assigned = [{ topic: 'events', partitions: [3, 0] }, { topic: 'other', partitions: [1] }]
+    expect([source.owns('events', 0), source.owns('events', 1), source.owns('other', 1), source.owns('other', 0)]).toEqual([true, false, true, false])
+    consumer.assigned = [{ topic: 'events', partitions: [1] }]
+    expect(source.owns('events', 0)).toBe(false)
   })
 })

@@ -50,6 +50,7 @@ function fakeConsumer(stream: MessageStream): GroupConsumer {
     commit: async () => {},
     highWatermarks: async (topics) => new Map(topics.map((topic) => [topic, [0n]])),
     onGroupJoin: () => {},
+    assignments: () => [],
     close: async () => {},
   }
 }

@@ -1,0 +1,108 @@
+/**
+ * Shared commits (issue 14 item 4) on the stack (Kafka, REST catalog, S3 server; needs `bun run stack up`):
+ * three worker processes in one group read one table's 12-partition topic, with a control topic (one
+ * commit per table per interval) and without (each worker commits on its own). Per mode, medians of
+ * the runs: aggregate rows/s (first to last data commit), data snapshots, snapshots per minute, and how
+ * many of the rows arrived through folded handoffs. Prints figures; never passes or fails on time.
+ * No kills here (test/e2e/shared-commit.test.ts has those): the figures are the steady state.
+ * Usage: bun run bench/shared-commit.bench.ts [--messages N] [--runs N] [--interval-ms N]
+ */
+import { rmSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { tableMarkers } from '../src/batcher/table-markers.ts'
+import { HANDOFFS_SUMMARY_KEY } from '../src/batcher/shared-commit.ts'
+import { committedKafkaOffsets } from '../src/batcher/markers.ts'
+import { createRestCatalog } from '../src/catalog/rest/client.ts'
+import { tableIdentifier } from '../src/iceberg/table-identifier.ts'
+import { createTopic, produce } from '../test/e2e/kafka-topics.ts'
+import { stackEnv } from '../test/e2e/stack-env.ts'
+import { stackWorkerConfig } from '../test/e2e/worker-config.ts'
+import { freePort, spawnWorker, type WorkerProcess } from '../test/e2e/worker-process.ts'
+
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, 'interval-ms': { type: 'string', default: '1000' } } })
+const MESSAGES = Number(values.messages)
+const RUNS = Number(values.runs)
+const INTERVAL_MS = Number(values['interval-ms'])
+const PARTITIONS = 12
+const WORKERS = 3
+const env = stackEnv()
+const brokers = [env.kafkaBootstrap]
+const catalog = createRestCatalog({ uri: env.restUri })
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+interface RunFigures {
+  rowsPerSecond: number
+  snapshots: number
+  snapshotsPerMinute: number
+  /** Share of the rows in snapshots that folded at least one handoff. */
+  foldedShare: number
+  seconds: number
+}
+
+async function run(mode: 'shared' | 'independent'): Promise<RunFigures> {
+  const suffix = crypto.randomUUID().slice(0, 8)
+  const topic = `bench_shared_${suffix}`
+  const controlTopic = `${topic}_control`
+  const table = `bench_shared_${suffix}.events`
+  await createTopic(brokers, topic, PARTITIONS)
+  if (mode === 'shared') await createTopic(brokers, controlTopic, 1)
+  await produce(brokers, topic, Array.from({ length: MESSAGES }, (_, id) => `{"id":${id},"sensor":"s-${id % 500}","reading":${(id % 1000) / 10}}`), 10_000)
+  const configs = Array.from({ length: WORKERS }, () =>
+    stackWorkerConfig({
+      http: { enabled: true, host: '127.0.0.1', port: freePort() },
+      kafka: { brokers },
+      tables: [
+        {
+          name: table,
+          schema: 'id long not null, sensor string, reading double',
+          roll: { intervalMs: INTERVAL_MS },
+          kafka: { topics: [topic], groupId: `g-${suffix}`, ...(mode === 'shared' ? { controlTopic } : {}) },
+        },
+      ],
+    }),
+  )
+  const workers: WorkerProcess[] = []
+  try {
+    // Started together, so the group's first assignment already spreads the partitions.
+    workers.push(...(await Promise.all(configs.map((config, i) => spawnWorker(config, `${config.dataDir}/bench-${i}.log`)))))
+    const deadline = Date.now() + 600_000
+    for (;;) {
+      const loaded = await catalog.loadTable(tableIdentifier(table))
+      const committed = [...committedKafkaOffsets(tableMarkers(loaded.metadata).markers, topic).values()].reduce((a, b) => a + Number(b), 0)
+      if (committed >= MESSAGES) break
+      if (Date.now() > deadline) throw new Error(`${mode}: ${committed} of ${MESSAGES} committed after 600 s`)
+      await Bun.sleep(500)
+    }
+    const metadata = (await catalog.loadTable(tableIdentifier(table))).metadata
+    const data = metadata.snapshots.filter((s) => s.summary.operation === 'append' && Number(s.summary['added-records'] ?? 0) > 0).sort((a, b) => a['timestamp-ms'] - b['timestamp-ms'])
+    const seconds = (data.at(-1)!['timestamp-ms'] - data[0]!['timestamp-ms']) / 1000 || 1
+    // Rows of snapshots that folded at least one handoff (the committer's own rows included).
+    const folded = data.filter((s) => s.summary[HANDOFFS_SUMMARY_KEY]).reduce((sum, s) => sum + Number(s.summary['added-records']), 0)
+    return { rowsPerSecond: MESSAGES / seconds, snapshots: data.length, snapshotsPerMinute: (data.length / seconds) * 60, foldedShare: folded / MESSAGES, seconds }
+  } finally {
+    for (const worker of workers) worker.process.kill('SIGTERM')
+    await Promise.all(workers.map((worker) => worker.exited))
+    for (const config of configs) rmSync(config.dataDir as string, { recursive: true, force: true })
+  }
+}
+
+console.log(`shared-commit bench: ${WORKERS} workers, one table, ${PARTITIONS} partitions, ${fmt(MESSAGES)} messages, roll.intervalMs ${INTERVAL_MS}, ${RUNS} runs per mode (REST catalog + S3 on the stack)`)
+const results: Record<string, RunFigures[]> = { independent: [], shared: [] }
+for (let i = 0; i < RUNS; i++) {
+  for (const mode of ['independent', 'shared'] as const) {
+    const figures = await run(mode)
+    results[mode]!.push(figures)
+    console.log(`  run ${i + 1} ${mode.padEnd(11)} ${fmt(figures.rowsPerSecond)} rows/s over ${figures.seconds.toFixed(1)} s, ${figures.snapshots} data snapshots (${figures.snapshotsPerMinute.toFixed(1)}/min), rows in snapshots with handoffs ${(figures.foldedShare * 100).toFixed(0)}%`)
+  }
+}
+const line = (mode: string) => {
+  const runs = results[mode]!
+  return `${mode.padEnd(11)} ${fmt(median(runs.map((r) => r.rowsPerSecond))).padStart(9)} rows/s   ${String(median(runs.map((r) => r.snapshots))).padStart(4)} data snapshots   ${median(runs.map((r) => r.snapshotsPerMinute)).toFixed(1).padStart(6)} snapshots/min`
+}
+console.log('medians (rows/s first to last data commit):')
+console.log(`  ${line('independent')}`)
+console.log(`  ${line('shared')}`)
+const ratio = median(results.shared!.map((r) => r.rowsPerSecond)) / median(results.independent!.map((r) => r.rowsPerSecond))
+const snapshotRatio = median(results.shared!.map((r) => r.snapshotsPerMinute)) / median(results.independent!.map((r) => r.snapshotsPerMinute))
+console.log(`  shared / independent: ${ratio.toFixed(2)}x rows/s, ${snapshotRatio.toFixed(2)}x snapshots per minute (one commit per interval would be ${(60_000 / INTERVAL_MS).toFixed(0)}/min)`)
