@@ -6,7 +6,7 @@
  * data commit, data snapshots, snapshots per minute over the same span, and the share of rows in
  * snapshots that folded handoffs. Prints figures; never passes or fails on time.
  * No kills here (test/e2e/shared-commit.test.ts has those): the figures are the steady state.
- * Usage: bun run bench/shared-commit.bench.ts [--messages N] [--runs N] [--interval-ms N]
+ * Usage: bun run bench/shared-commit.bench.ts [--messages N] [--runs N] [--interval-ms N] [--mode shared|independent] [--keep-logs]
  */
 import { rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -20,7 +20,7 @@ import { stackEnv } from '../test/e2e/stack-env.ts'
 import { stackWorkerConfig } from '../test/e2e/worker-config.ts'
 import { freePort, spawnWorker, type WorkerProcess } from '../test/e2e/worker-process.ts'
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, 'interval-ms': { type: 'string', default: '1000' } } })
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, 'interval-ms': { type: 'string', default: '1000' }, 'keep-logs': { type: 'boolean', default: false }, mode: { type: 'string' } } })
 const MESSAGES = Number(values.messages)
 const RUNS = Number(values.runs)
 const INTERVAL_MS = Number(values['interval-ms'])
@@ -90,7 +90,7 @@ async function run(mode: 'shared' | 'independent'): Promise<RunFigures> {
     for (const worker of workers) worker.process.kill('SIGTERM')
     await Promise.all(workers.map((worker) => worker.exited))
     // A stalled run keeps its data dirs, for the workers' logs.
-    if (finished) for (const config of configs) rmSync(config.dataDir as string, { recursive: true, force: true })
+    if (finished && !values['keep-logs']) for (const config of configs) rmSync(config.dataDir as string, { recursive: true, force: true })
     else console.log(`  ${mode}: worker logs kept in ${configs.map((c) => c.dataDir).join(', ')}`)
   }
 }
@@ -98,7 +98,7 @@ async function run(mode: 'shared' | 'independent'): Promise<RunFigures> {
 console.log(`shared-commit bench: ${WORKERS} workers, one table, ${PARTITIONS} partitions, ${fmt(MESSAGES)} messages, roll.intervalMs ${INTERVAL_MS}, ${RUNS} runs per mode (REST catalog + S3 on the stack)`)
 const results: Record<string, RunFigures[]> = { independent: [], shared: [] }
 for (let i = 0; i < RUNS; i++) {
-  for (const mode of ['independent', 'shared'] as const) {
+  for (const mode of (values.mode ? [values.mode as 'independent' | 'shared'] : (['independent', 'shared'] as const))) {
     let figures: RunFigures
     try {
       figures = await run(mode)

@@ -327,6 +327,7 @@ export class SharedCommit {
    */
   async #fold(table: LoadedTable, own: OwnFiles | undefined, withHandoffs: boolean): Promise<AttemptOutcome> {
     const name = this.#options.table
+    let reloaded = false
     for (let round = 0; round < 5; round++) {
       table = this.#adopt(table)
       const base = tableMarkers(table.metadata).markers
@@ -339,6 +340,13 @@ export class SharedCommit {
       }
       const candidates = withHandoffs ? [...this.#outstanding.map((o) => o.entry), ...this.#pending] : []
       const selection = selectHandoffs(base, layout, own, candidates)
+      // A handoff that does not fit yet may continue a commit this worker has not seen (a sender's own fallback): look once more on fresh metadata.
+      if (selection.deferred.length && !reloaded) {
+        reloaded = true
+        table = await this.#options.catalog.loadTable(this.#identifier)
+        round--
+        continue
+      }
       for (const { pending, reason } of selection.dropped) {
         if (pending.handoff.worker !== this.#options.worker) this.#options.log(`table ${name}: handoff ${pending.handoff.id} from ${pending.handoff.worker} dropped (${reason}); its sender commits what the table lacks`)
       }
@@ -472,7 +480,8 @@ export class SharedCommit {
     batcher.roll('interval')
     if (batcher.pending().batches > 0) return
     try {
-      const table = this.#latest ?? (await this.#options.catalog.loadTable(this.#identifier))
+      // Fresh: the handoffs may continue commits of others (senders' fallbacks) this worker has not seen.
+      const table = await this.#options.catalog.loadTable(this.#identifier)
       await this.#serialized(() => this.#fold(table, undefined, true))
     } catch (error) {
       this.#options.log(`table ${this.#options.table}: committing ${this.#pending.length} handoffs failed (retried next interval): ${(error as Error).message}`)

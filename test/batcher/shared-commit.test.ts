@@ -195,6 +195,25 @@ describe('shared commit', () => {
     await stop(a, b)
   })
 
+  test("a handoff continuing a commit the committer has not seen yet is folded, not left to time out (the fold looks again on fresh metadata)", async () => {
+    const s = await setup()
+    const a = await worker(s, 'a', { committer: true })
+    // Another writer commits partition 1 up to 10; a's metadata predates it.
+    const owner = new TableBatcher({ catalog: s.catalog, io: s.io, table: await s.catalog.loadTable(id), triggers: { intervalMs: 60_000, maxRows: 1e6, maxBytes: 1 << 30 }, walId: 'wal-owner', attempt: attemptCommit })
+    for (let offset = 0; offset < 10; offset++) owner.add([{ id: BigInt(1_000_000 + offset) }], { kafka: { topic: TOPIC, partition: 1, offset: BigInt(offset) } })
+    await owner.flush('interval')
+    const b = await worker(s, 'b')
+    b.add(1, 10, 20)
+    await b.batcher.flush('interval')
+    while (a.shared.pendingHandoffs < 1) await Bun.sleep(5)
+    a.add(0, 0, 5)
+    await a.batcher.flush('interval')
+    expect(a.shared.stats.handoffsFolded).toBe(1)
+    await settled(b)
+    expect(await ids(s)).toEqual(expected([0, 0, 5], [1, 0, 20]))
+    await stop(a, b)
+  })
+
   test('a stopping worker commits by itself instead of waiting', async () => {
     const s = await setup()
     const b = await worker(s, 'b', { timeoutMs: 60_000 })
