@@ -66,8 +66,10 @@ export interface SharedCommitOptions {
   handoffTimeoutMs: number
   /** How often outstanding handoffs are checked against the table, and the committer looks for handoffs to commit alone (default 250 ms). */
   pollMs?: number
-  /** Handed-off batches a sender keeps outstanding at most before its batcher waits (default 4). */
+  /** Handed-off batches a sender keeps outstanding at most before its batcher waits (default 4)... */
   maxOutstanding?: number
+  /** ...and their estimated bytes (Batch.bytes; default 32 MiB): they hold their rows, which the pipeline's memory cap does not see. */
+  maxOutstandingBytes?: number
   /** Others' handoffs kept at most; the oldest beyond go (their senders fall back). Default 256. */
   maxPending?: number
   /** A handed-off batch is in the table (by whoever): e.g. commit the group's offsets for lag tools. */
@@ -161,7 +163,10 @@ export class SharedCommit {
     const handoff = this.#handoffOf(own)
     this.#outstanding.push({ handoff, batch, committer, deadlineMs: this.#now() + this.#options.handoffTimeoutMs, entry: { handoff, receivedAtMs: this.#now() } })
     // Bounded: outstanding batches hold their rows, which the pipeline's memory cap does not see.
-    while (this.#outstanding.length > (this.#options.maxOutstanding ?? 4)) await this.#changed()
+    const overCap = () =>
+      this.#outstanding.length > (this.#options.maxOutstanding ?? 4) ||
+      (this.#outstanding.length > 1 && this.#outstanding.reduce((sum, o) => sum + o.batch.bytes, 0) > (this.#options.maxOutstandingBytes ?? 32 * 1024 * 1024))
+    while (overCap()) await this.#changed()
     return { kind: 'nothing-left' }
   }
 

@@ -71,6 +71,8 @@ export async function openSharedCommits(config: Config, resources: { catalog: Ca
         isCommitter: () => owns(table.kafka!.groupId, election.topic, election.partition),
         handoffTimeoutMs: handoffTimeoutMs(kafka.sessionTimeoutMs, table.roll.intervalMs),
         onCovered: (markers) => covered(table.kafka!.groupId, markers),
+        // Outside the pipeline's cap (maxPendingBytes), so a share of it: the worker stays near its memory target.
+        maxOutstandingBytes: Math.floor(config.maxPendingBytes / 2),
         log,
       })
       served.set(tableName(table.resolved.identifier), coordinator)
