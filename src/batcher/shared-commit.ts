@@ -215,8 +215,7 @@ export class SharedCommit {
     const committer = this.#options.isCommitter()
     if (committer !== this.#wasCommitter) {
       this.#wasCommitter = committer
-      // The interval starts when the role does, not at the last commit of someone else.
-      if (committer) this.#lastCommitAtMs = this.#now()
+      // The interval counts from this worker's own last commit: a successor of a dead committer folds what waits at once.
       this.#options.log(`table ${this.#options.table}: ${committer ? 'this worker commits the table now (it owns the election partition)' : 'another worker commits the table now; batches are handed off'}`)
     }
     return committer
@@ -325,12 +324,12 @@ export class SharedCommit {
   }
 
   /**
-   * One snapshot with `own`'s files (if any) and, when `withHandoffs`, every handoff the selection
+   * One snapshot with `own`'s files (if any) and, with `handoffs` 'all', every handoff the selection
    * allows — this worker's outstanding ones first, then others'. A fence or layout change found by the
    * catalog attempt re-selects on the reloaded table; own files the table (or a handoff before them)
    * partly holds go back to the batcher ('again': trim, write again). Throws what a retry with backoff may cure.
    */
-  async #fold(table: LoadedTable, own: OwnFiles | undefined, withHandoffs: boolean): Promise<AttemptOutcome> {
+  async #fold(table: LoadedTable, own: OwnFiles | undefined, handoffs: boolean | Outstanding[]): Promise<AttemptOutcome> {
     const name = this.#options.table
     let reloaded = false
     for (let round = 0; round < 5; round++) {
@@ -343,7 +342,8 @@ export class SharedCommit {
         if (covered === 'covered' && own.sent) return { kind: 'committed', table, files: own.files.length, catalogAttempts: 1 }
         if (covered !== 'untouched' || layout.schemaId !== own.schemaId || layout.specId !== own.specId) return this.#refuseOwn(own, 'the table holds part of the batch or changed layout')
       }
-      const candidates = withHandoffs ? [...this.#outstanding.map((o) => o.entry), ...this.#pending] : []
+      // `handoffs` as a list: some of this worker's own outstanding batches only (a fallback of several in one snapshot).
+      const candidates = handoffs === true ? [...this.#outstanding.map((o) => o.entry), ...this.#pending] : handoffs ? handoffs.filter((o) => this.#outstanding.includes(o)).map((o) => o.entry) : []
       const selection = selectHandoffs(base, layout, own, candidates)
       // A handoff that does not fit yet may continue a commit this worker has not seen (a sender's own fallback): look once more on fresh metadata.
       if (selection.deferred.length && !reloaded) {
@@ -449,8 +449,17 @@ export class SharedCommit {
       (o) => this.#closing || this.#now() >= o.deadlineMs || coverage(markers, o.handoff) === 'partial' || o.handoff.schemaId !== layout.schemaId || o.handoff.specId !== layout.specId,
     )
     if (due < 0) return
-    // In order, oldest first: a younger batch of the same partition committed before an older one would pass it.
-    for (const o of this.#outstanding.slice(0, due + 1)) await this.#serialized(() => this.#fallBack(o))
+    // With those due, the ones about to be (sent moments later, most likely to the same dead committer): one snapshot for all.
+    const soon = this.#now() + 4 * (this.#options.pollMs ?? 250)
+    const batches = this.#outstanding.filter((o, i) => i <= due || o.deadlineMs <= soon)
+    this.stats.fallbacks += batches.length
+    this.#options.log(
+      `table ${this.#options.table}: ${batches.length} handed-off batches (${batches.map((o) => o.handoff.id).join(', ')}) not committed by the committer${this.#closing ? ' (stopping)' : ` within ${this.#options.handoffTimeoutMs} ms, or their offsets moved`}; committing them here`,
+    )
+    // One snapshot for those the table holds nothing of yet (their files as written, in the order their offsets chain)...
+    await this.#serialized(() => this.#fold(table, undefined, batches))
+    // ...then, oldest first, each one still outstanding, trimmed and written again: a younger batch of a partition must not land before an older one.
+    for (const o of batches) await this.#serialized(() => this.#fallBack(o))
   }
 
   /** Commits an outstanding batch here (trimmed to what the table lacks, its files written again) unless the table holds it by now. */
@@ -459,10 +468,6 @@ export class SharedCommit {
       const table = this.#adopt(await this.#options.catalog.loadTable(this.#identifier))
       this.#resolveCovered(table)
       if (!this.#outstanding.includes(o)) return
-      if (round === 0) {
-        this.stats.fallbacks++
-        this.#options.log(`table ${this.#options.table}: handoff ${o.handoff.id} not committed by the committer${this.#closing ? ' (stopping)' : ` within ${this.#options.handoffTimeoutMs} ms, or its offsets moved`}; committing it here`)
-      }
       const outcome = await attemptCommit(o.committer, table, o.batch)
       if (outcome.kind === 'again' && round < 5) continue
       if (outcome.kind === 'again') throw new IngestError('SHARED_COMMIT', `table ${this.#options.table}: handoff ${o.handoff.id} could not be committed here: ${outcome.reason}`)

@@ -32,7 +32,7 @@ export interface SharedCommits {
 }
 
 /** How long a sender waits for its handoff: the committer's death shows after the group's session timeout, and its successor folds on its next interval. */
-export const handoffTimeoutMs = (sessionTimeoutMs: number, intervalMs: number) => sessionTimeoutMs + 3 * intervalMs
+export const handoffTimeoutMs = (sessionTimeoutMs: number, intervalMs: number) => sessionTimeoutMs + 4 * intervalMs
 
 /** The partition whose owner commits the table: partition 0 of its first topic. */
 export const electionPartition = (topics: string[]) => ({ topic: topics[0]!, partition: 0 })

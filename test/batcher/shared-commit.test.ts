@@ -214,6 +214,24 @@ describe('shared commit', () => {
     await stop(a, b)
   })
 
+  test('an older outstanding batch partly committed elsewhere is trimmed and lands before the younger one that continues it', async () => {
+    const s = await setup()
+    const b = await worker(s, 'b', { timeoutMs: 200 })
+    b.add(4, 0, 10)
+    b.add(5, 0, 10)
+    await b.batcher.flush('interval')
+    b.add(5, 10, 20)
+    await b.batcher.flush('interval')
+    // Partition 4 moved: its new owner committed it (and further) before b's handoffs time out.
+    const owner = new TableBatcher({ catalog: s.catalog, io: s.io, table: await s.catalog.loadTable(id), triggers: { intervalMs: 60_000, maxRows: 1e6, maxBytes: 1 << 30 }, walId: 'wal-owner', attempt: attemptCommit })
+    for (let offset = 0; offset < 12; offset++) owner.add([{ id: BigInt(4_000_000 + offset) }], { kafka: { topic: TOPIC, partition: 4, offset: BigInt(offset) } })
+    await owner.flush('interval')
+    await settled(b)
+    expect(await ids(s)).toEqual(expected([4, 0, 12], [5, 0, 20]))
+    expect(tableMarkers((await s.catalog.loadTable(id)).metadata).markers[`ingest.kafka.${TOPIC}`]).toBe('{"4":12,"5":20}')
+    await stop(b)
+  })
+
   test('a stopping worker commits by itself instead of waiting', async () => {
     const s = await setup()
     const b = await worker(s, 'b', { timeoutMs: 60_000 })
@@ -250,7 +268,7 @@ describe('shared commit', () => {
     await stop(a, b)
   })
 
-  test('with no committer, a sender commits its outstanding batches of one partition itself, oldest first, each once', async () => {
+  test('with no committer, a sender commits its outstanding batches itself, in one snapshot where their offsets chain, each row once', async () => {
     const s = await setup()
     const b = await worker(s, 'b', { timeoutMs: 200 })
     for (const [from, to] of [[0, 10], [10, 25]] as const) {
@@ -259,7 +277,7 @@ describe('shared commit', () => {
     }
     await settled(b)
     expect(b.shared.stats.fallbacks).toBe(2)
-    expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records'])).toEqual(['10', '15'])
+    expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records'])).toEqual(['25'])
     expect(await ids(s)).toEqual(expected([4, 0, 25]))
     await stop(b)
   })

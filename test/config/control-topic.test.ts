@@ -13,8 +13,8 @@ describe('kafka.controlTopic', () => {
     expect(config.tables.map((t) => t.kafka?.controlTopic)).toEqual(['events-control', undefined])
     // The committer is the owner of partition 0 of the first topic.
     expect(electionPartition(config.tables[0]!.kafka!.topics)).toEqual({ topic: 'events', partition: 0 })
-    // Senders wait out the group's session timeout plus three intervals before committing themselves.
-    expect(handoffTimeoutMs(config.kafka!.sessionTimeoutMs, config.tables[0]!.roll.intervalMs)).toBe(10_000 + 3 * 60_000)
+    // Senders wait out the group's session timeout plus four intervals before committing themselves.
+    expect(handoffTimeoutMs(config.kafka!.sessionTimeoutMs, config.tables[0]!.roll.intervalMs)).toBe(10_000 + 4 * 60_000)
   })
 
   test('an upsert table cannot share commits, and says why', () => {

@@ -22,6 +22,8 @@ afterAll(() => fleet.cleanup())
 const TOTAL = Number(process.env.SHARED_COMMIT_MESSAGES ?? 1_000_000)
 const PARTITIONS = 12
 const INTERVAL_MS = 1_000
+/** Production is spread over this long from the workers' start. */
+const PRODUCE_MS = 20_000
 
 interface Report {
   count: number
@@ -75,9 +77,6 @@ describe('shared commits: three workers, one table', () => {
       const table = `shared_${suffix}.events`
       await createTopic(brokers, topic, PARTITIONS)
       await createTopic(brokers, controlTopic, 1)
-      const producedAt = Date.now()
-      await produce(brokers, topic, Array.from({ length: TOTAL }, (_, id) => `{"id":${id}}`), 10_000)
-      console.log(`shared-commit e2e: produced ${TOTAL} messages in ${Date.now() - producedAt} ms`)
 
       const configs = [0, 1, 2].map(() => workerConfig(table, topic, controlTopic, `g-${suffix}`))
       const logs: string[] = []
@@ -88,6 +87,7 @@ describe('shared commits: three workers, one table', () => {
         workers[slot] = await fleet.start(configs[slot]!, name)
       }
       const startedAt = Date.now()
+      let producedAt = 0
       try {
         await run()
       } catch (error) {
@@ -101,6 +101,16 @@ describe('shared commits: three workers, one table', () => {
       }
       async function run() {
       await Promise.all([0, 1, 2].map((slot) => start(slot, 0)))
+      // Spread over PRODUCE_MS while the workers run, so both kills fall while messages still arrive.
+      const producing = (async () => {
+        const chunk = 25_000
+        for (let first = 0; first < TOTAL; first += chunk) {
+          const due = startedAt + (first / TOTAL) * PRODUCE_MS
+          if (Date.now() < due) await Bun.sleep(due - Date.now())
+          await produce(brokers, topic, Array.from({ length: Math.min(chunk, TOTAL - first) }, (_, i) => `{"id":${first + i}}`), 5_000)
+        }
+        producedAt = Date.now() - startedAt
+      })()
 
       // Kill 1: the committer, once it has folded handoffs (it has files of others in memory then).
       const victim = await waitFor('a committer that folded handoffs', 60_000, () => {
@@ -117,6 +127,7 @@ describe('shared commits: three workers, one table', () => {
       await workers[victim]!.exited
       const secondKillAt = Date.now() - startedAt
       await start(victim, 2)
+      await producing
 
       const ends = await endOffsets(brokers, topic, PARTITIONS)
       const drained = await waitFor('every offset committed', 120_000, async () => {
@@ -132,11 +143,13 @@ describe('shared commits: three workers, one table', () => {
       const bound = Math.floor(runSeconds / (INTERVAL_MS / 1000)) + 3
       const folded = data.reduce((sum, s) => sum + s.handoffs, 0)
       const fallbacks = logs.concat(configs.flatMap((c, slot) => [0, 1, 2].map((run) => join(c.dataDir as string, `slot${slot}-run${run}.log`))))
-      const fallbackLines = [...new Set(fallbacks)].filter(existsSync).reduce((sum, log) => sum + readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('committing it here')).length, 0)
+      const fallbackLines = [...new Set(fallbacks)].filter(existsSync).reduce((sum, log) => sum + readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('committing it here') || l.includes('committing them here')).length, 0)
       console.log(
-        `shared-commit e2e: ${final.count} rows in ${runSeconds.toFixed(1)} s (${Math.round(TOTAL / runSeconds)} rows/s), kills at ${firstKillAt} and ${secondKillAt} ms; ` +
-          `${data.length} data snapshots (bound ${bound}), ${folded} handoffs folded, ${fallbackLines} sender fallbacks`,
+        `shared-commit e2e: ${final.count} rows in ${runSeconds.toFixed(1)} s (${Math.round(TOTAL / runSeconds)} rows/s; produced by ${producedAt} ms), kills at ${firstKillAt} and ${secondKillAt} ms; ` +
+          `${data.length} data snapshots (bound ${bound}), ${folded} handoffs folded, ${fallbackLines} sender fallback rounds`,
       )
+      // Mid-run: the table was still being filled after the second kill.
+      expect(data.at(-1)!.timestamp_ms - startedAt).toBeGreaterThan(secondKillAt)
       expect(drained.offsets).toEqual(ends)
       expect(final.count).toBe(TOTAL)
       expect(final.distinct).toBe(TOTAL)
