@@ -6,16 +6,14 @@
  */
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { IngestError } from '../errors.ts'
-import { evolveRows } from '../iceberg/row-evolution.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
-import { currentSchema } from '../iceberg/table-metadata.ts'
 import type { Schema, TableMetadata } from '../iceberg/types.ts'
 import type { ParquetCompression, ParquetCompressors } from '../parquet/data-file.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
-import { writeDataFiles } from '../table/write-data-files.ts'
 import { fastAppend } from '../transaction/fast-append.ts'
 import { batchIsEmpty, type Batch } from './batch-buffer.ts'
+import { writeBatchFiles } from './batch-files.ts'
 import { selectOrigins, trimCommitted } from './kafka-rows.ts'
 import { committedKafkaOffsets, mergedMarkers, OffsetFenceError } from './markers.ts'
 import { markerProperties, tableMarkers } from './table-markers.ts'
@@ -50,21 +48,7 @@ export async function attemptCommit(options: CommitterOptions, table: LoadedTabl
   if (table.metadata.snapshots.some((s) => s['snapshot-id'] === batch.snapshotId)) return { kind: 'committed', table, files: 0, catalogAttempts: 1 }
   trimBatch(options, table, batch)
   if (batchIsEmpty(batch)) return { kind: 'nothing-left' }
-  const metadata = table.metadata
-  const attempt = batch.attempts++
-  const dataFiles = batch.columns.length
-    ? await writeDataFiles({
-        io: options.io,
-        metadata,
-        // Columns go to the encoder as they are; rows of an older schema are carried over one by one.
-        rows: batch.rowSchema['schema-id'] === currentSchema(metadata)['schema-id'] ? batch.columns : evolveRows(batch.rows, batch.rowSchema, currentSchema(metadata)),
-        // Fixed by the batch, not by time: a replayed attempt writes the same keys.
-        fileStem: `${batch.snapshotId}-${attempt}`,
-        compression: options.compression,
-        compressors: options.compressors,
-        ...(options.encoder ? { encoder: options.encoder } : {}),
-      })
-    : []
+  const dataFiles = await writeBatchFiles(options, table.metadata, batch)
   // The markers of the metadata each catalog attempt builds on, into its summary and the table property alike.
   const markers = (metadata: TableMetadata) => mergedMarkers(tableMarkers(metadata).markers, options.walId, batch.markers)
   const now = options.now ?? Date.now
