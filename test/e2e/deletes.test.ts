@@ -40,11 +40,11 @@ import { commitRowDelta } from '../../src/transaction/row-delta.ts'
 import { JavaWriter, javaWriterClassPath, restCatalog } from './java-writer.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
+import { runStackCli } from './stack-cli.ts'
 
 setDefaultTimeout(120_000)
 
 const env = stackEnv()
-const ROOT = join(import.meta.dir, '..', '..')
 const suffix = crypto.randomUUID().slice(0, 8)
 const namespace = `deletes_${suffix}`
 const catalog = createRestCatalog({ uri: env.restUri })
@@ -155,22 +155,7 @@ async function queryIds(name: string): Promise<number[]> {
 
 /** `bun run query` as a user runs it, against the stack's REST catalog (once per table: a process costs seconds). */
 async function cliQueryIds(name: string): Promise<number[]> {
-  const proc = Bun.spawn(['bun', 'run', join(ROOT, 'scripts', 'query.ts'), `SELECT id FROM ${namespace}.${name} ORDER BY id`, '--format', 'json', '--quiet'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ICEBERG_CATALOG_URI: env.restUri,
-      S3_ENDPOINT: env.s3Endpoint,
-      S3_REGION: env.s3Region,
-      S3_ACCESS_KEY_ID: env.s3AccessKeyId,
-      S3_SECRET_ACCESS_KEY: env.s3SecretAccessKey,
-      INGEST_DATA_DIR: dir,
-      INGEST_CONFIG: '',
-    },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  const { code, stdout, stderr } = await runStackCli('query.ts', [`SELECT id FROM ${namespace}.${name} ORDER BY id`, '--format', 'json', '--quiet'], dir)
   if (code !== 0) throw new Error(`query exited ${code}:\n${stderr}`)
   return (JSON.parse(stdout) as { id: number | string }[]).map((r) => Number(r.id))
 }

@@ -35,10 +35,10 @@ import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
 import { freePort, spawnWorker, type WorkerProcess } from './worker-process.ts'
+import { runStackCli } from './stack-cli.ts'
 
 setDefaultTimeout(90_000)
 
-const ROOT = join(import.meta.dir, '..', '..')
 const env = stackEnv()
 const suffix = crypto.randomUUID().slice(0, 8)
 const table = `v3_${suffix}.events`
@@ -100,25 +100,7 @@ async function waitForRows(expected: number, of = table): Promise<void> {
 }
 
 /** `bun run <script> ...args` with the stack as the configured catalog: exit code and output. */
-async function cli(script: string, args: string[], dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn(['bun', 'run', join(ROOT, 'scripts', script), ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ICEBERG_CATALOG_URI: env.restUri,
-      S3_ENDPOINT: env.s3Endpoint,
-      S3_REGION: env.s3Region,
-      S3_ACCESS_KEY_ID: env.s3AccessKeyId,
-      S3_SECRET_ACCESS_KEY: env.s3SecretAccessKey,
-      INGEST_DATA_DIR: dataDir,
-      INGEST_CONFIG: '',
-    },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
-  return { code, stdout, stderr }
-}
+const cli = runStackCli
 
 /** `bun run query ... -f json`: the parsed rows. */
 async function query(sql: string, dataDir: string): Promise<Record<string, unknown>[]> {

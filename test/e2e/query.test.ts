@@ -17,6 +17,7 @@ import { createTable, dropTable, type Table, type TableOptions } from '../../src
 import { runPython } from './pyiceberg.ts'
 import { sensorRows } from './sensor-rows.ts'
 import { stackEnv } from './stack-env.ts'
+import { runStackCli } from './stack-cli.ts'
 
 // Real services on a 2-core machine: far beyond bun's 5 s default (set per file: bun applies it to the calling file only).
 setDefaultTimeout(120_000)
@@ -37,7 +38,6 @@ interface PyScan {
 }
 
 const env = stackEnv()
-const ROOT = join(import.meta.dir, '..', '..')
 const suffix = crypto.randomUUID().slice(0, 8)
 const namespace = `query_${suffix}`
 const name = `${namespace}.sensor_readings`
@@ -54,22 +54,7 @@ let table: Table
 /** `bun run scripts/query.ts ...` with the stack as the configured catalog (the worker's env overrides). */
 async function query(args: string[]): Promise<{ stdout: string; stderr: string; ms: number }> {
   const started = performance.now()
-  const proc = Bun.spawn(['bun', 'run', join(ROOT, 'scripts', 'query.ts'), ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ICEBERG_CATALOG_URI: env.restUri,
-      S3_ENDPOINT: env.s3Endpoint,
-      S3_REGION: env.s3Region,
-      S3_ACCESS_KEY_ID: env.s3AccessKeyId,
-      S3_SECRET_ACCESS_KEY: env.s3SecretAccessKey,
-      INGEST_DATA_DIR: dataDir,
-      INGEST_CONFIG: '',
-    },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  const { code, stdout, stderr } = await runStackCli('query.ts', args, dataDir)
   if (code !== 0) throw new Error(`query ${args.join(' ')} exited ${code}:\n${stderr}`)
   return { stdout, stderr, ms: performance.now() - started }
 }

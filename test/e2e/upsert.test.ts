@@ -23,6 +23,7 @@ import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { freePort, spawnWorker, type WorkerProcess } from './worker-process.ts'
 import { stackWorkerConfig } from './worker-config.ts'
+import { runStackCli } from './stack-cli.ts'
 
 setDefaultTimeout(180_000)
 
@@ -158,25 +159,9 @@ async function waitForMarker(table: string, topic: string, ends: Record<string, 
   }
 }
 
-/** The CLIs' view of the stack: the worker's environment overrides, no config file. */
-const cliEnv = (dataDir: string) => ({
-  ICEBERG_CATALOG_URI: env.restUri,
-  S3_ENDPOINT: env.s3Endpoint,
-  S3_REGION: env.s3Region,
-  S3_ACCESS_KEY_ID: env.s3AccessKeyId,
-  S3_SECRET_ACCESS_KEY: env.s3SecretAccessKey,
-  INGEST_DATA_DIR: dataDir,
-  INGEST_CONFIG: '',
-})
-
 /** `bun run query` (our planning, DuckDB reading the planned files minus their deleted positions): key → versions. */
 async function duckdbRows(table: string, dataDir: string): Promise<Map<number, number[]>> {
-  const proc = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', '..', 'scripts', 'query.ts'), `SELECT id, version FROM ${table}`, '-f', 'json', '-q'], {
-    env: { ...process.env, ...cliEnv(dataDir) },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  const { code, stdout, stderr } = await runStackCli('query.ts', [`SELECT id, version FROM ${table}`, '-f', 'json', '-q'], dataDir)
   if (code !== 0) throw new Error(`bun run query exited ${code}: ${stderr}`)
   const byKey = new Map<number, number[]>()
   for (const row of JSON.parse(stdout) as { id: number | string; version: number | string }[]) byKey.set(Number(row.id), [...(byKey.get(Number(row.id)) ?? []), Number(row.version)])
@@ -185,12 +170,7 @@ async function duckdbRows(table: string, dataDir: string): Promise<Map<number, n
 
 /** `bun run maintain ...` against the stack's catalog, as the worker's environment names it. */
 async function maintain(args: string[], dataDir: string): Promise<string> {
-  const proc = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', '..', 'scripts', 'maintain.ts'), ...args], {
-    env: { ...process.env, ...cliEnv(dataDir) },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  const { code, stdout, stderr } = await runStackCli('maintain.ts', args, dataDir)
   if (code !== 0) throw new Error(`bun run maintain ${args.join(' ')} exited ${code}: ${stderr}`)
   return stdout
 }
