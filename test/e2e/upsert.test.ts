@@ -231,7 +231,7 @@ describe('upserts from a Debezium topic across kill -9', () => {
     }
   }, 300_000)
 
-  test('v3 (deletion vectors): 12k changes over 1k keys, 3 kills: Iceberg Java and PyIceberg see the model, every key once; compaction leaves no deletes and the same rows, and upserts after it resolve on the compacted files', async () => {
+  test('v3 (deletion vectors): 12k changes over 1k keys, 3 kills: Iceberg Java and PyIceberg see the model, every key once; compaction leaves no deletes and the same rows; upserts after it, and during more compactions, resolve on the compacted files', async () => {
     const suffix = crypto.randomUUID().slice(0, 8)
     const topic = `cdc3_${suffix}`
     const table = `cdc3_${suffix}.users`
@@ -272,11 +272,23 @@ describe('upserts from a Debezium topic across kill -9', () => {
       if (op === 'd') final.delete(id)
       else final.set(id, changes.length + i)
     }
-    await produceSlowly(messages(topic, more), 5_000, 0)
     const raw = workerConfig(table, topic, 3)
     raw.dataDir = dataDir
     const after = await spawnWorker(raw, join(dataDir, 'worker-after-compaction.log'))
     running.push(after)
+    // The changes arrive while compactions run: each race either lands the upsert (resolved again on the compacted
+    // files) or leaves the compaction's partition alone; no deleted key comes back (the readers below check).
+    const compactions = (async () => {
+      const lines: string[] = []
+      // Each round after some upserts committed (their deletes are what a compaction rewrites).
+      for (let round = 0; round < 3; round++) {
+        await Bun.sleep(1_500)
+        lines.push(await maintain([table, 'compact'], dataDir))
+      }
+      return lines
+    })()
+    await produceSlowly(messages(topic, more), 100, 300)
+    console.log(`upsert e2e v3: compactions during upserts:\n${(await compactions).join('')}`)
     const moreEnds = await endOffsets(brokers, topic, PARTITIONS)
     await waitForMarker(table, topic, moreEnds, 60_000)
     after.process.kill('SIGTERM')
