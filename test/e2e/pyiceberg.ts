@@ -52,3 +52,8 @@ export async function embeddedTableReport(dataDir: string, table: string): Promi
   const catalog = { type: 'sql', uri: `sqlite:///${join(dataDir, 'catalog.db')}`, name: 'default', warehouse: `file://${join(dataDir, 'warehouse')}` }
   return (await runPython('table_report.py', [JSON.stringify({ table, catalog, rows: true })])) as { count: number; rows?: Record<string, unknown>[] }
 }
+
+/** PyIceberg's table_report.py for a table of the stack's REST catalog: its row count and every row. */
+export async function restTableReport(table: string): Promise<{ count: number; rows: Record<string, unknown>[] }> {
+  return (await runPython('table_report.py', [JSON.stringify({ table, catalog: { type: 'rest' }, rows: true })])) as { count: number; rows: Record<string, unknown>[] }
+}

@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { createTopic, produce } from './kafka-topics.ts'
-import { runPython } from './pyiceberg.ts'
+import { restTableReport } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
 import { freePort, workerFleet } from './worker-process.ts'
@@ -18,11 +18,8 @@ const brokers = [stackEnv().kafkaBootstrap]
 const fleet = workerFleet()
 afterAll(() => fleet.cleanup())
 
-interface Report {
-  count: number
-  rows: Record<string, unknown>[]
-}
-const report = async (table: string) => (await runPython('table_report.py', [JSON.stringify({ table, catalog: { type: 'rest' }, rows: true })])) as Report
+type Report = Awaited<ReturnType<typeof restTableReport>>
+const report = restTableReport
 
 const start = (config: Record<string, unknown>, name: string) => fleet.start(config, name)
 

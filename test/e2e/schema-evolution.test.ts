@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTopic, produce } from './kafka-topics.ts'
-import { runPython } from './pyiceberg.ts'
+import { restTableReport, runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
 import { stackWorkerConfig } from './worker-config.ts'
 import { freePort, workerFleet, type WorkerProcess } from './worker-process.ts'
@@ -18,11 +18,8 @@ const brokers = [stackEnv().kafkaBootstrap]
 const fleet = workerFleet()
 afterAll(() => fleet.cleanup())
 
-interface Report {
-  count: number
-  rows: Record<string, unknown>[]
-}
-const report = async (table: string) => (await runPython('table_report.py', [JSON.stringify({ table, catalog: { type: 'rest' }, rows: true })])) as Report
+type Report = Awaited<ReturnType<typeof restTableReport>>
+const report = restTableReport
 const schemaOps = (request: Record<string, unknown>) => runPython('schema_ops.py', [JSON.stringify(request)]) as Promise<{ schema: Record<string, number>; files?: { path: string; field_ids: Record<string, number> }[] }>
 
 const start = (config: Record<string, unknown>, name: string) => fleet.start(config, name)
