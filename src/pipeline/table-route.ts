@@ -32,6 +32,8 @@ export class TableRoute {
   readonly rule: TableRouteRule
   readonly #topicPattern: RegExp | undefined
   readonly #allow: RegExp | undefined
+  /** The names the template makes: its fixed parts, and a name part for each `$n`. */
+  readonly #made: RegExp
   /** Names this route has handed out, to apply maxTables. */
   readonly #names = new Set<string>()
 
@@ -42,6 +44,7 @@ export class TableRoute {
     if (problems.length) throw new ConfigError(problems)
     this.#topicPattern = rule.topicPattern === undefined ? undefined : new RegExp(rule.topicPattern)
     this.#allow = rule.allow === undefined ? undefined : new RegExp(`^(?:${rule.allow})$`)
+    this.#made = new RegExp(`^${rule.table.replace(/[.*+?^{}()|[\]\\]/g, '\\$&').replace(/\$[1-9]/g, '[A-Za-z0-9_-]+')}$`)
   }
 
   /** What the route is, for logs and reasons: `field event_type → events.$1`. */
@@ -74,8 +77,7 @@ export class TableRoute {
 
   /** Whether `name` is one this route could have made (used to reopen routed tables on WAL replay). */
   produces(name: string): boolean {
-    const pattern = new RegExp(`^${this.rule.table.replace(/[.*+?^{}()|[\]\\]/g, '\\$&').replace(/\$[1-9]/g, '[A-Za-z0-9_-]+')}$`)
-    return pattern.test(name) && (this.#allow?.test(name) ?? true)
+    return this.#made.test(name) && (this.#allow?.test(name) ?? true)
   }
 
   #decide(parts: string[], what: string): RouteDecision {
