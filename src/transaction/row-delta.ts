@@ -26,7 +26,7 @@ import { mergePositions, sortedPositions } from '../puffin/deletion-vector.ts'
 import { encodeDeletionVectorFile } from '../puffin/deletion-vector-file.ts'
 import { compressionFor, dataLocation } from '../table/write-data-files.ts'
 import { commitSnapshot } from './commit-snapshot.ts'
-import type { AppendContext } from './fast-append.ts'
+import type { AppendContext, AppendRequest } from './fast-append.ts'
 
 export interface RowDeltaContext extends AppendContext {
   /**
@@ -38,7 +38,8 @@ export interface RowDeltaContext extends AppendContext {
   decompressors?: Decompressors
 }
 
-export interface RowDeltaRequest {
+/** As an append's request (summary, properties, requireCurrentLayout, snapshotId: see fastAppend), plus the deletes. */
+export interface RowDeltaRequest extends Omit<AppendRequest, 'dataFiles'> {
   /** New data files, already written (e.g. a batch's upserted rows); may be empty. */
   dataFiles?: DataFile[]
   /**
@@ -46,13 +47,6 @@ export interface RowDeltaRequest {
    * file must be live in the table or one of `dataFiles`. Empty sets are ignored.
    */
   deletes: ReadonlyMap<string, Iterable<number>>
-  /** Extra snapshot-summary properties from the parent and metadata each attempt builds on (progress markers). */
-  summary?: (parent: Snapshot | undefined, metadata: TableMetadata) => Record<string, string>
-  /** Table properties to set in the same commit, computed like `summary`. */
-  properties?: (parent: Snapshot | undefined, metadata: TableMetadata) => Record<string, string>
-  /** Commit only while the current schema and default spec are the ones `dataFiles` were written in (see fastAppend). */
-  requireCurrentLayout?: boolean
-  snapshotId?: bigint
 }
 
 export interface RowDeltaResult {
