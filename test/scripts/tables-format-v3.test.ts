@@ -5,21 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openCatalog } from '../../scripts/cli/catalog.ts'
 import { parseConfig } from '../../src/config/config.ts'
+import { embeddedCli } from './embedded-cli.ts'
 
-const ROOT = join(import.meta.dir, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'tables-v3-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-async function tables(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn(['bun', 'run', join(ROOT, 'scripts', 'tables.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, INGEST_DATA_DIR: dir, INGEST_CONFIG: '', ICEBERG_CATALOG_URI: '', S3_ENDPOINT: '', S3_ACCESS_KEY_ID: '', S3_REGION: '' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
-  return { code, out, err }
-}
+const tables = embeddedCli('tables.ts', dir)
 
 test('--format-version 3 creates a v3 table (next-row-id 0) that may hold timestamp_ns and variant; v2 refuses them', async () => {
   const created = await tables('create', 'lab.v3', '--schema', 'id long not null, at timestamp_ns, body variant', '--format-version', '3')

@@ -8,21 +8,12 @@ import { loadTable } from '../../src/table/table.ts'
 import { openCatalog } from '../../scripts/cli/catalog.ts'
 import { applySchemaChanges, type SchemaChange } from '../../src/iceberg/schema-evolution.ts'
 import { currentSchema } from '../../src/iceberg/table-metadata.ts'
+import { embeddedCli } from './embedded-cli.ts'
 
-const ROOT = join(import.meta.dir, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'tables-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-async function tables(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn(['bun', 'run', join(ROOT, 'scripts', 'tables.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, INGEST_DATA_DIR: dir, INGEST_CONFIG: '', ICEBERG_CATALOG_URI: '', S3_ENDPOINT: '', S3_ACCESS_KEY_ID: '', S3_REGION: '' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
-  return { code, out, err }
-}
+const tables = embeddedCli('tables.ts', dir)
 
 test('create, list, describe, snapshots and drop through the configured (embedded) catalog', async () => {
   const created = await tables('create', 'lab.events', '--schema', 'id long not null, at timestamptz, tags list<string>', '--partition-by', 'day(at), bucket(8, id)', '--property', 'commit.retry.num-retries=7')
