@@ -56,7 +56,9 @@ function nextMetadataLocation(tableLocation: string, previous: string | undefine
 
 export function createSqliteCatalog(options: SqliteCatalogOptions): Catalog & { close(): void } {
   const db = new Database(options.path, { create: true })
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;')
+  // busy_timeout first: switching a fresh file to WAL takes a lock, and another process (a CLI beside the
+  // worker, or several at once) opening the same file would otherwise fail at once with "database is locked".
+  db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;')
   db.exec(SCHEMA)
   const catalogName = options.catalogName ?? 'default'
   const now = options.now ?? Date.now
