@@ -5,7 +5,8 @@
  */
 import type { Snapshot } from '../iceberg/types.ts'
 import { normalizeLocation } from '../storage/file-io.ts'
-import { isLive, mapConcurrent, type ManifestReader } from './manifest-reader.ts'
+import { mapConcurrent } from '../async/map-concurrent.ts'
+import { isLive, type ManifestReader } from './manifest-reader.ts'
 
 export interface ReachableFiles {
   manifestLists: Set<string>

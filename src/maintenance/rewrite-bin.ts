@@ -13,7 +13,7 @@ import type { Decompressors } from '../parquet/read.ts'
 import type { FileIO } from '../storage/file-io.ts'
 import { dataLocation } from '../table/write-data-files.ts'
 import { MaintenanceError } from './errors.ts'
-import { mapConcurrent } from './manifest-reader.ts'
+import { mapConcurrent } from '../async/map-concurrent.ts'
 import { digestColumns, emptyDigest, readDataFileColumns, sameDigest, type DataFileColumns } from './parquet-rows.ts'
 
 export interface RewriteBinOptions {

@@ -15,6 +15,7 @@ import { QueryError } from './errors.ts'
 import { bindPredicates, type BoundPredicate, type Predicate } from './predicate.ts'
 import { columnStats, partitionValueStats, projectPredicate, statsMayMatch, summaryStats } from './prune.ts'
 import { selectSnapshot, snapshotSchema, type SnapshotChoice } from './snapshot-selection.ts'
+import { mapConcurrent } from '../async/map-concurrent.ts'
 
 export interface PlanScanOptions extends SnapshotChoice {
   io: FileIO
@@ -106,19 +107,6 @@ function metricsMayMatch(file: DataFile, predicates: readonly BoundPredicate[]):
   return predicates.every((p) => statsMayMatch(p.type, p.op, p.values, columnStats(file, p.fieldId, p.type)))
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++
-      out[index] = await fn(items[index]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
-}
-
 /** @throws QueryError `UNSUPPORTED_DELETES` when an equality-delete file applies (named, with what to do instead). */
 function plannedFile(live: LiveFile, deletes: ApplicableDeletes | undefined, plan: ScanPlan): PlannedFile {
   const planned: PlannedFile = { dataFile: live.file, specId: live.specId, sequenceNumber: live.sequenceNumber }
@@ -169,7 +157,7 @@ export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
     (m) => m.content === 1 && m['added-files-count'] + m['existing-files-count'] > 0 && manifestMayMatch(m, specs.get(m['partition-spec-id']), predicates),
   )
   const deleteFiles: LiveFile[] = (
-    await mapLimited(deleteManifests, options.concurrency ?? 8, async (m) => liveFilesOf(m, (await decodeManifest(await io.read(m['manifest-path']))).entries))
+    await mapConcurrent(deleteManifests, options.concurrency ?? 8, async (m) => liveFilesOf(m, (await decodeManifest(await io.read(m['manifest-path']))).entries))
   ).flat()
   plan.deleteFiles = deleteFiles.length
   const deleteIndex = buildDeleteIndex(deleteFiles)
@@ -189,7 +177,7 @@ export async function planScan(options: PlanScanOptions): Promise<ScanPlan> {
     plan.totalFiles += files
     plan.totalRecords += records
   }
-  const decoded = await mapLimited(selected, options.concurrency ?? 8, async (m) => ({ manifest: m, entries: (await decodeManifest(await io.read(m['manifest-path']))).entries }))
+  const decoded = await mapConcurrent(selected, options.concurrency ?? 8, async (m) => ({ manifest: m, entries: (await decodeManifest(await io.read(m['manifest-path']))).entries }))
   for (const { manifest, entries } of decoded) {
     const binding = specs.get(manifest['partition-spec-id'])
     // status 2 (DELETED) entries record removals; they are not part of the snapshot.

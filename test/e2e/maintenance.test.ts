@@ -19,7 +19,7 @@ import { parsePartitionDsl, parseSchemaDsl } from '../../src/iceberg/schema-dsl.
 import type { DataFile, Row } from '../../src/iceberg/types.ts'
 import { compactTable } from '../../src/maintenance/compact.ts'
 import { expireSnapshots } from '../../src/maintenance/expire.ts'
-import { mapConcurrent } from '../../src/maintenance/manifest-reader.ts'
+import { mapConcurrent } from '../../src/async/map-concurrent.ts'
 import { zstdCompress } from '../../src/adapter/bun/zstd.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createS3Store } from '../../src/storage/s3/index.ts'
