@@ -212,6 +212,11 @@ export class RowColumns {
     return { columns, transfer }
   }
 
+  /** Whether a column holds plain values (cloned, not transferred, when packed: what makes packing cost the intake thread). */
+  get clonesValues(): boolean {
+    return this.#builders.some((builder) => builder.kind === 'values')
+  }
+
   /** One plain array per column (nulls as null): what the Parquet writer takes on this thread. */
   plainColumns(): unknown[][] {
     return this.#builders.map((builder) => Array.from({ length: this.#length }, (_, i) => valueAt(builder, i)))

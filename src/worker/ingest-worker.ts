@@ -49,6 +49,7 @@ export async function startWorker(config: Config, log: (line: string) => void, o
   let kafkaSources: KafkaSource[] = []
   // Encoding off the intake thread: acks and fetches never wait behind a batch's Parquet encoding.
   const encoder = new ParquetEncoderThread()
+  encoder.start()
   log(`catalog ${resources.catalog.name}; WAL ${resources.log.id} holds ${resources.log.bytes} bytes in ${resources.log.segmentCount} segments`)
   // Routed tables open on first sight (WAL replay included, before the scheduler exists): each gets its route's maintenance.
   const routedOpened: ScheduledTable[] = []

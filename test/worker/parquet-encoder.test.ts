@@ -48,6 +48,20 @@ describe('ParquetEncoderThread', () => {
     expect((error as IngestError).code).toBe('VALIDATION')
   })
 
+  test('columns that are all typed or dictionary-coded cross in one message, with the same bytes as the rows encoded here', async () => {
+    const thread = new ParquetEncoderThread()
+    threads.push(thread)
+    const flat = parseSchemaDsl('id long not null, sensor string, reading double')
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: BigInt(i), sensor: `s${i % 7}`, reading: i % 3 ? i / 4 : null }))
+    const columns = new RowColumns(flat)
+    for (const row of rows) columns.push(row)
+    expect(columns.clonesValues).toBe(false)
+    const input = { schema: flat, spec: parsePartitionDsl('sensor', flat), compression: 'zstd', targetFileBytes: 1 << 30 } as const
+    const [onThread, here] = await Promise.all([thread.encode({ ...input, rows: columns }), encodeBatch({ ...input, rows }, { zstd: zstdCompress })])
+    expect(onThread.map((p) => p.partition)).toEqual(here.map((p) => p.partition))
+    for (const [k, partition] of onThread.entries()) expect(partition.files.map((f) => [...f.bytes])).toEqual(here[k]!.files.map((f) => [...f.bytes]))
+  })
+
   test('concurrent encodes each get their own result', async () => {
     const thread = new ParquetEncoderThread()
     threads.push(thread)
@@ -95,6 +109,15 @@ describe('ParquetEncoderThread', () => {
     expect(error).toBeInstanceOf(MaintenanceError)
     expect((error as MaintenanceError).code).toBe('CONTENT_MISMATCH')
     expect((error as MaintenanceError).message).toContain('says 99')
+  })
+
+  test('start runs the thread before the first encode, idle, without keeping a process alive', async () => {
+    // A process that starts the thread and does nothing else must exit by itself.
+    const script = `import { ParquetEncoderThread } from ${JSON.stringify(new URL('../../src/worker/parquet-encoder.ts', import.meta.url).pathname)}; new ParquetEncoderThread().start(); console.log('started')`
+    const proc = Bun.spawn(['bun', '-e', script], { stdout: 'pipe', stderr: 'pipe' })
+    const exited = await Promise.race([proc.exited, Bun.sleep(10_000).then(() => 'hung' as const)])
+    if (exited === 'hung') proc.kill(9)
+    expect({ exited, stdout: await new Response(proc.stdout).text() }).toEqual({ exited: 0, stdout: 'started\n' })
   })
 
   test('close fails encodes in flight and refuses new ones', async () => {

@@ -22,7 +22,7 @@ test('a catalog file (not yet WAL) locked by another process for 300 ms: opening
   const reader = holder.stdout.getReader()
   expect(new TextDecoder().decode((await reader.read()).value)).toContain('locked')
   const started = performance.now()
-  const catalog = createSqliteCatalog({ path, io: createFileIO([createFsStore(join(dir, 'warehouse'))]) })
+  const catalog = createSqliteCatalog({ path, warehouse: `file://${dir}/warehouse`, io: createFileIO([createFsStore(join(dir, 'warehouse'))]) })
   try {
     expect(await catalog.listNamespaces()).toEqual([])
     expect(performance.now() - started).toBeGreaterThan(100)
