@@ -145,14 +145,10 @@ export class KafkaSource {
     await this.#subscribe()
     const watch = this.#options.topicWatch
     if (watch) this.#watchTimer = setInterval(() => void this.#watchTopics(watch), watch.everyMs)
-    // Backpressure: stop fetching while the pipeline holds more than its cap in memory.
-    this.#pauseTimer = setInterval(() => {
-      const stream = this.#stream
-      if (!stream) return
-      const overloaded = this.#options.intake.overloaded()
-      if (overloaded && !stream.isPaused()) stream.pause()
-      else if (!overloaded && stream.isPaused() && this.#held === undefined) stream.resume()
-    }, this.#options.pauseCheckMs ?? 100)
+    // Backpressure: stop fetching while the pipeline holds more than its cap in memory (and resume on
+    // each commit as well as on the timer: a commit is what frees room, and the fetch it lets through
+    // should not wait out the rest of a check period).
+    this.#pauseTimer = setInterval(() => this.#applyPressure(), this.#options.pauseCheckMs ?? 100)
     void this.#refreshHighWatermarks()
     this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), this.#options.lagCheckMs ?? 10_000)
     this.#log(`kafka: consuming ${[...this.#routes.keys()].join(', ')} as group ${this.#options.groupId}`)
@@ -196,8 +192,18 @@ export class KafkaSource {
     this.#onCommitted({ markers } as CommittedEvent)
   }
 
-  /** After a table commit: tell the group (for lag tools) what the table now holds. */
+  /** Pauses fetching over the cap, resumes under it (unless a message waits on something). */
+  #applyPressure(): void {
+    const stream = this.#stream
+    if (!stream) return
+    const overloaded = this.#options.intake.overloaded()
+    if (overloaded && !stream.isPaused()) stream.pause()
+    else if (!overloaded && stream.isPaused() && this.#held === undefined) stream.resume()
+  }
+
+  /** After a table commit: resume if it made room, and tell the group (for lag tools) what the table now holds. */
   #onCommitted(event: CommittedEvent): void {
+    this.#applyPressure()
     const offsets = []
     for (const [topic, partitions] of event.markers.kafka) {
       const route = this.#routes.get(topic)
