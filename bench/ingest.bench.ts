@@ -46,7 +46,9 @@ interface Worker {
 }
 
 /** The heap sizing `bun run ingest` gives the worker (package.json), so the figures are those of the documented command. */
-const RAM_SIZE = /BUN_JSC_forceRAMSize=(\d+)/.exec((JSON.parse(readFileSync(join(import.meta.dir, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ingest ?? '')?.[1]
+const INGEST_SCRIPT = (JSON.parse(readFileSync(join(import.meta.dir, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ingest ?? ''
+/** The JavaScriptCore settings `bun run ingest` starts the worker with (package.json), e.g. BUN_JSC_forceRAMSize. */
+const WORKER_JSC_ENV = Object.fromEntries([...INGEST_SCRIPT.matchAll(/\b(BUN_JSC_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]))
 
 async function startWorker(tables: unknown[]): Promise<Worker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'))
@@ -56,7 +58,7 @@ async function startWorker(tables: unknown[]): Promise<Worker> {
   const child = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', 'workers/ingest.ts'), '--config', join(dataDir, 'bench.json')], {
     stdout: Bun.file(join(dataDir, 'worker.log')),
     stderr: 'inherit',
-    env: { ...process.env, ...(RAM_SIZE ? { BUN_JSC_forceRAMSize: RAM_SIZE } : {}) },
+    env: { ...process.env, ...WORKER_JSC_ENV },
   })
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 300; i++) {
@@ -204,7 +206,7 @@ async function baselineHttpRate(batch: number): Promise<number> {
 }
 
 console.log(
-  `ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores; worker BUN_JSC_forceRAMSize=${RAM_SIZE ?? 'unset'} (as \`bun run ingest\`)`,
+  `ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores; worker ${Object.entries(WORKER_JSC_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'without BUN_JSC_ settings'} (as \`bun run ingest\`)`,
 )
 const topic = `bench_${crypto.randomUUID().slice(0, 8)}`
 await createTopic(brokers, topic, 6)
