@@ -48,11 +48,11 @@ describe('ParquetEncoderThread', () => {
     expect((error as IngestError).code).toBe('VALIDATION')
   })
 
-  test('columns that are all typed or dictionary-coded cross in one message, with the same bytes as the rows encoded here', async () => {
+  test('columns that are all typed or dictionary-coded cross in larger transferred chunks, with the same bytes as the rows encoded here', async () => {
     const thread = new ParquetEncoderThread()
     threads.push(thread)
     const flat = parseSchemaDsl('id long not null, sensor string, reading double')
-    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: BigInt(i), sensor: `s${i % 7}`, reading: i % 3 ? i / 4 : null }))
+    const rows = Array.from({ length: 70_000 }, (_, i) => ({ id: BigInt(i), sensor: `s${i % 7}`, reading: i % 3 ? i / 4 : null })) // two 65,536-row chunks
     const columns = new RowColumns(flat)
     for (const row of rows) columns.push(row)
     expect(columns.clonesValues).toBe(false)
