@@ -64,6 +64,11 @@ export interface HandoffSelection {
   deferred: PendingHandoff[]
   /** Why `own` cannot go in (its offsets overlap what the table or a chosen handoff holds); undefined when it can. */
   ownRefused?: string
+  /**
+   * Where `own` goes among the chosen (how many of them come before it): the snapshot's markers are
+   * merged in this order, and `own` may continue partitions the chosen handoffs open (0: first).
+   */
+  ownAt: number
 }
 
 /** Where each claimed partition stands: `topic\0partition` → the next offset the snapshot would hold. */
@@ -146,7 +151,7 @@ function advance(frontier: Frontier, contribution: Contribution): void {
  * the chain leaves its partitions or later (a topic's retention may have removed what lay between).
  */
 export function selectHandoffs(base: Markers, layout: { schemaId: number; specId: number }, own: Contribution | undefined, pending: PendingHandoff[]): HandoffSelection {
-  const selection: HandoffSelection = { chosen: [], dropped: [], deferred: [] }
+  const selection: HandoffSelection = { chosen: [], dropped: [], deferred: [], ownAt: 0 }
   const live: PendingHandoff[] = []
   for (const entry of pending) {
     const covered = coverage(base, entry.handoff)
@@ -158,6 +163,7 @@ export function selectHandoffs(base: Markers, layout: { schemaId: number; specId
   const wals = new Set<string>()
   let ownChosen = false
   const takeOwn = () => {
+    selection.ownAt = selection.chosen.length
     advance(frontier, own!)
     if (own!.markers.walSeqMax !== undefined) wals.add(own!.walId)
     ownChosen = true

@@ -11,6 +11,9 @@
  * covered in time (committer dead, message lost), or covered only in part (its partitions moved
  * and their new owner committed some of it), it commits itself — trimmed to what the table lacks,
  * and after every older outstanding batch of its own, so no marker ever passes rows not in the table.
+ * Before that, a rebalance (the committer may have changed) sends every outstanding handoff again,
+ * and one partly covered is trimmed, written again and handed off again: a committer's death costs
+ * no snapshot per sender.
  *
  * Exactly once holds without trusting the channel or the election: a snapshot folds handoffs only
  * as contiguous continuations of each partition's marker, never one the table already covers, and
@@ -95,7 +98,14 @@ interface Outstanding {
   committer: CommitterOptions
   deadlineMs: number
   entry: PendingHandoff
+  /** On the channel; a committer's own batch kept for its next commit is not (it is sent if the role moves). */
+  sent: boolean
+  /** Times it was handed off again (a rebalance, or trimmed after a partial commit elsewhere; at most MAX_READDRESS). */
+  readdressed: number
 }
+
+/** How often one handoff is sent again after rebalances (each gives its sender one more handoff timeout): a committer that keeps not committing it is not waited for forever. */
+export const MAX_READDRESS = 4
 
 const layoutOf = (metadata: TableMetadata) => ({ schemaId: currentSchema(metadata)['schema-id'], specId: defaultSpec(metadata)['spec-id'] })
 
@@ -125,6 +135,12 @@ export class SharedCommit {
   #batcher: SharedBatcher | undefined
   #lastCommitAtMs: number
   #wasCommitter = false
+  /** A rebalance happened: send every outstanding handoff again (the committer may have changed). */
+  #readdress = false
+  /** The batcher's attempt waits for room among the outstanding batches (the committer's fold makes it). */
+  #waitingForRoom = false
+  /** When the committer's tick last rolled the open batch into this interval's snapshot. */
+  #rolledAtMs: number | undefined
 
   constructor(options: SharedCommitOptions) {
     this.#options = options
@@ -148,6 +164,12 @@ export class SharedCommit {
     }
     if (this.#isCommitter()) {
       const own = await this.#write(committer, table, batch)
+      // More batches queued behind this one (the commits fell behind the rolls): keep it for the last of them, so a
+      // backlog becomes one snapshot, not one per batch. Not over the cap: only a commit would make room again.
+      if (batch.markers.walSeqMax === undefined && (this.#batcher?.pending().batches ?? 0) > 1 && this.#outstanding.length < this.#maxOutstanding()) {
+        this.#keep(own, batch, committer, false)
+        return { kind: 'nothing-left' }
+      }
       return this.#serialized(() => this.#fold(table, own, true))
     }
     // A batch with HTTP rows keeps its WAL entries until it is committed: it is handed off and waited for, one at a time.
@@ -160,20 +182,40 @@ export class SharedCommit {
       await this.#settled()
       return this.#serialized(async () => this.#fold(await this.#fresh(table), own, false))
     }
-    const handoff = this.#handoffOf(own)
-    this.#outstanding.push({ handoff, batch, committer, deadlineMs: this.#now() + this.#options.handoffTimeoutMs, entry: { handoff, receivedAtMs: this.#now() } })
+    this.#keep(own, batch, committer, true)
     // Bounded: outstanding batches hold their rows, which the pipeline's memory cap does not see.
-    const overCap = () =>
-      this.#outstanding.length > (this.#options.maxOutstanding ?? 4) ||
-      (this.#outstanding.length > 1 && this.#outstanding.reduce((sum, o) => sum + o.batch.bytes, 0) > (this.#options.maxOutstandingBytes ?? 32 * 1024 * 1024))
-    while (overCap()) await this.#changed()
+    this.#waitingForRoom = true
+    try {
+      while (this.#overCap()) await this.#changed()
+    } finally {
+      this.#waitingForRoom = false
+    }
     return { kind: 'nothing-left' }
+  }
+
+  #maxOutstanding(): number {
+    return this.#options.maxOutstanding ?? 4
+  }
+
+  #overCap(): boolean {
+    return (
+      this.#outstanding.length > this.#maxOutstanding() ||
+      (this.#outstanding.length > 1 && this.#outstanding.reduce((sum, o) => sum + o.batch.bytes, 0) > (this.#options.maxOutstandingBytes ?? 32 * 1024 * 1024))
+    )
+  }
+
+  /** Keeps a written batch outstanding until the table holds it: handed off (`sent`), or the committer's own, for its next commit. */
+  #keep(own: OwnFiles, batch: Batch, committer: CommitterOptions, sent: boolean): void {
+    const handoff = this.#handoffOf(own)
+    this.#outstanding.push({ handoff, batch, committer, deadlineMs: this.#now() + this.#options.handoffTimeoutMs, entry: { handoff, receivedAtMs: this.#now() }, sent, readdressed: 0 })
   }
 
   /** Takes a message from the channel: a handoff for this table from another worker is kept for the next commit. */
   receive(handoff: Handoff): void {
     if (handoff.worker === this.#options.worker || handoff.table !== this.#options.table) return
     this.stats.handoffsReceived++
+    // Sent again after a rebalance: the newer copy replaces the one held (same files and offsets, a later send).
+    this.#pending = this.#pending.filter((entry) => entry.handoff.worker !== handoff.worker || entry.handoff.id !== handoff.id)
     // Its age from the send when the sender's clock is behind ours: a restarted committer reads handoffs sent before it started.
     this.#pending.push({ handoff, receivedAtMs: Math.min(this.#now(), handoff.sentAtMs) })
     const max = this.#options.maxPending ?? 256
@@ -197,6 +239,16 @@ export class SharedCommit {
   start(batcher: SharedBatcher): void {
     this.#batcher = batcher
     this.#timer ??= setInterval(() => void this.#check(), this.#options.pollMs ?? 250)
+  }
+
+  /**
+   * The group rebalanced (this worker rejoined): the committer may be another worker now, perhaps one
+   * that just started. The next check sends every outstanding handoff again with a fresh deadline, so
+   * the new committer folds them instead of each sender committing its own (at most MAX_READDRESS
+   * times per handoff: a committer that never commits is not waited for forever).
+   */
+  rebalanced(): void {
+    this.#readdress = true
   }
 
   /** A stop begins: from now on every batch commits by itself, and outstanding ones are committed here unless the table holds them. */
@@ -252,10 +304,10 @@ export class SharedCommit {
   }
 
   /** The batch's files, with its markers as they are now (a copy: a later trim must not change what the files hold). */
-  async #write(committer: CommitterOptions, table: LoadedTable, batch: Batch): Promise<OwnFiles> {
+  async #write(committer: CommitterOptions, table: LoadedTable, batch: Batch, older = this.#outstanding): Promise<OwnFiles> {
     const files = await writeBatchFiles(committer, table.metadata, batch)
     const markers = copyMarkers(batch.markers)
-    const opening = openingPartitions(tableMarkers(table.metadata).markers, markers, this.#outstanding.map((o) => o.handoff.markers))
+    const opening = openingPartitions(tableMarkers(table.metadata).markers, markers, older.map((o) => o.handoff.markers))
     return { snapshotId: batch.snapshotId, files, walId: committer.walId, markers, opening, ...layoutOf(table.metadata), sent: false }
   }
 
@@ -360,7 +412,9 @@ export class SharedCommit {
       const ownIn = own !== undefined && selection.ownRefused === undefined
       if (!ownIn && !selection.chosen.length) return own ? this.#refuseOwn(own, selection.ownRefused!) : { kind: 'nothing-left' }
       const snapshotId = ownIn ? own.snapshotId : newSnapshotId()
-      const contributions: Contribution[] = [...(ownIn ? [own] : []), ...selection.chosen.map((entry) => entry.handoff)]
+      // In the order they chain: `own` may continue what handoffs before it hold (its own earlier batches, kept or handed off).
+      const handoffContributions: Contribution[] = selection.chosen.map((entry) => entry.handoff)
+      const contributions: Contribution[] = ownIn ? handoffContributions.toSpliced(selection.ownAt, 0, own) : handoffContributions
       const dataFiles = [...(ownIn ? own.files : []), ...selection.chosen.flatMap((entry) => entry.handoff.files)]
       const ids = selection.chosen.map((entry) => entry.handoff.id)
       const markers = (metadata: TableMetadata) => foldedMarkers(tableMarkers(metadata).markers, contributions)
@@ -431,6 +485,7 @@ export class SharedCommit {
     if (this.#checking) return
     this.#checking = true
     try {
+      if (this.#outstanding.length) await this.#sendAgain()
       if (this.#outstanding.length) await this.#checkOutstanding()
       await this.#tick()
     } catch (error) {
@@ -440,26 +495,78 @@ export class SharedCommit {
     }
   }
 
+  /**
+   * A sender's outstanding batches go (again) to whoever commits now: those never sent (this worker
+   * kept them as the committer and lost the role), and after a rebalance every one, each with a new
+   * deadline. A send that fails leaves the batch due: it is committed here.
+   */
+  async #sendAgain(): Promise<void> {
+    const all = this.#readdress
+    this.#readdress = false
+    if (this.#closing || this.#isCommitter()) return
+    const sent: string[] = []
+    for (const o of [...this.#outstanding]) {
+      const again = all && o.sent && o.readdressed < MAX_READDRESS
+      if (o.sent && !again) continue
+      const handoff = { ...o.handoff, sentAtMs: this.#now() }
+      try {
+        await this.#options.channel.send(this.#options.table, encodeHandoff(handoff))
+      } catch (error) {
+        this.#options.log(`table ${this.#options.table}: handing off snapshot ${handoff.id} again failed (${(error as Error).message}); committing it here`)
+        o.deadlineMs = this.#now()
+        continue
+      }
+      if (again) o.readdressed++
+      this.stats.handoffsSent++
+      Object.assign(o, { handoff, entry: { handoff, receivedAtMs: this.#now() }, sent: true, deadlineMs: this.#now() + this.#options.handoffTimeoutMs })
+      sent.push(handoff.id)
+    }
+    if (sent.length) this.#options.log(`table ${this.#options.table}: ${sent.length} outstanding batches (${sent.join(', ')}) handed off${all ? ' again after a rebalance' : ''}, to whoever commits the table now`)
+  }
+
   async #checkOutstanding(): Promise<void> {
     const table = this.#adopt(await this.#options.catalog.loadTable(this.#identifier))
     this.#resolveCovered(table)
     const markers = tableMarkers(table.metadata).markers
     const layout = layoutOf(table.metadata)
-    const due = this.#outstanding.findLastIndex(
-      (o) => this.#closing || this.#now() >= o.deadlineMs || coverage(markers, o.handoff) === 'partial' || o.handoff.schemaId !== layout.schemaId || o.handoff.specId !== layout.specId,
-    )
+    const stale = (o: Outstanding) => coverage(markers, o.handoff) === 'partial' || o.handoff.schemaId !== layout.schemaId || o.handoff.specId !== layout.specId
+    // A rebalance moved partitions and their new owner committed part of a batch (or the layout changed): a sender
+    // trims it, writes it again and hands that off, rather than committing it alone (one snapshot more each).
+    for (const o of [...this.#outstanding]) {
+      if (!this.#closing && o.sent && stale(o) && this.#now() < o.deadlineMs && o.readdressed < MAX_READDRESS && !this.#isCommitter()) await this.#handOffTrimmed(o, table)
+    }
+    const due = this.#outstanding.findLastIndex((o) => this.#closing || this.#now() >= o.deadlineMs || stale(o))
     if (due < 0) return
     // With those due, the ones about to be (sent moments later, most likely to the same dead committer): one snapshot for all.
     const soon = this.#now() + 4 * (this.#options.pollMs ?? 250)
     const batches = this.#outstanding.filter((o, i) => i <= due || o.deadlineMs <= soon)
     this.stats.fallbacks += batches.length
     this.#options.log(
-      `table ${this.#options.table}: ${batches.length} handed-off batches (${batches.map((o) => o.handoff.id).join(', ')}) not committed by the committer${this.#closing ? ' (stopping)' : ` within ${this.#options.handoffTimeoutMs} ms, or their offsets moved`}; committing them here`,
+      `table ${this.#options.table}: ${batches.length} handed-off batches (${batches.map((o) => o.handoff.id).join(', ')}) not committed by the committer${this.#closing ? ' (stopping)' : batches.some(stale) ? ', their offsets partly committed by another owner' : ` within ${this.#options.handoffTimeoutMs} ms`}; committing them here`,
     )
-    // One snapshot for those the table holds nothing of yet (their files as written, in the order their offsets chain)...
-    await this.#serialized(() => this.#fold(table, undefined, batches))
+    // One snapshot for those the table holds nothing of yet (their files as written, in the order their offsets chain;
+    // the committer's with every handoff it holds: that is its commit of the interval)...
+    await this.#serialized(() => this.#fold(table, undefined, this.#isCommitter() ? true : batches))
     // ...then, oldest first, each one still outstanding, trimmed and written again: a younger batch of a partition must not land before an older one.
     for (const o of batches) await this.#serialized(() => this.#fallBack(o))
+  }
+
+  /** `o` trimmed to what `table` lacks, written again in its layout, and handed off in place of the first handoff (same id: the committer keeps the newer). */
+  async #handOffTrimmed(o: Outstanding, table: LoadedTable): Promise<void> {
+    trimBatch(o.committer, table, o.batch)
+    if (batchIsEmpty(o.batch) || !hasMarkers(o.batch.markers)) return
+    const own = await this.#write(o.committer, table, o.batch, this.#outstanding.slice(0, this.#outstanding.indexOf(o)))
+    const handoff = this.#handoffOf(own)
+    try {
+      await this.#options.channel.send(this.#options.table, encodeHandoff(handoff))
+    } catch (error) {
+      this.#options.log(`table ${this.#options.table}: handing off trimmed snapshot ${handoff.id} failed (${(error as Error).message}); committing it here`)
+      return
+    }
+    this.stats.handoffsSent++
+    o.readdressed++
+    Object.assign(o, { handoff, entry: { handoff, receivedAtMs: this.#now() }, deadlineMs: this.#now() + this.#options.handoffTimeoutMs })
+    this.#options.log(`table ${this.#options.table}: handed-off batch ${handoff.id} partly committed by another owner (a rebalance) or of an older layout: trimmed to ${o.batch.columns.length} rows and handed off again`)
   }
 
   /** Commits an outstanding batch here (trimmed to what the table lacks, its files written again) unless the table holds it by now. */
@@ -486,9 +593,20 @@ export class SharedCommit {
   async #tick(): Promise<void> {
     const batcher = this.#batcher
     if (!batcher || this.#closing || this.#busy || (!this.#pending.length && !this.#outstanding.length) || !this.#isCommitter()) return
-    if (this.#now() - this.#lastCommitAtMs < batcher.stats.effectiveIntervalMs || batcher.pending().batches > 0) return
-    batcher.roll('interval')
-    if (batcher.pending().batches > 0) return
+    const interval = batcher.stats.effectiveIntervalMs
+    const now = this.#now()
+    if (now - this.#lastCommitAtMs < interval) return
+    // A batch of its own in the attempt folds what waits; unless that attempt waits for room among the
+    // outstanding batches (this worker handed them off before it became the committer): only this fold makes it.
+    if (batcher.pending().batches > 0 && !this.#waitingForRoom) return
+    if (!this.#waitingForRoom) {
+      // The open batch goes in too: rolled, its attempt folds the handoffs.
+      if (this.#rolledAtMs === undefined || now - this.#rolledAtMs >= interval) {
+        this.#rolledAtMs = now
+        batcher.roll('interval')
+      }
+      if (batcher.pending().batches > 0) return
+    }
     try {
       // Fresh: the handoffs may continue commits of others (senders' fallbacks) this worker has not seen.
       const table = await this.#options.catalog.loadTable(this.#identifier)

@@ -94,6 +94,7 @@ export async function startWorker(config: Config, log: (line: string) => void, o
   shared?.start(pipeline, {
     owns: (groupId, topic, partition) => kafkaSources.some((source) => source.groupId === groupId && source.owns(topic, partition)),
     covered: (groupId, markers) => kafkaSources.find((source) => source.groupId === groupId)?.committedElsewhere(markers),
+    joined: (groupId, listener) => kafkaSources.filter((source) => source.groupId === groupId).forEach((source) => source.onGroupJoin(listener)),
   })
 
   // Table maintenance in the background, one task at a time, off the ingest path (docs/maintenance.md).

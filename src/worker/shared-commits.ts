@@ -22,9 +22,17 @@ export interface SharedCommits {
   attemptFor(identifier: TableIdentifier): TableBatcherOptions['attempt'] | undefined
   /**
    * Once the pipeline serves the tables and the Kafka sources run: `owns` says which partitions a group
-   * gives this worker, `covered` hears of handed-off batches another worker committed (for the group's offsets).
+   * gives this worker, `covered` hears of handed-off batches another worker committed (for the group's offsets),
+   * `joined` calls back on every rebalance of a group (the table's committer may have changed: handoffs go to it again).
    */
-  start(pipeline: Pipeline, group: { owns: (groupId: string, topic: string, partition: number) => boolean; covered: (groupId: string, markers: BatchMarkers) => void }): void
+  start(
+    pipeline: Pipeline,
+    group: {
+      owns: (groupId: string, topic: string, partition: number) => boolean
+      covered: (groupId: string, markers: BatchMarkers) => void
+      joined?: (groupId: string, listener: () => void) => void
+    },
+  ): void
   /** A stop begins: batches commit by themselves from now on, none waits for a committer. */
   close(): void
   /** After the final flush: every handed-off batch committed here unless the table holds it, then the control topics' clients closed. */
@@ -57,6 +65,7 @@ export async function openSharedCommits(config: Config, resources: { catalog: Ca
   let owns: (groupId: string, topic: string, partition: number) => boolean = () => false
   let covered: (groupId: string, markers: BatchMarkers) => void = () => {}
   const coordinators = new Map<string, SharedCommit>()
+  const groupIds = new Map<string, string>()
   for (const [topic, channel] of topics) {
     if (!channel) continue
     const served = new Map<string, SharedCommit>()
@@ -77,6 +86,7 @@ export async function openSharedCommits(config: Config, resources: { catalog: Ca
       })
       served.set(tableName(table.resolved.identifier), coordinator)
       coordinators.set(tableName(table.resolved.identifier), coordinator)
+      groupIds.set(tableName(table.resolved.identifier), table.kafka!.groupId)
       log(`table ${table.name}: shared commits over ${topic}; the owner of ${election.topic} partition ${election.partition} commits (worker ${worker})`)
     }
     dispatchHandoffs(channel, served, log)
@@ -94,6 +104,7 @@ export async function openSharedCommits(config: Config, resources: { catalog: Ca
       for (const [name, coordinator] of coordinators) {
         const table = pipeline.tables.get(name)
         if (table) coordinator.start(table.batcher)
+        group.joined?.(groupIds.get(name)!, () => coordinator.rebalanced())
       }
     },
     close() {

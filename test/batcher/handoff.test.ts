@@ -112,6 +112,10 @@ describe('selecting handoffs to fold', () => {
     const earlier = handoff('earlier', ranges('t', { 0: [100, 150] }))
     expect(selectHandoffs(base, layout, own, pending(earlier)).chosen.map((e) => e.handoff.id)).toEqual(['earlier'])
     expect(selectHandoffs(base, layout, own, pending(earlier)).ownRefused).toBeUndefined()
+    // ...after it, in the snapshot's markers too: merged first, it would fence the earlier batch (the e2e looped on that).
+    expect(selectHandoffs(base, layout, own, pending(earlier)).ownAt).toBe(1)
+    expect(foldedMarkers(base, [earlier, own])).toEqual({ 'ingest.kafka.t': '{"0":200}' })
+    expect(() => foldedMarkers(base, [own, earlier])).toThrow()
     // A piece that does not reach the table's marker cannot be folded, yet holds offsets below ours: we wait.
     const stray = handoff('stray', ranges('t', { 0: [120, 150] }))
     expect(selectHandoffs(base, layout, own, pending(stray)).ownRefused).toContain('handoff stray holds offsets before it')

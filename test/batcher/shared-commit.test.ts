@@ -268,6 +268,76 @@ describe('shared commit', () => {
     await stop(a, b)
   })
 
+  test('a committer whose commits fell behind its rolls folds the queued batches into one snapshot, not one each', async () => {
+    const s = await setup()
+    const a = await worker(s, 'a', { committer: true })
+    for (const [from, to] of [[0, 10], [10, 25]] as const) {
+      a.add(0, from, to)
+      a.batcher.roll('interval')
+    }
+    a.add(0, 25, 30)
+    await a.batcher.flush('interval')
+    expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records'])).toEqual(['30'])
+    expect(tableMarkers((await s.catalog.loadTable(id)).metadata).markers[`ingest.kafka.${TOPIC}`]).toBe('{"0":30}')
+    expect(await ids(s)).toEqual(expected([0, 0, 30]))
+    expect(a.shared.outstandingHandoffs).toBe(0)
+    await stop(a)
+  })
+
+  test('a sender that becomes the committer with a batch outstanding of a partition it reads on: its next batch continues it in one snapshot', async () => {
+    const s = await setup()
+    const b = await worker(s, 'b')
+    b.add(1, 0, 10)
+    await b.batcher.flush('interval')
+    expect(b.shared.outstandingHandoffs).toBe(1)
+    b.committer = true
+    b.add(1, 10, 20)
+    await b.batcher.flush('interval')
+    await settled(b)
+    expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records'])).toEqual(['20'])
+    expect(await ids(s)).toEqual(expected([1, 0, 20]))
+    expect(b.shared.stats.fallbacks).toBe(0)
+    await stop(b)
+  })
+
+  test('after a rebalance a sender hands its outstanding batch again, to a new committer that never saw it, instead of committing it itself', async () => {
+    const s = await setup()
+    const b = await worker(s, 'b', { timeoutMs: 1_500 })
+    b.add(1, 0, 10)
+    await b.batcher.flush('interval')
+    // The committer it went to is dead; its successor starts now and reads the channel from here on.
+    const c = await worker(s, 'c', { committer: true, intervalMs: 100 })
+    await Bun.sleep(300)
+    expect(c.shared.pendingHandoffs).toBe(0)
+    b.shared.rebalanced()
+    await settled(b)
+    const snapshots = await appendSnapshots(s.catalog)
+    expect(snapshots.map((snap) => snap.summary['added-records'])).toEqual(['10'])
+    expect(snapshots[0]!.summary[HANDOFFS_SUMMARY_KEY]).toBeDefined()
+    expect([b.shared.stats.fallbacks, c.shared.stats.handoffsFolded]).toEqual([0, 1])
+    expect(await ids(s)).toEqual(expected([1, 0, 10]))
+    await stop(b, c)
+  })
+
+  test("a handoff partly committed by its partition's new owner is trimmed and handed off again; the committer folds the rest, no row twice", async () => {
+    const s = await setup()
+    const b = await worker(s, 'b', { timeoutMs: 3_000 })
+    b.add(4, 0, 10)
+    b.add(5, 0, 10)
+    await b.batcher.flush('interval')
+    // Partition 4 moved: its new owner committed it (and further) on its own.
+    const owner = new TableBatcher({ catalog: s.catalog, io: s.io, table: await s.catalog.loadTable(id), triggers: { intervalMs: 60_000, maxRows: 1e6, maxBytes: 1 << 30 }, walId: 'wal-owner', attempt: attemptCommit })
+    for (let offset = 0; offset < 12; offset++) owner.add([{ id: BigInt(4_000_000 + offset) }], { kafka: { topic: TOPIC, partition: 4, offset: BigInt(offset) } })
+    await owner.flush('interval')
+    const a = await worker(s, 'a', { committer: true, intervalMs: 100 })
+    await settled(b)
+    expect(b.shared.stats.fallbacks).toBe(0)
+    expect(a.shared.stats.handoffsFolded).toBe(1)
+    expect((await appendSnapshots(s.catalog)).map((snap) => snap.summary['added-records'])).toEqual(['12', '10'])
+    expect(await ids(s)).toEqual(expected([4, 0, 12], [5, 0, 10]))
+    await stop(a, b)
+  })
+
   test('with no committer, a sender commits its outstanding batches itself, in one snapshot where their offsets chain, each row once', async () => {
     const s = await setup()
     const b = await worker(s, 'b', { timeoutMs: 200 })

@@ -246,6 +246,11 @@ export class KafkaSource {
     return this.#options.consumer.assignments().some((assignment) => assignment.topic === topic && assignment.partitions.includes(partition))
   }
 
+  /** Calls `listener` on every (re)join of the group, after this member's new partitions are known. */
+  onGroupJoin(listener: () => void): void {
+    this.#options.consumer.onGroupJoin(listener)
+  }
+
   /** Lag per topic:partition: high watermark minus what we have consumed. */
   lag(): Map<string, bigint> {
     const lag = new Map<string, bigint>()
