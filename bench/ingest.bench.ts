@@ -5,7 +5,10 @@
  *   2. HTTP rows/s in batched POSTs, vs. a bare Bun.serve that only parses the JSON;
  *   3. HTTP ack latency p50/p99 at half the measured throughput;
  *   4. the worker's peak RSS (VmHWM).
- * Usage: bun run bench/ingest.bench.ts [--messages N] [--runs N] [--kafka-only]
+ * Usage: bun run bench/ingest.bench.ts [--messages N] [--runs N] [--kafka-only | --http-only] [--max-pending-bytes N] [--worker-env NAME=VALUE ...]
+ *   --max-pending-bytes  the worker's maxPendingBytes (default: the config default)
+ *   --worker-env         extra environment for the worker, e.g. a JavaScriptCore setting such as
+ *                        BUN_JSC_forceRAMSize=268435456 (overrides the ingest script's), to try a memory trade-off
  */
 import { Consumer, MessagesStreamModes } from '@platformatic/kafka'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -23,9 +26,20 @@ import { stackEnv } from '../test/e2e/stack-env.ts'
 import { freePort } from '../test/e2e/worker-process.ts'
 import { sensorMessage, slowestStage, stageRates } from './stages.ts'
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, 'kafka-only': { type: 'boolean', default: false } } })
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '3' },
+    'kafka-only': { type: 'boolean', default: false },
+    'http-only': { type: 'boolean', default: false },
+    'max-pending-bytes': { type: 'string' },
+    'worker-env': { type: 'string', multiple: true, default: [] },
+  },
+})
 /** `--kafka-only`: the Kafka runs and their figures, without the fixed-schema runs, the stage limits and HTTP (a quicker before/after). */
 const KAFKA_ONLY = values['kafka-only']
+/** `--http-only`: the HTTP runs and their figures alone. */
+const HTTP_ONLY = values['http-only']
 const MESSAGES = Number(values.messages)
 const RUNS = Number(values.runs)
 const env = stackEnv()
@@ -48,17 +62,27 @@ interface Worker {
 /** The heap sizing `bun run ingest` gives the worker (package.json), so the figures are those of the documented command. */
 const INGEST_SCRIPT = (JSON.parse(readFileSync(join(import.meta.dir, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ingest ?? ''
 /** The JavaScriptCore settings `bun run ingest` starts the worker with (package.json), e.g. BUN_JSC_forceRAMSize. */
-const WORKER_JSC_ENV = Object.fromEntries([...INGEST_SCRIPT.matchAll(/\b(BUN_JSC_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]))
+const WORKER_ENV: Record<string, string> = {
+  ...Object.fromEntries([...INGEST_SCRIPT.matchAll(/\b(BUN_JSC_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
+  ...Object.fromEntries(
+    values['worker-env'].map((pair) => {
+      const at = pair.indexOf('=')
+      if (at < 1) throw new Error(`--worker-env wants NAME=VALUE, got ${JSON.stringify(pair)}`)
+      return [pair.slice(0, at), pair.slice(at + 1)]
+    }),
+  ),
+}
+const MAX_PENDING_BYTES = values['max-pending-bytes'] === undefined ? DEFAULT_MAX_PENDING_BYTES : Number(values['max-pending-bytes'])
 
 async function startWorker(tables: unknown[]): Promise<Worker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'))
   const port = freePort()
-  const config = { dataDir, http: { port }, kafka: { brokers, sessionTimeoutMs: 2000, heartbeatIntervalMs: 300 }, tables }
+  const config = { dataDir, maxPendingBytes: MAX_PENDING_BYTES, http: { port }, kafka: { brokers, sessionTimeoutMs: 2000, heartbeatIntervalMs: 300 }, tables }
   writeFileSync(join(dataDir, 'bench.json'), JSON.stringify(config))
   const child = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', 'workers/ingest.ts'), '--config', join(dataDir, 'bench.json')], {
     stdout: Bun.file(join(dataDir, 'worker.log')),
     stderr: 'inherit',
-    env: { ...process.env, ...WORKER_JSC_ENV },
+    env: { ...process.env, ...WORKER_ENV },
   })
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 300; i++) {
@@ -113,12 +137,26 @@ async function bareConsumerRate(topic: string): Promise<number> {
   return MESSAGES / seconds
 }
 
-/**
- * One worker consuming the whole topic. `rate` counts from the worker's start (process start-up and
- * the consumer group join included); `steadyRate` from its first commit to its last, which is what
- * a long-running worker sustains.
- */
-async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 'add-columns'): Promise<{ rate: number; steadyRate: number; rssMb: number; sampledRssMb: number; estimateMb: number; cpuUsPerRow: number }> {
+interface KafkaRun {
+  /** From the worker's start (process start-up and the consumer group join included). */
+  rate: number
+  /** From its first commit to its last (the issue's figure): the higher, the later the first commit comes. */
+  steadyRate: number
+  /** From the first message the worker took in to its last commit: all of the work, none of the start-up. */
+  intakeRate: number
+  rssMb: number
+  sampledRssMb: number
+  estimateMb: number
+  /** Worker CPU (all threads) per row, first to last commit. */
+  cpuUsPerRow: number
+  /** Worker CPU (all threads) per row, first message to last commit. */
+  intakeCpuUsPerRow: number
+  /** Seconds from the first message to the first commit, and the messages taken in by then. */
+  firstCommit: { seconds: number; consumed: number }
+}
+
+/** One worker consuming the whole topic (the figures: KafkaRun). */
+async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 'add-columns'): Promise<KafkaRun> {
   const table = `bench.kafka_${crypto.randomUUID().slice(0, 8)}`
   const started = performance.now()
   const worker = await startWorker([
@@ -133,31 +171,47 @@ async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 
     },
   ])
   let first: { at: number; offsets: number; cpu: number } | undefined
-  // RSS and the pipeline's own estimate of what it buffers (what maxPendingBytes caps), sampled over the whole run.
+  // RSS, the pipeline's own estimate of what it buffers (what maxPendingBytes caps) and the messages it
+  // took in, sampled over the whole run; the first sample with a message marks the start of the work.
   const peaks = { rssMb: 0, estimateMb: 0 }
+  let consumed = 0
+  let intakeStart: { at: number; cpu: number } | undefined
   let sampling = true
   const sampler = (async () => {
     while (sampling) {
       peaks.rssMb = Math.max(peaks.rssMb, worker.rssMb())
       const scraped = await fetch(`${worker.url}/metrics`).then((r) => r.text()).catch(() => '')
       peaks.estimateMb = Math.max(peaks.estimateMb, Number(/^ingest_pending_bytes (\d+)/m.exec(scraped)?.[1] ?? 0) / 2 ** 20)
-      await Bun.sleep(100)
+      consumed = Math.max(consumed, Number(/^ingest_records_accepted_total\{source="kafka"\} (\d+)/m.exec(scraped)?.[1] ?? 0))
+      if (consumed > 0 && !intakeStart) intakeStart = { at: performance.now(), cpu: worker.cpuSeconds() }
+      await Bun.sleep(25)
     }
   })()
+  let consumedAtFirstCommit = 0
   for (;;) {
     const offsets = await committedOffsets(worker.dataDir, table, topic)
-    if (offsets > 0 && !first) first = { at: performance.now(), offsets, cpu: worker.cpuSeconds() }
+    if (offsets > 0 && !first) (first = { at: performance.now(), offsets, cpu: worker.cpuSeconds() }), (consumedAtFirstCommit = consumed)
     if (offsets >= MESSAGES) break
-    await Bun.sleep(50)
+    await Bun.sleep(25)
   }
   const done = performance.now()
-  const cpuUsPerRow = ((worker.cpuSeconds() - first!.cpu) / (MESSAGES - first!.offsets)) * 1e6
+  const cpuDone = worker.cpuSeconds()
   sampling = false
   await sampler
   const rssMb = worker.peakRssMb()
   await worker.stop()
-  const steadyRate = done > first!.at ? (MESSAGES - first!.offsets) / ((done - first!.at) / 1000) : Number.NaN
-  return { rate: MESSAGES / ((done - started) / 1000), steadyRate, rssMb, sampledRssMb: peaks.rssMb, estimateMb: peaks.estimateMb, cpuUsPerRow }
+  const begun = intakeStart ?? { at: started, cpu: 0 }
+  return {
+    rate: MESSAGES / ((done - started) / 1000),
+    steadyRate: done > first!.at ? (MESSAGES - first!.offsets) / ((done - first!.at) / 1000) : Number.NaN,
+    intakeRate: MESSAGES / ((done - begun.at) / 1000),
+    rssMb,
+    sampledRssMb: peaks.rssMb,
+    estimateMb: peaks.estimateMb,
+    cpuUsPerRow: ((cpuDone - first!.cpu) / (MESSAGES - first!.offsets)) * 1e6,
+    intakeCpuUsPerRow: ((cpuDone - begun.cpu) / MESSAGES) * 1e6,
+    firstCommit: { seconds: (first!.at - begun.at) / 1000, consumed: consumedAtFirstCommit },
+  }
 }
 
 function sensorBatch(start: number, size: number): string {
@@ -206,52 +260,73 @@ async function baselineHttpRate(batch: number): Promise<number> {
 }
 
 console.log(
-  `ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores; worker ${Object.entries(WORKER_JSC_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'without BUN_JSC_ settings'} (as \`bun run ingest\`)`,
+  `ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores; worker ${Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'without BUN_JSC_ settings'} (${values['worker-env'].length ? 'with --worker-env' : 'as `bun run ingest`'}), maxPendingBytes ${MAX_PENDING_BYTES / 2 ** 20} MB`,
 )
-const topic = `bench_${crypto.randomUUID().slice(0, 8)}`
-await createTopic(brokers, topic, 6)
-const payloads = Array.from({ length: MESSAGES }, (_, i) => sensorMessage(i))
-await produce(brokers, topic, payloads, 10_000)
+/** The Kafka runs and their figures (and, unless --kafka-only, the fixed-schema runs and the stage limits). */
+async function kafkaSection(): Promise<void> {
+  const topic = `bench_${crypto.randomUUID().slice(0, 8)}`
+  await createTopic(brokers, topic, 6)
+  const payloads = Array.from({ length: MESSAGES }, (_, i) => sensorMessage(i))
+  await produce(brokers, topic, payloads, 10_000)
 
-const bare: number[] = []
-const kafka: number[] = []
-const steady: number[] = []
-const rss: number[] = []
-const sampledRss: number[] = []
-const cpuPerRow: number[] = []
-const estimates: number[] = []
-// The same messages into a table with a fixed schema (schemaEvolution "off"), alternating with the default
-// (add-columns, what every run above uses): what evolution costs when no new field appears.
-const fixed: number[] = []
-for (let run = 0; run < RUNS; run++) {
-  bare.push(await bareConsumerRate(topic))
-  const result = await kafkaRun(topic)
-  kafka.push(result.rate)
-  steady.push(result.steadyRate)
-  rss.push(result.rssMb)
-  sampledRss.push(result.sampledRssMb)
-  cpuPerRow.push(result.cpuUsPerRow)
-  estimates.push(result.estimateMb)
-  if (!KAFKA_ONLY) fixed.push((await kafkaRun(topic, 'off')).steadyRate)
+  const bare: number[] = []
+  const kafka: number[] = []
+  const steady: number[] = []
+  const rss: number[] = []
+  const sampledRss: number[] = []
+  const cpuPerRow: number[] = []
+  const estimates: number[] = []
+  const intake: number[] = []
+  const intakeCpu: number[] = []
+  const firstCommitSeconds: number[] = []
+  const firstCommitConsumed: number[] = []
+  // The same messages into a table with a fixed schema (schemaEvolution "off"), alternating with the default
+  // (add-columns, what every run above uses): what evolution costs when no new field appears.
+  const fixed: number[] = []
+  for (let run = 0; run < RUNS; run++) {
+    bare.push(await bareConsumerRate(topic))
+    const result = await kafkaRun(topic)
+    kafka.push(result.rate)
+    steady.push(result.steadyRate)
+    rss.push(result.rssMb)
+    sampledRss.push(result.sampledRssMb)
+    cpuPerRow.push(result.cpuUsPerRow)
+    estimates.push(result.estimateMb)
+    intake.push(result.intakeRate)
+    intakeCpu.push(result.intakeCpuUsPerRow)
+    firstCommitSeconds.push(result.firstCommit.seconds)
+    firstCommitConsumed.push(result.firstCommit.consumed)
+    if (!KAFKA_ONLY) fixed.push((await kafkaRun(topic, 'off')).intakeRate)
+  }
+  console.log(
+    `kafka → committed iceberg: ${fmt(median(intake))} rows/s first message to last commit (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(intake) / median(bare)).toFixed(2)}); ` +
+      `${fmt(median(steady))} rows/s first to last commit, ${fmt(median(kafka))} rows/s from process start; worker peak RSS ${median(rss).toFixed(0)} MB`,
+  )
+  console.log(
+    `kafka first commit ${median(firstCommitSeconds).toFixed(1)} s after the first message, with ${fmt(median(firstCommitConsumed))} messages taken in by then: ` +
+      `the first-to-last figure leaves out the work done before the first commit, so a later first commit raises it; first message to last commit counts all of it`,
+  )
+  console.log(
+    `kafka worker CPU, all threads: ${median(intakeCpu).toFixed(2)} µs per row first message to last commit, ${median(cpuPerRow).toFixed(2)} first to last commit (what a busy box disturbs least)`,
+  )
+  console.log(
+    `kafka memory: buffered estimate peaks at ${median(estimates).toFixed(0)} MB (maxPendingBytes ${MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${median(sampledRss).toFixed(0)} MB (VmHWM ${median(rss).toFixed(0)} MB); sampled every 100 ms over the whole run`,
+  )
+  if (KAFKA_ONLY) return
+  // The same messages through each necessary stage alone (bench/stages.ts; bench/limit.bench.ts prints them all).
+  const encoder = new TextEncoder()
+  const stages = await stageRates(payloads.map((payload) => encoder.encode(payload)))
+  console.log(
+    `schema evolution on (add-columns, no new field) ${fmt(median(intake))} rows/s vs fixed schema (off) ${fmt(median(fixed))} rows/s, first message to last commit: evolution costs ${(((median(fixed) - median(intake)) / median(fixed)) * 100).toFixed(1)}%`,
+  )
+  const slowest = slowestStage({ consumer: median(bare), ...stages })
+  console.log(
+    `kafka limit: consumer ${fmt(median(bare))}, parse ${fmt(stages.parse)}, coerce ${fmt(stages.coerce)}, encode ${fmt(stages.encode)} msg/s; slowest necessary stage ${slowest.name}: the worker reaches ${((median(intake) / slowest.rate) * 100).toFixed(0)}% of it (first message to last commit)`,
+  )
 }
-console.log(
-  `kafka → committed iceberg: ${fmt(median(steady))} rows/s first to last commit, ${fmt(median(kafka))} rows/s from process start (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(steady) / median(bare)).toFixed(2)}); worker peak RSS ${median(rss).toFixed(0)} MB`,
-)
-console.log(`kafka worker CPU, all threads, first to last commit: ${median(cpuPerRow).toFixed(2)} µs per row (what a busy box disturbs least)`)
-console.log(
-  `kafka memory: buffered estimate peaks at ${median(estimates).toFixed(0)} MB (maxPendingBytes ${DEFAULT_MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${median(sampledRss).toFixed(0)} MB (VmHWM ${median(rss).toFixed(0)} MB); sampled every 100 ms over the whole run`,
-)
+
+if (!HTTP_ONLY) await kafkaSection()
 if (KAFKA_ONLY) process.exit(0)
-// The same messages through each necessary stage alone (bench/stages.ts; bench/limit.bench.ts prints them all).
-const encoder = new TextEncoder()
-const stages = await stageRates(payloads.map((payload) => encoder.encode(payload)))
-console.log(
-  `schema evolution on (add-columns, no new field) ${fmt(median(steady))} rows/s vs fixed schema (off) ${fmt(median(fixed))} rows/s: evolution costs ${(((median(fixed) - median(steady)) / median(fixed)) * 100).toFixed(1)}%`,
-)
-const slowest = slowestStage({ consumer: median(bare), ...stages })
-console.log(
-  `kafka limit: consumer ${fmt(median(bare))}, parse ${fmt(stages.parse)}, coerce ${fmt(stages.coerce)}, encode ${fmt(stages.encode)} msg/s; slowest necessary stage ${slowest.name}: the worker reaches ${((median(steady) / slowest.rate) * 100).toFixed(0)}% of it`,
-)
 
 const BATCH = 1_000
 const httpRates: number[] = []
