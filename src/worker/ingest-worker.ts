@@ -66,7 +66,7 @@ export async function startWorker(config: Config, log: (line: string) => void, o
 
   let server: ReturnType<typeof Bun.serve> | undefined
   if (config.http.enabled) {
-    const metrics = createWorkerMetrics(pipeline, resources.log, () => kafkaSources, Date.now, calls)
+    const metrics = createWorkerMetrics(pipeline, resources.log, () => kafkaSources, Date.now, calls, shared?.coordinators)
     const app = createIngestApp(pipelineAppDeps(config, pipeline, metrics, log, () => calls.healthReasons()))
     server = Bun.serve({ hostname: config.http.host, port: config.http.port, fetch: app.fetch, maxRequestBodySize: config.http.maxBodyBytes + 1024 })
     log(`http listening on http://${server.hostname}:${server.port}`)

@@ -17,8 +17,23 @@ function cumulative(counter: Counter) {
   }
 }
 
-/** `calls`: retried and failed calls to S3, the catalog and Kafka (remote-calls.ts), when the host counts them. */
-export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: () => KafkaSource[], now: () => number = Date.now, calls?: RemoteCalls): () => string {
+/** What a table's shared-commit coordinator (batcher/shared-commit.ts) counts. */
+export interface SharedCommitCounts {
+  stats: { handoffsSent: number; handoffsFolded: number; handoffsReceived: number; fallbacks: number }
+}
+
+/**
+ * `calls`: retried and failed calls to S3, the catalog and Kafka (remote-calls.ts), when the host counts them.
+ * `sharedCommits`: the coordinators of tables with a control topic, by table name.
+ */
+export function createWorkerMetrics(
+  pipeline: Pipeline,
+  log: RecordLog,
+  kafka: () => KafkaSource[],
+  now: () => number = Date.now,
+  calls?: RemoteCalls,
+  sharedCommits?: ReadonlyMap<string, SharedCommitCounts>,
+): () => string {
   const registry = createMetricsRegistry()
   const accepted = cumulative(registry.counter({ name: 'ingest_records_accepted_total', help: 'Records accepted (logged or buffered)', labelNames: ['source'] }))
   const rejected = cumulative(registry.counter({ name: 'ingest_records_rejected_total', help: 'Records sent to dead letters', labelNames: ['source'] }))
@@ -39,6 +54,12 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
     registry.counter({ name: 'ingest_dead_letter_topic_fallbacks_total', help: 'Bad Kafka messages the dead-letter topic refused, written to the dead-letter table instead', labelNames: ['topic'] }),
   )
   const indexKeys = registry.gauge({ name: 'ingest_upsert_index_keys', help: "Keys in an upsert table's primary-key index (docs/upserts.md; ~100 bytes of heap each)", labelNames: ['table'] })
+  const handoffsSent = cumulative(registry.counter({ name: 'ingest_shared_commit_handoffs_sent_total', help: "Batches this worker handed to the table's committer (again after a rebalance counts again)", labelNames: ['table'] }))
+  const handoffsFolded = cumulative(registry.counter({ name: 'ingest_shared_commit_handoffs_folded_total', help: "Other workers' handoffs this worker, as committer, folded into its snapshots", labelNames: ['table'] }))
+  const handoffsReceived = cumulative(registry.counter({ name: 'ingest_shared_commit_handoffs_received_total', help: "Other workers' handoffs read from the control topic", labelNames: ['table'] }))
+  const sharedFallbacks = cumulative(
+    registry.counter({ name: 'ingest_shared_commit_fallbacks_total', help: 'Handed-off batches no committer took in time (or that were partly committed elsewhere), committed by this worker itself', labelNames: ['table'] }),
+  )
   const lag = registry.gauge({ name: 'ingest_kafka_lag', help: 'Messages behind the partition high watermark', labelNames: ['topic', 'partition'] })
   const retriedCounter = registry.counter({
     name: 'ingest_remote_calls_retried_total',
@@ -78,6 +99,12 @@ export function createWorkerMetrics(pipeline: Pipeline, log: RecordLog, kafka: (
       effectiveInterval.set(labels, batcher.stats.effectiveIntervalMs)
     }
     for (const [name, table] of pipeline.tables) if (table.upsert) indexKeys.set({ table: name }, table.upsert.keys)
+    for (const [table, { stats }] of sharedCommits ?? []) {
+      handoffsSent({ table }, stats.handoffsSent)
+      handoffsFolded({ table }, stats.handoffsFolded)
+      handoffsReceived({ table }, stats.handoffsReceived)
+      sharedFallbacks({ table }, stats.fallbacks)
+    }
     for (const source of kafka()) {
       for (const dlq of source.deadLetterTopics.values()) {
         forwarded({ topic: dlq.topic }, dlq.stats.forwarded)

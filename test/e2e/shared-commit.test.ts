@@ -134,6 +134,15 @@ describe('shared commits: three workers, one table', () => {
         const current = await report(table, topic)
         return Object.values(current.offsets).reduce((a, b) => a + b, 0) >= TOTAL ? current : undefined
       })
+      // /metrics of the workers alive now: the committer's folds and the senders' handoffs are visible to an operator.
+      const counter = (text: string, name: string) => [...text.matchAll(new RegExp(`^${name}\\{table="${table}"\\} (\\d+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0)
+      const scraped = await Promise.all(workers.map((worker) => fetch(`${new URL(worker.url).origin}/metrics`).then((r) => r.text())))
+      const metricSums = Object.fromEntries(
+        ['sent', 'folded', 'received', 'fallbacks'].map((kind) => [kind, scraped.reduce((sum, text) => sum + counter(text, kind === 'fallbacks' ? 'ingest_shared_commit_fallbacks_total' : `ingest_shared_commit_handoffs_${kind}_total`), 0)]),
+      )
+      console.log(`shared-commit e2e: /metrics of the live workers: ${JSON.stringify(metricSums)}`)
+      expect(metricSums.sent).toBeGreaterThan(0)
+      expect(metricSums.folded).toBeGreaterThan(0)
       for (const worker of workers) worker.process.kill('SIGTERM')
       for (const worker of workers) expect(await worker.exited).toBe(0)
 
