@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.ts'
 import { restCatalogFor, s3StoresFor, type RemoteCallObserver } from '../config/remote.ts'
 import { createFileIO, type FileIO } from '../storage/file-io.ts'
 import { createFsStore } from '../storage/fs.ts'
+import { withRecentManifestLists } from '../storage/recent-manifest-lists.ts'
 import { embeddedLocations } from './catalog-binding.ts'
 import { openWalLog, type WalLogOptions, type WorkerLog } from './wal-log.ts'
 
@@ -70,10 +71,11 @@ export async function openResources(
     await recordLog.close()
     throw error
   }
-  const { catalog, io, close } = access
+  const { catalog, close } = access
   return {
     catalog,
-    io,
+    // The worker's commits read back the manifest list of the snapshot it committed just before: from memory.
+    io: withRecentManifestLists(access.io),
     log: recordLog,
     async close() {
       await recordLog.close()
