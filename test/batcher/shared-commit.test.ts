@@ -108,6 +108,13 @@ async function stop(...workers: Worker[]) {
   await Promise.all(workers.map((w) => w.shared.settle()))
 }
 
+
+/** The partition's new owner after a rebalance commits its first `count` offsets on its own (ids 1,000,000 × partition + offset). */
+async function commitAsNewOwner(s: Awaited<ReturnType<typeof setup>>, partition: number, count: number): Promise<void> {
+  const owner = new TableBatcher({ catalog: s.catalog, io: s.io, table: await s.catalog.loadTable(id), triggers: { intervalMs: 60_000, maxRows: 1e6, maxBytes: 1 << 30 }, walId: 'wal-owner', attempt: attemptCommit })
+  for (let offset = 0; offset < count; offset++) owner.add([{ id: BigInt(1_000_000 * partition + offset) }], { kafka: { topic: TOPIC, partition, offset: BigInt(offset) } })
+  await owner.flush('interval')
+}
 describe('shared commit', () => {
   test('three workers, one snapshot: the committer folds both handoffs into its own commit, complete markers, every row once', async () => {
     const s = await setup()
@@ -223,9 +230,7 @@ describe('shared commit', () => {
     b.add(5, 10, 20)
     await b.batcher.flush('interval')
     // Partition 4 moved: its new owner committed it (and further) before b's handoffs time out.
-    const owner = new TableBatcher({ catalog: s.catalog, io: s.io, table: await s.catalog.loadTable(id), triggers: { intervalMs: 60_000, maxRows: 1e6, maxBytes: 1 << 30 }, walId: 'wal-owner', attempt: attemptCommit })
-    for (let offset = 0; offset < 12; offset++) owner.add([{ id: BigInt(4_000_000 + offset) }], { kafka: { topic: TOPIC, partition: 4, offset: BigInt(offset) } })
-    await owner.flush('interval')
+    await commitAsNewOwner(s, 4, 12)
     await settled(b)
     expect(await ids(s)).toEqual(expected([4, 0, 12], [5, 0, 20]))
     expect(tableMarkers((await s.catalog.loadTable(id)).metadata).markers[`ingest.kafka.${TOPIC}`]).toBe('{"4":12,"5":20}')
@@ -326,9 +331,7 @@ describe('shared commit', () => {
     b.add(5, 0, 10)
     await b.batcher.flush('interval')
     // Partition 4 moved: its new owner committed it (and further) on its own.
-    const owner = new TableBatcher({ catalog: s.catalog, io: s.io, table: await s.catalog.loadTable(id), triggers: { intervalMs: 60_000, maxRows: 1e6, maxBytes: 1 << 30 }, walId: 'wal-owner', attempt: attemptCommit })
-    for (let offset = 0; offset < 12; offset++) owner.add([{ id: BigInt(4_000_000 + offset) }], { kafka: { topic: TOPIC, partition: 4, offset: BigInt(offset) } })
-    await owner.flush('interval')
+    await commitAsNewOwner(s, 4, 12)
     const a = await worker(s, 'a', { committer: true, intervalMs: 100 })
     await settled(b)
     expect(b.shared.stats.fallbacks).toBe(0)
