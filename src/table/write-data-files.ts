@@ -61,17 +61,16 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
   const encoded = await encode({ schema, spec, rows: input.rows, compression, targetFileBytes: targetBytes })
 
   const base = dataLocation(metadata)
-  const dataFiles: DataFile[] = []
+  const written: { dataFile: DataFile; bytes: Uint8Array }[] = []
   for (const { partition, files } of encoded) {
     const directory = spec.fields.length ? `${base}/${partitionPath(spec, schema, partition)}` : base
-    for (const [fileIndex, { metrics }] of files.entries()) {
+    for (const [fileIndex, { bytes, metrics }] of files.entries()) {
       const location = `${directory}/${input.fileStem}-${String(fileIndex).padStart(5, '0')}.parquet`
-      dataFiles.push({ content: 0, 'file-path': location, 'file-format': 'PARQUET', partition, ...metrics })
+      written.push({ dataFile: { content: 0, 'file-path': location, 'file-format': 'PARQUET', partition, ...metrics }, bytes })
     }
   }
   // Concurrently: each write is a turn of the event loop, and on a busy intake thread (a Kafka fetch
   // parsed in one turn) ten partitions' files one after another held a commit up for over a second.
-  const bytes = encoded.flatMap(({ files }) => files.map((file) => file.bytes))
-  await mapConcurrent(dataFiles, WRITE_CONCURRENCY, (file, i) => input.io.write(file['file-path'], bytes[i]!))
-  return dataFiles
+  await mapConcurrent(written, WRITE_CONCURRENCY, ({ dataFile, bytes }) => input.io.write(dataFile['file-path'], bytes))
+  return written.map(({ dataFile }) => dataFile)
 }
