@@ -270,58 +270,42 @@ async function kafkaSection(): Promise<void> {
   await produce(brokers, topic, payloads, 10_000)
 
   const bare: number[] = []
-  const kafka: number[] = []
-  const steady: number[] = []
-  const rss: number[] = []
-  const sampledRss: number[] = []
-  const cpuPerRow: number[] = []
-  const estimates: number[] = []
-  const intake: number[] = []
-  const intakeCpu: number[] = []
-  const firstCommitSeconds: number[] = []
-  const firstCommitConsumed: number[] = []
+  const runs: KafkaRun[] = []
   // The same messages into a table with a fixed schema (schemaEvolution "off"), alternating with the default
   // (add-columns, what every run above uses): what evolution costs when no new field appears.
   const fixed: number[] = []
   for (let run = 0; run < RUNS; run++) {
     bare.push(await bareConsumerRate(topic))
-    const result = await kafkaRun(topic)
-    kafka.push(result.rate)
-    steady.push(result.steadyRate)
-    rss.push(result.rssMb)
-    sampledRss.push(result.sampledRssMb)
-    cpuPerRow.push(result.cpuUsPerRow)
-    estimates.push(result.estimateMb)
-    intake.push(result.intakeRate)
-    intakeCpu.push(result.intakeCpuUsPerRow)
-    firstCommitSeconds.push(result.firstCommit.seconds)
-    firstCommitConsumed.push(result.firstCommit.consumed)
+    runs.push(await kafkaRun(topic))
     if (!KAFKA_ONLY) fixed.push((await kafkaRun(topic, 'off')).intakeRate)
   }
+  /** The median over the runs of one figure. */
+  const of = (figure: (run: KafkaRun) => number) => median(runs.map(figure))
+  const intake = of((r) => r.intakeRate)
   console.log(
-    `kafka → committed iceberg: ${fmt(median(intake))} rows/s first message to last commit (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(median(intake) / median(bare)).toFixed(2)}); ` +
-      `${fmt(median(steady))} rows/s first to last commit, ${fmt(median(kafka))} rows/s from process start; worker peak RSS ${median(rss).toFixed(0)} MB`,
+    `kafka → committed iceberg: ${fmt(intake)} rows/s first message to last commit (bare consumer in this process: ${fmt(median(bare))} msg/s, ratio ${(intake / median(bare)).toFixed(2)}); ` +
+      `${fmt(of((r) => r.steadyRate))} rows/s first to last commit, ${fmt(of((r) => r.rate))} rows/s from process start; worker peak RSS ${of((r) => r.rssMb).toFixed(0)} MB`,
   )
   console.log(
-    `kafka first commit ${median(firstCommitSeconds).toFixed(1)} s after the first message, with ${fmt(median(firstCommitConsumed))} messages taken in by then: ` +
+    `kafka first commit ${of((r) => r.firstCommit.seconds).toFixed(1)} s after the first message, with ${fmt(of((r) => r.firstCommit.consumed))} messages taken in by then: ` +
       `the first-to-last figure leaves out the work done before the first commit, so a later first commit raises it; first message to last commit counts all of it`,
   )
   console.log(
-    `kafka worker CPU, all threads: ${median(intakeCpu).toFixed(2)} µs per row first message to last commit, ${median(cpuPerRow).toFixed(2)} first to last commit (what a busy box disturbs least)`,
+    `kafka worker CPU, all threads: ${of((r) => r.intakeCpuUsPerRow).toFixed(2)} µs per row first message to last commit, ${of((r) => r.cpuUsPerRow).toFixed(2)} first to last commit (what a busy box disturbs least)`,
   )
   console.log(
-    `kafka memory: buffered estimate peaks at ${median(estimates).toFixed(0)} MB (maxPendingBytes ${MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${median(sampledRss).toFixed(0)} MB (VmHWM ${median(rss).toFixed(0)} MB); sampled every 100 ms over the whole run`,
+    `kafka memory: buffered estimate peaks at ${of((r) => r.estimateMb).toFixed(0)} MB (maxPendingBytes ${MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${of((r) => r.sampledRssMb).toFixed(0)} MB (VmHWM ${of((r) => r.rssMb).toFixed(0)} MB); sampled every 25 ms over the whole run`,
   )
   if (KAFKA_ONLY) return
   // The same messages through each necessary stage alone (bench/stages.ts; bench/limit.bench.ts prints them all).
   const encoder = new TextEncoder()
   const stages = await stageRates(payloads.map((payload) => encoder.encode(payload)))
   console.log(
-    `schema evolution on (add-columns, no new field) ${fmt(median(intake))} rows/s vs fixed schema (off) ${fmt(median(fixed))} rows/s, first message to last commit: evolution costs ${(((median(fixed) - median(intake)) / median(fixed)) * 100).toFixed(1)}%`,
+    `schema evolution on (add-columns, no new field) ${fmt(intake)} rows/s vs fixed schema (off) ${fmt(median(fixed))} rows/s, first message to last commit: evolution costs ${(((median(fixed) - intake) / median(fixed)) * 100).toFixed(1)}%`,
   )
   const slowest = slowestStage({ consumer: median(bare), ...stages })
   console.log(
-    `kafka limit: consumer ${fmt(median(bare))}, parse ${fmt(stages.parse)}, coerce ${fmt(stages.coerce)}, encode ${fmt(stages.encode)} msg/s; slowest necessary stage ${slowest.name}: the worker reaches ${((median(intake) / slowest.rate) * 100).toFixed(0)}% of it (first message to last commit)`,
+    `kafka limit: consumer ${fmt(median(bare))}, parse ${fmt(stages.parse)}, coerce ${fmt(stages.coerce)}, encode ${fmt(stages.encode)} msg/s; slowest necessary stage ${slowest.name}: the worker reaches ${((intake / slowest.rate) * 100).toFixed(0)}% of it (first message to last commit)`,
   )
 }
 
