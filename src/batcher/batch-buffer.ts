@@ -157,9 +157,14 @@ export class BatchBuffer {
     return this.#queue[0]
   }
 
-  /** Drops the head once it is committed. */
-  shift(): void {
-    this.#queue.shift()
+  /** Up to `max` queued batches after the head, oldest first: a backlog the head's snapshot can take along. */
+  followers(max: number): Batch[] {
+    return this.#queue.slice(1, 1 + max)
+  }
+
+  /** Drops the head (and `count - 1` batches after it) once committed. */
+  shift(count = 1): void {
+    this.#queue.splice(0, count)
   }
 
   get queued(): number {

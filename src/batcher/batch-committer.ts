@@ -1,8 +1,10 @@
 /**
- * One attempt to commit one batch as one snapshot: trim what the table already holds, write the
- * batch's Parquet files (named `<snapshot id>-<attempt>`), and fast-append them with the merged
- * markers (markers.ts) in the summary and the table property. The caller owns retries; the commit
- * loop inside fastAppend (transaction/) owns 409s and unknown outcomes.
+ * One attempt to commit one batch, or a backlog of queued batches, as one snapshot: trim what the
+ * table already holds, write each batch's Parquet files (named `<its snapshot id>-<attempt>`), and
+ * fast-append them under the first batch's snapshot id with the merged markers (markers.ts) in the
+ * summary and the table property. The caller owns retries (and keeps a backlog it attempted fixed
+ * until it lands, since the snapshot id names the whole of it); the commit loop inside fastAppend
+ * (transaction/) owns 409s and unknown outcomes.
  */
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { IngestError } from '../errors.ts'
@@ -12,6 +14,7 @@ import type { ParquetCompression, ParquetCompressors } from '../parquet/data-fil
 import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
 import { fastAppend } from '../transaction/fast-append.ts'
+import { mapConcurrent } from '../async/map-concurrent.ts'
 import { batchIsEmpty, type Batch } from './batch-buffer.ts'
 import { writeBatchFiles } from './batch-files.ts'
 import { selectOrigins, trimCommitted } from './kafka-rows.ts'
@@ -39,18 +42,23 @@ export type AttemptOutcome =
   /** Refused before the commit was sent (offsets fenced, schema or spec changed): reload and attempt again at once. */
   | { kind: 'again'; reason: string }
 
+/** Batches written at once in one attempt: the encoder thread takes them in turn, the writes of one overlap the next's encoding. */
+const BATCHES_WRITTEN_AT_ONCE = 2
+
 /**
- * Attempts `batch` on `table` (the caller's latest metadata). Throws what a retry with backoff may
- * cure: storage and catalog failures, a commit the catalog refused.
+ * Attempts `batch`, with the queued batches after it (`followers`, oldest first) in the same
+ * snapshot, on `table` (the caller's latest metadata). Throws what a retry with backoff may cure:
+ * storage and catalog failures, a commit the catalog refused.
  */
-export async function attemptCommit(options: CommitterOptions, table: LoadedTable, batch: Batch): Promise<AttemptOutcome> {
-  // A retry after an unknown outcome: the snapshot may have landed already.
+export async function attemptCommit(options: CommitterOptions, table: LoadedTable, batch: Batch, followers: readonly Batch[] = []): Promise<AttemptOutcome> {
+  // A retry after an unknown outcome: the snapshot may have landed already (with every follower: the caller kept them fixed).
   if (table.metadata.snapshots.some((s) => s['snapshot-id'] === batch.snapshotId)) return { kind: 'committed', table, files: 0, catalogAttempts: 1 }
-  trimBatch(options, table, batch)
-  if (batchIsEmpty(batch)) return { kind: 'nothing-left' }
-  const dataFiles = await writeBatchFiles(options, table.metadata, batch)
-  // The markers of the metadata each catalog attempt builds on, into its summary and the table property alike.
-  const markers = (metadata: TableMetadata) => mergedMarkers(tableMarkers(metadata).markers, options.walId, batch.markers)
+  const batches = [batch, ...followers]
+  for (const each of batches) trimBatch(options, table, each)
+  if (batches.every(batchIsEmpty)) return { kind: 'nothing-left' }
+  const dataFiles = (await mapConcurrent(batches, BATCHES_WRITTEN_AT_ONCE, (each) => writeBatchFiles(options, table.metadata, each))).flat()
+  // The markers of the metadata each catalog attempt builds on, advanced by each batch in turn, into its summary and the table property alike.
+  const markers = (metadata: TableMetadata) => batches.reduce((merged, each) => mergedMarkers(merged, options.walId, each.markers), tableMarkers(metadata).markers)
   const now = options.now ?? Date.now
   const commitStartedAt = now()
   try {

@@ -28,6 +28,23 @@ export interface BatchMarkers {
   kafka: Map<string, Map<number, OffsetRange>>
 }
 
+/** What consecutive batches cover together: each partition from the first one's first offset to the last one's next. */
+export function unionBatchMarkers(batches: readonly BatchMarkers[]): BatchMarkers {
+  const union: BatchMarkers = { kafka: new Map() }
+  for (const markers of batches) {
+    if (markers.walSeqMax !== undefined && (union.walSeqMax === undefined || markers.walSeqMax > union.walSeqMax)) union.walSeqMax = markers.walSeqMax
+    for (const [topic, partitions] of markers.kafka) {
+      let into = union.kafka.get(topic)
+      if (!into) union.kafka.set(topic, (into = new Map()))
+      for (const [partition, range] of partitions) {
+        const seen = into.get(partition)
+        into.set(partition, seen ? { first: seen.first < range.first ? seen.first : range.first, next: seen.next > range.next ? seen.next : range.next } : { ...range })
+      }
+    }
+  }
+  return union
+}
+
 /**
  * Another writer already committed part of this batch's offsets (a partition moved to another
  * worker mid-batch). The batcher trims the overlap from the batch and retries; nothing is dropped

@@ -1,9 +1,12 @@
 /**
  * One table's batches from intake to commit: the buffer (batch-buffer.ts, pure) takes rows, a roll
  * (policy.ts) queues the open batch, so intake never waits for Parquet or the catalog, and batches
- * commit one at a time, in order, each as one snapshot (batch-committer.ts). One retry loop: a
- * failed attempt keeps its batch and retries with backoff — nothing is dropped, and the snapshot id
- * is fixed per batch so a retry after an unknown outcome cannot duplicate it.
+ * commit in order, one snapshot at a time (batch-committer.ts): the batch at the head, with the
+ * batches queued behind it when the commit starts (a backlog that built up while the previous
+ * commit ran goes in one snapshot, not one each — each commit's fixed cost is paid once). One retry
+ * loop: a failed attempt keeps its batches and retries with backoff — nothing is dropped, and the
+ * snapshot id and the batches it takes are fixed at the first attempt, so a retry after an unknown
+ * outcome cannot duplicate them.
  */
 import type { Catalog, LoadedTable } from '../catalog/catalog.ts'
 import { tableName } from '../iceberg/table-identifier.ts'
@@ -14,7 +17,7 @@ import type { FileIO } from '../storage/file-io.ts'
 import type { BatchEncoder } from '../table/encode-batch.ts'
 import { type Batch, BatchBuffer, type RowSource } from './batch-buffer.ts'
 import { attemptCommit, type AttemptOutcome, type CommitterOptions } from './batch-committer.ts'
-import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, type Markers } from './markers.ts'
+import { type BatchMarkers, committedKafkaOffsets, committedWalSeq, type Markers, unionBatchMarkers } from './markers.ts'
 import { tableMarkers } from './table-markers.ts'
 import { commitLatencyMs, effectiveIntervalMs, maxIntervalMs, observeCommit, rollReason, type BufferState, type CommitPace, type RollReason, type RollTriggers } from './policy.ts'
 
@@ -73,6 +76,9 @@ export interface BatcherStats {
  * columns, the same row is ~24 bytes plus this.
  */
 const rowOverheadBytes = (_schema: Schema) => 32
+
+/** Queued batches one snapshot takes along behind its head at most: a long backlog (a catalog outage) still commits in steps. */
+const MAX_FOLLOWERS = 15
 
 export class TableBatcher {
   readonly identifier: TableIdentifier
@@ -234,14 +240,22 @@ export class TableBatcher {
   async #drain(): Promise<void> {
     let delayMs = 250
     let startedAt: number | undefined
+    // The batches the head's snapshot takes along: chosen at its first attempt and kept through its
+    // retries (an attempt whose outcome is unknown may have committed exactly these). Custom attempts
+    // (upserts, shared commits) commit one batch each.
+    let followers: Batch[] | undefined
     for (let batch = this.#buffer.head(); batch && !this.#abandoned; batch = this.#buffer.head()) {
       try {
         if (startedAt === undefined) {
           startedAt = this.#now()
           await this.#options.beforeCommit?.()
         }
-        const outcome = await (this.#options.attempt ?? attemptCommit)(this.#committer, this.#table, batch)
+        const attempt = this.#options.attempt
+        followers ??= attempt ? [] : this.#buffer.followers(MAX_FOLLOWERS)
+        const outcome = attempt ? await attempt(this.#committer, this.#table, batch) : await attemptCommit(this.#committer, this.#table, batch, followers)
         if (outcome.kind === 'again') {
+          // Refused before it was sent: nothing landed, so the next attempt may take a longer backlog.
+          followers = undefined
           this.#log(`table ${tableName(this.identifier)}: ${outcome.reason}`)
           await this.reload()
           continue
@@ -250,9 +264,10 @@ export class TableBatcher {
           this.#table = outcome.table
           this.stats.commitRetries += outcome.catalogAttempts - 1
           if (outcome.commitMs !== undefined) this.#paceAfter(outcome.commitMs)
-          this.#committed(batch, outcome.files, startedAt)
+          this.#committed([batch, ...followers], outcome.files, startedAt)
         }
-        this.#buffer.shift()
+        this.#buffer.shift(1 + followers.length)
+        followers = undefined
         delayMs = 250
         startedAt = undefined
       } catch (error) {
@@ -290,21 +305,24 @@ export class TableBatcher {
     this.#triggers = { ...this.#options.triggers, intervalMs: interval }
   }
 
-  #committed(batch: Batch, files: number, startedAt: number): void {
+  /** `batches`: the head and the followers its snapshot took, oldest first. */
+  #committed(batches: Batch[], files: number, startedAt: number): void {
+    const head = batches[0]!
     this.stats.commits++
     this.stats.consecutiveFailures = 0
     this.stats.lastError = undefined
     this.stats.lastCommitAtMs = this.#now()
     const event: CommittedEvent = {
       table: this.identifier,
-      snapshotId: batch.snapshotId,
-      rows: batch.columns.length,
+      snapshotId: head.snapshotId,
+      rows: batches.reduce((rows, batch) => rows + batch.columns.length, 0),
       files,
-      reason: batch.reason,
-      markers: batch.markers,
+      reason: head.reason,
+      markers: batches.length === 1 ? head.markers : unionBatchMarkers(batches.map((batch) => batch.markers)),
       durationMs: this.#now() - startedAt,
     }
-    this.#log(`committed table ${tableName(this.identifier)} snapshot ${batch.snapshotId}: ${event.rows} rows in ${files} files (${event.reason}, ${event.durationMs} ms)`)
+    const backlog = batches.length === 1 ? '' : batches.length === 2 ? ', with the batch queued behind it' : `, with the ${batches.length - 1} batches queued behind it`
+    this.#log(`committed table ${tableName(this.identifier)} snapshot ${head.snapshotId}: ${event.rows} rows in ${files} files (${event.reason}${backlog}, ${event.durationMs} ms)`)
     this.#options.onCommitted?.(event)
   }
 }
