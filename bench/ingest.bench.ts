@@ -149,6 +149,8 @@ interface KafkaRun {
   rssMb: number
   sampledRssMb: number
   estimateMb: number
+  /** At the sample where RSS peaked (/metrics): the main thread's heap (live and not yet collected) and what its objects held outside it. */
+  heapAtPeak: { heapMb: number; externalMb: number }
   /** Worker CPU (all threads) per row, first to last commit. */
   cpuUsPerRow: number
   /** Worker CPU (all threads) per row, first message to last commit. */
@@ -175,14 +177,16 @@ async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 
   let first: { at: number; offsets: number; cpu: number } | undefined
   // RSS, the pipeline's own estimate of what it buffers (what maxPendingBytes caps) and the messages it
   // took in, sampled over the whole run; the first sample with a message marks the start of the work.
-  const peaks = { rssMb: 0, estimateMb: 0 }
+  const peaks = { rssMb: 0, estimateMb: 0, heap: { heapMb: 0, externalMb: 0 } }
+  const gaugeMb = (scraped: string, name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(scraped)?.[1] ?? 0) / 2 ** 20
   let consumed = 0
   let intakeStart: { at: number; cpu: number } | undefined
   let sampling = true
   const sampler = (async () => {
     while (sampling) {
-      peaks.rssMb = Math.max(peaks.rssMb, worker.rssMb())
+      const rssMb = worker.rssMb()
       const scraped = await fetch(`${worker.url}/metrics`).then((r) => r.text()).catch(() => '')
+      if (rssMb > peaks.rssMb && scraped) (peaks.rssMb = rssMb), (peaks.heap = { heapMb: gaugeMb(scraped, 'ingest_heap_bytes'), externalMb: gaugeMb(scraped, 'ingest_heap_external_bytes') })
       peaks.estimateMb = Math.max(peaks.estimateMb, Number(/^ingest_pending_bytes (\d+)/m.exec(scraped)?.[1] ?? 0) / 2 ** 20)
       consumed = Math.max(consumed, Number(/^ingest_records_accepted_total\{source="kafka"\} (\d+)/m.exec(scraped)?.[1] ?? 0))
       if (consumed > 0 && !intakeStart) intakeStart = { at: performance.now(), cpu: worker.cpuSeconds() }
@@ -210,6 +214,7 @@ async function kafkaRun(topic: string, schemaEvolution: 'add-columns' | 'off' = 
     rssMb,
     sampledRssMb: peaks.rssMb,
     estimateMb: peaks.estimateMb,
+    heapAtPeak: peaks.heap,
     cpuUsPerRow: ((cpuDone - first!.cpu) / (MESSAGES - first!.offsets)) * 1e6,
     intakeCpuUsPerRow: ((cpuDone - begun.cpu) / MESSAGES) * 1e6,
     firstCommit: { seconds: (first!.at - begun.at) / 1000, consumed: consumedAtFirstCommit },
@@ -296,7 +301,7 @@ async function kafkaSection(): Promise<void> {
     `kafka worker CPU, all threads: ${of((r) => r.intakeCpuUsPerRow).toFixed(2)} µs per row first message to last commit, ${of((r) => r.cpuUsPerRow).toFixed(2)} first to last commit (what a busy box disturbs least)`,
   )
   console.log(
-    `kafka memory: buffered estimate peaks at ${of((r) => r.estimateMb).toFixed(0)} MB (maxPendingBytes ${MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${of((r) => r.sampledRssMb).toFixed(0)} MB (VmHWM ${of((r) => r.rssMb).toFixed(0)} MB); sampled every 25 ms over the whole run`,
+    `kafka memory: buffered estimate peaks at ${of((r) => r.estimateMb).toFixed(0)} MB (maxPendingBytes ${MAX_PENDING_BYTES / 2 ** 20} MB) while sampled RSS peaks at ${of((r) => r.sampledRssMb).toFixed(0)} MB (VmHWM ${of((r) => r.rssMb).toFixed(0)} MB); sampled every 25 ms over the whole run; at the RSS peak the main thread's heap held ${of((r) => r.heapAtPeak.heapMb).toFixed(0)} MB (live and not yet collected) and its objects ${of((r) => r.heapAtPeak.externalMb).toFixed(0)} MB outside it (buffers); the rest is code, the encoder thread and the allocator`,
   )
   if (KAFKA_ONLY) return
   // The same messages through each necessary stage alone (bench/stages.ts; bench/limit.bench.ts prints them all).

@@ -53,6 +53,11 @@ export function createWorkerMetrics(
   const fallbacks = cumulative(
     registry.counter({ name: 'ingest_dead_letter_topic_fallbacks_total', help: 'Bad Kafka messages the dead-letter topic refused, written to the dead-letter table instead', labelNames: ['topic'] }),
   )
+  const residentBytes = registry.gauge({ name: 'process_resident_memory_bytes', help: 'Resident memory of the worker process, all threads (what maxPendingBytes does not cap alone: code, heaps, fetches)' })
+  // process.memoryUsage()'s heapUsed: on Bun, the JavaScriptCore heap's size (live objects and garbage not
+  // yet collected); its heapTotal reads below that there, so it is left out.
+  const heapBytes = registry.gauge({ name: 'ingest_heap_bytes', help: "The main thread's JavaScript heap: live objects and garbage not yet collected" })
+  const externalBytes = registry.gauge({ name: 'ingest_heap_external_bytes', help: "Memory outside the main thread's heap that its objects hold (buffers, typed arrays)" })
   const indexKeys = registry.gauge({ name: 'ingest_upsert_index_keys', help: "Keys in an upsert table's primary-key index (docs/upserts.md; ~100 bytes of heap each)", labelNames: ['table'] })
   const handoffsSent = cumulative(registry.counter({ name: 'ingest_shared_commit_handoffs_sent_total', help: "Batches this worker handed to the table's committer (again after a rebalance counts again)", labelNames: ['table'] }))
   const handoffsFolded = cumulative(registry.counter({ name: 'ingest_shared_commit_handoffs_folded_total', help: "Other workers' handoffs this worker, as committer, folded into its snapshots", labelNames: ['table'] }))
@@ -84,6 +89,10 @@ export function createWorkerMetrics(
     bytes({}, pipeline.counters.bytesIn)
     walBytes.set(log.bytes)
     pendingBytes.set(pipeline.pendingBytes())
+    const memory = process.memoryUsage()
+    residentBytes.set(memory.rss)
+    heapBytes.set(memory.heapUsed)
+    externalBytes.set(memory.external)
     walSegments.set(log.segmentCount)
     // Every batcher: routed tables as they open, and each route's table for unroutable records.
     for (const batcher of pipeline.batchers()) {
