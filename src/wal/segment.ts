@@ -1,6 +1,6 @@
 /** WAL segment files: naming, listing, validating and cutting on open, and the append handle with fdatasync; host-only. */
 
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { WalError } from './errors.ts'
 import { decodeFrames, surveyBeyond, type DecodedFrames, type FramesBeyond } from './frame.ts'
@@ -108,6 +108,44 @@ export async function cutSegment(path: string, length: number, sync: boolean): P
  * @throws WalError `WAL_IO` when unlink fails.
  */
 export async function deleteSegment(path: string): Promise<void> {
+  await io('unlink', path, () => unlink(path))
+}
+
+/** A segment no longer in the log whose blocks are still being released (releaseFile): `<segment name>.deleting`. */
+const DELETING = '.deleting'
+
+/**
+ * Takes a segment out of the log at once: renamed to `<name>.deleting`, which listSegments ignores. The
+ * caller fsyncs the directory afterwards, then releases the file's blocks (releaseFile).
+ * @throws WalError `WAL_IO` when the rename fails.
+ */
+export async function retireSegment(path: string): Promise<string> {
+  const retired = `${path}${DELETING}`
+  await io('rename', path, () => rename(path, retired))
+  return retired
+}
+
+/** Files retireSegment left that a crash kept from being released, oldest first. */
+export async function listRetired(dir: string): Promise<string[]> {
+  const names = await io('readdir', dir, () => readdir(dir))
+  return names.filter((name) => name.endsWith(DELETING) && parseSegmentFileName(name.slice(0, -DELETING.length)) !== undefined).sort().map((name) => join(dir, name))
+}
+
+/** Bytes a release frees per step, and the pause between steps. */
+const RELEASE_STEP_BYTES = 4 * 1024 * 1024
+const RELEASE_PAUSE_MS = 2
+
+/**
+ * Frees a file's blocks a few MiB at a time, then unlinks it. Why: on ext4, one unlink of a 64 MiB
+ * segment held every concurrent append's fdatasync for ~40 ms behind the journal's release of its
+ * extents — the worst HTTP acks; 4 MiB steps hold them a few ms at most.
+ * @throws WalError `WAL_IO` when a truncate or the unlink fails.
+ */
+export async function releaseFile(path: string, bytes: number): Promise<void> {
+  for (let size = bytes - RELEASE_STEP_BYTES; size > 0; size -= RELEASE_STEP_BYTES) {
+    await io('truncate', path, () => truncate(path, size))
+    await new Promise((resolve) => setTimeout(resolve, RELEASE_PAUSE_MS))
+  }
   await io('unlink', path, () => unlink(path))
 }
 

@@ -5,7 +5,7 @@ import { isNoSpace, WalDiskFullError, WalError, WalFullError } from './errors.ts
 import { decodeFrames, encodeFrames, FRAME_HEADER_BYTES, MAX_RECORD_BYTES, type WalRecord } from './frame.ts'
 import { resolveWalOptions, type ResolvedWalOptions, type WalOptions } from './options.ts'
 import { recoverSegments, type SegmentState, type WalRecovery } from './recovery.ts'
-import { deleteSegment, ensureDirectory, readSegment, SegmentWriter, segmentFileName, syncDirectory } from './segment.ts'
+import { deleteSegment, ensureDirectory, listRetired, readSegment, releaseFile, retireSegment, SegmentWriter, segmentFileName, syncDirectory } from './segment.ts'
 
 export type { WalOptions } from './options.ts'
 export type { WalRecovery } from './recovery.ts'
@@ -54,6 +54,8 @@ export class Wal {
   #flushScheduled = false
   /** Serializes writes, rolls and truncation. */
   #chain: Promise<void> = Promise.resolve()
+  /** Retired segments' blocks being released, one file after another, outside the appends' chain (close waits for it). */
+  #releasing: Promise<void> = Promise.resolve()
   #failure: WalError | undefined
   #closed = false
   /** After a write found the disk full, appends are refused at once until this time (ms), then tried again. */
@@ -88,6 +90,8 @@ export class Wal {
     const resolved = resolveWalOptions(options)
     await ensureDirectory(dir)
     const found = await recoverSegments(dir, resolved.fsync, resolved.log)
+    // Segments a crash caught between their retirement and their release: no longer in the log.
+    for (const path of await listRetired(dir)) await deleteSegment(path)
     const segments = found.segments
     let active = segments.at(-1)
     let writer: SegmentWriter
@@ -211,21 +215,33 @@ export class Wal {
       }
       let freed = 0
       const deleted: string[] = []
-      // Oldest first, so a crash part-way leaves a suffix of segments, never a hole in the seqs.
+      const retired: { path: string; bytes: number }[] = []
+      // Oldest first, so a crash part-way leaves a suffix of segments, never a hole in the seqs. A
+      // segment leaves the log by a rename (instant); its blocks are released after, in steps (releaseFile).
       while (this.segments.length > 1 && this.segments[0]!.lastSeq <= seq) {
         const segment = this.segments[0]!
-        await deleteSegment(segment.path)
+        retired.push({ path: await retireSegment(segment.path), bytes: segment.bytes })
         this.segments.shift()
         this.totalBytes -= segment.bytes
         freed += segment.bytes
         deleted.push(segmentFileName(segment.firstSeq))
       }
       if (deleted.length === 0) return 0
-      // Make the unlinks durable; until then a crash may bring segments back, which replay would
+      // Make the renames durable; until then a crash may bring segments back, which replay would
       // yield again — harmless (the batcher skips seqs it committed) but wasteful.
       await this.#syncDirectory()
       this.#log(`wal ${this.dir}: truncated through seq ${seq}: deleted ${deleted.join(', ')} (${freed} bytes)`)
+      this.#release(retired)
       return freed
+    })
+  }
+
+  /** Releases retired segments' blocks in the background; a failure leaves the file for the next open to remove. */
+  #release(retired: { path: string; bytes: number }[]): void {
+    this.#releasing = this.#releasing.then(async () => {
+      for (const { path, bytes } of retired) {
+        await releaseFile(path, bytes).catch((error: Error) => this.#log(`wal ${this.dir}: releasing ${path} failed (removed at the next open): ${error.message}`))
+      }
     })
   }
 
@@ -238,6 +254,7 @@ export class Wal {
     this.#closed = true
     await this.#exclusive(() => this.writer.close(this.#sync && !this.#failure))
     if (this.#sync && !this.#failure) this.stats.fsyncs++
+    await this.#releasing
   }
 
   /** One group commit: everything queued so far goes out in a single write + fdatasync. Never rejects. */
