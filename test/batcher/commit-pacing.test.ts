@@ -12,10 +12,10 @@ import type { Catalog } from '../../src/catalog/catalog.ts'
 import { createSqliteCatalog } from '../../src/catalog/embedded/sqlite-catalog.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import { Pipeline } from '../../src/pipeline/pipeline.ts'
-import type { RecordLog } from '../../src/pipeline/record-log.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { createWorkerMetrics } from '../../src/worker/metrics.ts'
+import { unusedRecordLog } from '../pipeline/unused-record-log.ts'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
@@ -23,16 +23,7 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 const CATALOG_LATENCY_MS = 200
 const RUN_MS = 2_000
 
-/** Kafka rows only: the pipeline's record log is never written. */
-const unusedLog: RecordLog = {
-  id: 'pacing',
-  append: () => Promise.reject(new Error('not used')),
-  replay: async function* () {},
-  truncateThrough: async () => 0,
-  lastSeq: 0n,
-  bytes: 0,
-  segmentCount: 0,
-}
+const unusedLog = unusedRecordLog('pacing')
 
 /** Runs RUN_MS of steady Kafka rows into a table whose catalog takes CATALOG_LATENCY_MS per commit. */
 async function run(maxIntervalMs: number | undefined) {

@@ -10,24 +10,15 @@ import { join } from 'node:path'
 import { createSqliteCatalog } from '../../src/catalog/embedded/sqlite-catalog.ts'
 import { parseSchemaDsl } from '../../src/iceberg/schema-dsl.ts'
 import { Pipeline } from '../../src/pipeline/pipeline.ts'
-import type { RecordLog } from '../../src/pipeline/record-log.ts'
 import { createFileIO } from '../../src/storage/file-io.ts'
 import { createFsStore } from '../../src/storage/fs.ts'
 import { createWorkerMetrics } from '../../src/worker/metrics.ts'
+import { unusedRecordLog } from '../pipeline/unused-record-log.ts'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
 
-/** Kafka rows only: the pipeline's record log is never written. */
-const unusedLog: RecordLog = {
-  id: 'memory',
-  append: () => Promise.reject(new Error('not used')),
-  replay: async function* () {},
-  truncateThrough: async () => 0,
-  lastSeq: 0n,
-  bytes: 0,
-  segmentCount: 0,
-}
+const unusedLog = unusedRecordLog('memory')
 
 const gauge = (scraped: string, line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(scraped)?.[1] ?? NaN)
 
