@@ -220,6 +220,11 @@ export const ConfigSchema = v.object({
       /** How long the group waits for a silent (crashed) worker before moving its partitions. */
       sessionTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 10_000),
       heartbeatIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 1_000),
+      /**
+       * Bytes a fetch response may carry (Kafka's fetch.max.bytes): the client holds a whole response as
+       * message objects at once, so this trades peak memory for rate (docs/configuration.md, Memory).
+       */
+      fetchMaxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64 * 1024)), 1024 * 1024),
       /** Topic routes look for new matching topics this often. */
       topicRefreshMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 30_000),
       /** The Confluent-compatible registry that tables with a non-json kafka.format read their schemas from. */

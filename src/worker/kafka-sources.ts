@@ -72,6 +72,7 @@ export async function kafkaSourcesFor(config: Config, intake: Intake, log: (line
       clientId,
       sessionTimeoutMs: kafka!.sessionTimeoutMs,
       heartbeatIntervalMs: kafka!.heartbeatIntervalMs,
+      maxFetchBytes: kafka!.fetchMaxBytes,
     })
     const producer = group.routes.some((route) => route.deadLetterTopic)
       ? createDeadLetterProducer({ bootstrapBrokers: kafka!.brokers, clientId: `${clientId}-dead-letters` })
