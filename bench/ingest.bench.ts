@@ -5,8 +5,9 @@
  *   2. HTTP rows/s in batched POSTs, vs. a bare Bun.serve that only parses the JSON;
  *   3. HTTP ack latency p50/p99 at half the measured throughput;
  *   4. the worker's peak RSS (VmHWM).
- * Usage: bun run bench/ingest.bench.ts [--messages N] [--runs N] [--kafka-only | --http-only] [--max-pending-bytes N] [--worker-env NAME=VALUE ...]
+ * Usage: bun run bench/ingest.bench.ts [--messages N] [--runs N] [--kafka-only | --http-only] [--max-pending-bytes N] [--fetch-max-bytes N] [--worker-env NAME=VALUE ...]
  *   --max-pending-bytes  the worker's maxPendingBytes (default: the config default)
+ *   --fetch-max-bytes    the worker's kafka.fetchMaxBytes (default: the config default)
  *   --worker-env         extra environment for the worker, e.g. a JavaScriptCore setting such as
  *                        BUN_JSC_forceRAMSize=268435456 (overrides the ingest script's), to try a memory trade-off
  */
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     'kafka-only': { type: 'boolean', default: false },
     'http-only': { type: 'boolean', default: false },
     'max-pending-bytes': { type: 'string' },
+    'fetch-max-bytes': { type: 'string' },
     'worker-env': { type: 'string', multiple: true, default: [] },
   },
 })
@@ -77,7 +79,8 @@ const MAX_PENDING_BYTES = values['max-pending-bytes'] === undefined ? DEFAULT_MA
 async function startWorker(tables: unknown[]): Promise<Worker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ingest-bench-'))
   const port = freePort()
-  const config = { dataDir, maxPendingBytes: MAX_PENDING_BYTES, http: { port }, kafka: { brokers, sessionTimeoutMs: 2000, heartbeatIntervalMs: 300 }, tables }
+  const fetchMaxBytes = values['fetch-max-bytes'] === undefined ? {} : { fetchMaxBytes: Number(values['fetch-max-bytes']) }
+  const config = { dataDir, maxPendingBytes: MAX_PENDING_BYTES, http: { port }, kafka: { brokers, sessionTimeoutMs: 2000, heartbeatIntervalMs: 300, ...fetchMaxBytes }, tables }
   writeFileSync(join(dataDir, 'bench.json'), JSON.stringify(config))
   const child = Bun.spawn(['bun', 'run', join(import.meta.dir, '..', 'workers/ingest.ts'), '--config', join(dataDir, 'bench.json')], {
     stdout: Bun.file(join(dataDir, 'worker.log')),
@@ -267,7 +270,7 @@ async function baselineHttpRate(batch: number): Promise<number> {
 }
 
 console.log(
-  `ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores; worker ${Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'without BUN_JSC_ settings'} (${values['worker-env'].length ? 'with --worker-env' : 'as `bun run ingest`'}), maxPendingBytes ${MAX_PENDING_BYTES / 2 ** 20} MB`,
+  `ingest bench: ${MESSAGES.toLocaleString('en-US')} Kafka messages, ${RUNS} runs, medians; ${navigator.hardwareConcurrency} cores; worker ${Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'without BUN_JSC_ settings'} (${values['worker-env'].length ? 'with --worker-env' : 'as `bun run ingest`'}), maxPendingBytes ${MAX_PENDING_BYTES / 2 ** 20} MB${values['fetch-max-bytes'] === undefined ? '' : `, kafka.fetchMaxBytes ${values['fetch-max-bytes']}`}`,
 )
 /** The Kafka runs and their figures (and, unless --kafka-only, the fixed-schema runs and the stage limits). */
 async function kafkaSection(): Promise<void> {
