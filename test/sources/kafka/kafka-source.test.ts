@@ -197,6 +197,31 @@ describe('KafkaSource', () => {
     await source.stop()
   })
 
+  test('a long fetch yields the event loop every 2,048 messages, and the stream goes on next turn unless the intake is overloaded', async () => {
+    const events = recordingTable('ns.events')
+    const consumer = fakeConsumer()
+    const intake = recordingIntake([events])
+    const source = new KafkaSource({ groupId: 'g', consumer, routes: [{ topic: 'events', table: events }], intake, pauseCheckMs: 60_000 })
+    await source.start()
+    const deliver = (from: number, count: number) => {
+      for (let offset = from; offset < from + count; offset++) consumer.stream.listener(message('events', 0, BigInt(offset), `{"id":${offset}}`))
+    }
+    deliver(0, 2_047)
+    expect(consumer.stream.paused).toBe(false)
+    deliver(2_047, 1)
+    expect(consumer.stream.paused).toBe(true)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(consumer.stream.paused).toBe(false)
+    // Overloaded once the next yield has paused: the next turn leaves it paused, for backpressure.
+    deliver(2_048, 2_048)
+    expect(consumer.stream.paused).toBe(true)
+    intake.overloadedNow = true
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(consumer.stream.paused).toBe(true)
+    expect(events.accepted.length).toBe(4_096)
+    await source.stop()
+  })
+
   test("a table commit commits the group's offsets of the routed topics only; a rejoin reloads what the tables hold", async () => {
     const committed = new Map<string, Map<number, bigint>>()
     const events = recordingTable('ns.events', committed)
