@@ -236,6 +236,9 @@ export function parseConfig(raw: unknown, env: Env = {}): Config {
     if (table.kafka?.controlTopic !== undefined && table.upsert) {
       problems.push({ path: `tables.${index}.kafka.controlTopic`, message: 'an upsert table commits row deltas resolved against its own key index, which a shared commit cannot fold; drop controlTopic (each worker commits the table on its own)' })
     }
+    if (table.kafka?.consume === false && table.kafka.controlTopic === undefined) {
+      problems.push({ path: `tables.${index}.kafka.consume`, message: 'false reads nothing from Kafka: it is for a worker that only shares the table\'s commits, which needs kafka.controlTopic' })
+    }
     if (table.kafka && !config.kafka) problems.push({ path: `tables.${index}.kafka`, message: 'needs the top-level kafka.brokers (or KAFKA_BOOTSTRAP)' })
     else if (table.kafka && table.kafka.format !== 'json' && !config.kafka?.schemaRegistry) {
       problems.push({ path: `tables.${index}.kafka.format`, message: `"${table.kafka.format}" needs the top-level kafka.schemaRegistry (its url, e.g. http://registry:8081)` })

@@ -148,6 +148,11 @@ const TableSchema = v.object({
        * hand their files to one committer over this existing topic; absent at start, each worker commits on its own.
        */
       controlTopic: v.optional(v.pipe(v.string(), v.minLength(1))),
+      /**
+       * false: this worker does not read the topics; with controlTopic it takes part in the group's shared
+       * commits of the table for its HTTP rows only (a worker behind a load balancer), handing them to the committer.
+       */
+      consume: v.optional(v.boolean(), true),
     }),
   ),
   /** Upsert mode (docs/upserts.md): the last change per key wins; rows replaced or deleted by key become deletes. */

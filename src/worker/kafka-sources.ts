@@ -24,7 +24,8 @@ export async function kafkaSourcesFor(config: Config, intake: Intake, log: (line
   // One registry client (and so one schema cache) for every table; one decoder per table, for its topics.
   let registry: SchemaRegistryClient | undefined
   for (const table of config.tables) {
-    if (!table.kafka) continue
+    // consume: false — a worker that only shares the table's commits (shared-commits.ts), for its HTTP rows.
+    if (!table.kafka || !table.kafka.consume) continue
     const group = groups.get(table.kafka.groupId) ?? { routes: [], startFrom: table.kafka.startFrom, byTopic: [] }
     const format = table.kafka.format
     // parseConfig refused a non-json format without kafka.schemaRegistry.

@@ -23,6 +23,14 @@ describe('kafka.controlTopic', () => {
     ])
   })
 
+  test('consume: false (a worker that only shares the commits, for its HTTP rows) needs the control topic; true unless set', () => {
+    const config = parseConfig({ kafka, tables: [{ ...table, kafka: { topics: ['events'], controlTopic: 'c', consume: false } }, { ...table, name: 'ns.other', kafka: { topics: ['other'] } }] })
+    expect(config.tables.map((t) => t.kafka?.consume)).toEqual([false, true])
+    expect(configIssues({ kafka, tables: [{ ...table, kafka: { topics: ['events'], consume: false } }] })).toEqual([
+      "tables.0.kafka.consume: false reads nothing from Kafka: it is for a worker that only shares the table's commits, which needs kafka.controlTopic",
+    ])
+  })
+
   test('an empty name is refused; routes do not take it', () => {
     expect(configIssues({ kafka, tables: [{ ...table, kafka: { topics: ['events'], controlTopic: '' } }] })[0]).toStartWith('tables.0.kafka.controlTopic:')
     const route = { route: { field: 'kind', table: 'ns.$1' }, schema: 'id long not null, kind string', kafka: { topics: ['mixed'], controlTopic: 'c' } }
