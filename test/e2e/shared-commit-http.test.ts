@@ -55,8 +55,8 @@ describe('shared commits: an HTTP-only worker beside the group', () => {
     const table = `shttp_${suffix}.events`
     await createTopic(brokers, topic, 2)
     await createTopic(brokers, controlTopic, 1)
+    // Each config makes its data dir: made right before its worker starts, so the fleet removes every one.
     const consumerConfig = workerConfig(table, topic, controlTopic, `g-${suffix}`, true)
-    const httpConfig = workerConfig(table, topic, controlTopic, `g-${suffix}`, false)
     const committer = await fleet.start(consumerConfig, 'consumer')
     const committerLog = `${consumerConfig.dataDir as string}/consumer.log`
     await produce(brokers, topic, Array.from({ length: KAFKA_MESSAGES }, (_, i) => JSON.stringify({ id: i, src: 'kafka' })), 1_000)
@@ -64,6 +64,7 @@ describe('shared commits: an HTTP-only worker beside the group', () => {
     await waitFor('the consuming worker to take the committer role', 30_000, () =>
       existsSync(committerLog) && readFileSync(committerLog, 'utf8').includes('this worker commits the table now') ? true : undefined,
     )
+    const httpConfig = workerConfig(table, topic, controlTopic, `g-${suffix}`, false)
     const httpWorker = await fleet.start(httpConfig, 'http-only')
     const httpLog = readFileSync(`${httpConfig.dataDir as string}/http-only.log`, 'utf8')
     expect(httpLog).not.toContain('kafka: consuming')
