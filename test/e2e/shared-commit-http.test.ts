@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createTopic, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
+import { waitFor } from './wait-for.ts'
 import { stackWorkerConfig } from './worker-config.ts'
 import { freePort, startPoster, workerFleet } from './worker-process.ts'
 
@@ -31,16 +32,6 @@ function workerConfig(table: string, topic: string, controlTopic: string, group:
     kafka: { brokers, sessionTimeoutMs: 3_000, heartbeatIntervalMs: 300 },
     tables: [{ name: table, schema: 'id long not null, src string', roll: { intervalMs: 1_000 }, kafka: { topics: [topic], groupId: group, controlTopic, consume } }],
   })
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`)
-    await Bun.sleep(250)
-  }
 }
 
 const gauge = (text: string, name: string, table: string) => Number(new RegExp(`^${name}\\{table="${table}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN)

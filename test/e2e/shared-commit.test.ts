@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { createTopic, endOffsets, produce } from './kafka-topics.ts'
 import { runPython } from './pyiceberg.ts'
 import { stackEnv } from './stack-env.ts'
+import { waitFor } from './wait-for.ts'
 import { stackWorkerConfig } from './worker-config.ts'
 import { freePort, workerFleet, type WorkerProcess } from './worker-process.ts'
 
@@ -55,16 +56,6 @@ function committerSlot(logs: string[]): number | undefined {
     if (roles.at(-1)?.includes('this worker commits')) return slot
   }
   return undefined
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`)
-    await Bun.sleep(250)
-  }
 }
 
 describe('shared commits: three workers, one table', () => {
