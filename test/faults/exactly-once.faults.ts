@@ -154,7 +154,10 @@ describe('exactly once under faults', () => {
       http: { enabled: true, host: '127.0.0.1', port },
       catalog: { type: 'rest', uri: catalog.url, requestTimeoutMs: CATALOG_TIMEOUT_MS },
       kafka: { brokers, sessionTimeoutMs: 2_000, heartbeatIntervalMs: 300 },
-      tables: [{ name: table, schema: 'id long not null, src string', roll: { intervalMs: 1_000, maxRows: 25_000 }, kafka: { topics: [topic], groupId: `g-${suffix}` } }],
+      // Commit pacing off (maxIntervalMs = intervalMs): slow faulty commits would stretch the interval to 10 s
+      // and, with the backlog folded into one snapshot, leave too few calls per /health window to show
+      // `degraded` while the faults last; one commit a second keeps every worker's life exposed to them.
+      tables: [{ name: table, schema: 'id long not null, src string', roll: { intervalMs: 1_000, maxIntervalMs: 1_000, maxRows: 25_000 }, kafka: { topics: [topic], groupId: `g-${suffix}` } }],
     })
     raw.storage = { ...(raw.storage as Record<string, unknown>), endpoint: s3.url, requestTimeoutMs: S3_TIMEOUT_MS }
     const dataDir = raw.dataDir as string
@@ -227,7 +230,7 @@ describe('exactly once under faults', () => {
     // The last worker, faults still on: degraded while they last, ok once they stop.
     const final = await spawn('worker-final')
     const healthSeen = new Set<string>()
-    const whileFaulty = await waitForHealth(final.url, 'degraded', 30_000, healthSeen)
+    const whileFaulty = await waitForHealth(final.url, 'degraded', 60_000, healthSeen)
     expect(whileFaulty.status).toBe('degraded')
     expect(whileFaulty.reasons.some((r) => /^(s3|catalog|kafka): /.test(r))).toBe(true)
     // Its own /metrics count the faults it meets, by target.
